@@ -1,0 +1,82 @@
+package chorus;
+
+import chorus.config.Config;
+import chorus.hub.Hub;
+import chorus.hub.Keepalive;
+import chorus.web.Health;
+import chorus.web.SecurityHeaders;
+import chorus.ws.Upgrade;
+import io.javalin.Javalin;
+import io.javalin.http.staticfiles.Location;
+import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The whole application, built from a {@link Config}: the routes in one place, started and
+ * stopped by {@code main} and by the tests alike.
+ */
+public final class ChorusServer {
+    private static final Logger LOG = LoggerFactory.getLogger(ChorusServer.class);
+    private static final long DRAIN_MILLIS = 3_000; // inside Heroku's 30 s and our 10 s promise
+
+    private final Config config;
+    private final Hub hub;
+    private final Keepalive keepalive;
+    private final Javalin app;
+
+    public ChorusServer(Config config) {
+        this.config = config;
+        this.hub = new Hub(config.sendQueueMessages(), config.sendQueueBytes());
+        this.keepalive = new Keepalive(hub, config.pingInterval(), config.idleTimeout());
+        Health health = new Health(hub);
+        Upgrade upgrade = new Upgrade(hub, config);
+        this.app = Javalin.create(c -> {
+            c.startup.showJavalinBanner = false;
+            c.startup.showOldJavalinVersionWarning = false;
+            c.staticFiles.add("/public", Location.CLASSPATH);
+            c.routes.before(SecurityHeaders::apply);
+            c.routes.get("/health", health::handle);
+            // /ws is Jetty's own WebSocket mapping: it lets us pick the subprotocol, see pongs
+            // and refuse an upgrade with a status before any socket exists.
+            c.jetty.modifyServletContextHandler(handler -> JettyWebSocketServletContainerInitializer.configure(
+                    handler, (servletContext, container) -> {
+                        container.setIdleTimeout(config.idleTimeout());
+                        container.setMaxTextMessageSize(config.maxMessageBytes());
+                        container.setMaxBinaryMessageSize(config.maxMessageBytes());
+                        container.addMapping("/ws", upgrade);
+                    }));
+        });
+    }
+
+    public ChorusServer start() {
+        app.start("0.0.0.0", config.port());
+        keepalive.start();
+        LOG.info("Chorus ready at http://localhost:{}/", port());
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public Hub hub() {
+        return hub;
+    }
+
+    /** Graceful: refuse upgrades, close every socket with 1001, give the closes a moment, stop. */
+    public void stop() {
+        hub.drain();
+        long deadline = System.currentTimeMillis() + DRAIN_MILLIS;
+        while (hub.size() > 0 && System.currentTimeMillis() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        keepalive.stop();
+        app.stop();
+    }
+}

@@ -1,0 +1,100 @@
+package chorus.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Everything Chorus reads from the environment, read once at start-up.
+ * A malformed value fails start-up with a message naming the variable and the accepted form.
+ */
+public record Config(
+        int port,
+        int maxMessageBytes,
+        double ratePerSecond,
+        int rateBurst,
+        int maxConnections,
+        List<String> allowedOrigins,
+        int sendQueueMessages,
+        int sendQueueBytes,
+        Duration pingInterval,
+        Duration idleTimeout) {
+
+    /** Thrown for a malformed variable; its message is meant for the operator. */
+    public static final class Invalid extends RuntimeException {
+        Invalid(String message) {
+            super(message);
+        }
+    }
+
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,9})(ms|s|m)");
+
+    public static Config fromEnv(Map<String, String> env) {
+        Config config = new Config(
+                integer(env, "PORT", 7070, 0, 65535),
+                integer(env, "MAX_MESSAGE_BYTES", 16 * 1024, 1, 1 << 24),
+                integer(env, "RATE_LIMIT_PER_SECOND", 20, 1, 1_000_000),
+                integer(env, "RATE_LIMIT_BURST", 40, 1, 1_000_000),
+                integer(env, "MAX_CONNECTIONS", 10_000, 1, 1_000_000),
+                origins(env, "ALLOWED_ORIGINS"),
+                integer(env, "SEND_QUEUE_MESSAGES", 512, 1, 1_000_000),
+                integer(env, "SEND_QUEUE_BYTES", 1 << 20, 1024, 1 << 30),
+                duration(env, "PING_INTERVAL", Duration.ofSeconds(25)),
+                duration(env, "IDLE_TIMEOUT", Duration.ofSeconds(60)));
+        // A ping must be able to come back before the peer is declared gone.
+        if (config.idleTimeout.compareTo(config.pingInterval) <= 0) {
+            throw new Invalid("IDLE_TIMEOUT (" + config.idleTimeout + ") must be longer than PING_INTERVAL ("
+                    + config.pingInterval + ")");
+        }
+        return config;
+    }
+
+    /** Whether any origin may connect (only when ALLOWED_ORIGINS is exactly "*"). */
+    public boolean anyOrigin() {
+        return allowedOrigins.equals(List.of("*"));
+    }
+
+    private static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) return fallback;
+        try {
+            int value = Integer.parseInt(raw.trim());
+            if (value >= min && value <= max) return value;
+        } catch (NumberFormatException ignored) {
+            // reported below with the accepted form
+        }
+        throw new Invalid(name + " must be a whole number from " + min + " to " + max + ", got '" + raw + "'");
+    }
+
+    private static Duration duration(Map<String, String> env, String name, Duration fallback) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) return fallback;
+        Matcher m = DURATION.matcher(raw.trim());
+        if (m.matches() && Long.parseLong(m.group(1)) > 0) {
+            long n = Long.parseLong(m.group(1));
+            return switch (m.group(2)) {
+                case "ms" -> Duration.ofMillis(n);
+                case "s" -> Duration.ofSeconds(n);
+                default -> Duration.ofMinutes(n);
+            };
+        }
+        throw new Invalid(name + " must be a positive duration such as 500ms, 25s or 2m, got '" + raw + "'");
+    }
+
+    private static List<String> origins(Map<String, String> env, String name) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) return List.of();
+        if (raw.trim().equals("*")) return List.of("*");
+        List<String> origins = java.util.Arrays.stream(raw.split(","))
+                .map(String::trim).filter(s -> !s.isEmpty()).toList();
+        for (String origin : origins) {
+            if (!origin.matches("https?://[A-Za-z0-9.\\-]+(:\\d{1,5})?")) {
+                throw new Invalid(name + " must be '*' or a comma-separated list of origins such as "
+                        + "https://example.com,http://localhost:3000; '" + origin + "' is not one");
+            }
+        }
+        return origins.stream().map(String::toLowerCase).toList();
+    }
+}

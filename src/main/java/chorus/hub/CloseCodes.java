@@ -1,0 +1,23 @@
+package chorus.hub;
+
+/** The close codes and reasons Chorus sends; README lists them for client authors. */
+public final class CloseCodes {
+    public static final int GOING_AWAY = 1001;
+    public static final String RESTARTING = "server restarting";
+
+    public static final int UNSUPPORTED = 1003;
+    public static final String BINARY_REASON = "binary messages are not supported; send text";
+
+    public static final int POLICY = 1008;
+    public static final int TOO_SLOW = POLICY;
+    public static final String TOO_SLOW_REASON = "too slow";
+    public static final String RATE_REASON = "rate limit exceeded";
+
+    private CloseCodes() {
+    }
+
+    /** Closes that need no log line: the peer left or we said goodbye. */
+    public static boolean isExpected(int code) {
+        return code == 1000 || code == GOING_AWAY || code == 1005 || code == POLICY;
+    }
+}

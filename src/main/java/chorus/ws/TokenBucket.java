@@ -1,0 +1,37 @@
+package chorus.ws;
+
+/**
+ * Per-connection message rate limit: {@code rate} tokens a second, at most {@code burst} saved.
+ *
+ * <p>A message without a token is refused. A client that keeps sending anyway, more than
+ * {@code burst} refusals without once letting the bucket refill, is persistently over the limit.
+ * Used from the connection's own reading thread only.
+ */
+final class TokenBucket {
+    private final double ratePerNano;
+    private final int burst;
+    private double tokens;
+    private long last;
+    private int refusals;
+
+    TokenBucket(double perSecond, int burst) {
+        this.ratePerNano = perSecond / 1e9;
+        this.burst = burst;
+        this.tokens = burst;
+        this.last = System.nanoTime();
+    }
+
+    enum Verdict { ACCEPT, REFUSE, ABUSE }
+
+    Verdict take() {
+        long now = System.nanoTime();
+        tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
+        last = now;
+        if (tokens >= burst) refusals = 0; // behaved long enough to refill: forgive
+        if (tokens >= 1) {
+            tokens -= 1;
+            return Verdict.ACCEPT;
+        }
+        return ++refusals > burst ? Verdict.ABUSE : Verdict.REFUSE;
+    }
+}
