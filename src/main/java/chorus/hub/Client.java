@@ -2,6 +2,7 @@ package chorus.hub;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.function.Consumer;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -20,7 +21,7 @@ public final class Client extends IteratingCallback {
     private final CoreSession session;
     private final int maxMessages;
     private final long maxBytes;
-    private final Runnable onDropped;
+    private final Consumer<Client> onTooSlow;
 
     // Guarded by this.
     private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
@@ -32,11 +33,11 @@ public final class Client extends IteratingCallback {
 
     private volatile long lastHeardNanos = System.nanoTime();
 
-    Client(CoreSession session, int maxMessages, long maxBytes, Runnable onDropped) {
+    Client(CoreSession session, int maxMessages, long maxBytes, Consumer<Client> onTooSlow) {
         this.session = session;
         this.maxMessages = maxMessages;
         this.maxBytes = maxBytes;
-        this.onDropped = onDropped;
+        this.onTooSlow = onTooSlow;
     }
 
     /**
@@ -58,7 +59,7 @@ public final class Client extends IteratingCallback {
         }
         if (size >= 0) { // overflowed
             close(CloseCodes.TOO_SLOW, CloseCodes.TOO_SLOW_REASON);
-            onDropped.run();
+            onTooSlow.accept(this);
             return false;
         }
         iterate();

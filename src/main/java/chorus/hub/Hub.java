@@ -29,13 +29,18 @@ public final class Hub {
     }
 
     public Client join(CoreSession session) {
-        Client client = new Client(session, queueMessages, queueBytes, slowDropped::incrementAndGet);
+        Client client = new Client(session, queueMessages, queueBytes, this::dropSlow);
         synchronized (this) {
             Client[] next = Arrays.copyOf(clients, clients.length + 1);
             next[clients.length] = client;
             clients = next;
         }
         return client;
+    }
+
+    private void dropSlow(Client client) {
+        slowDropped.incrementAndGet();
+        leave(client);
     }
 
     public void leave(Client client) {

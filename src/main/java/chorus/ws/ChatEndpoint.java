@@ -12,9 +12,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One socket's inbound side: Jetty calls it for each frame, one at a time. Size and UTF-8 limits
- * are Jetty's (1009 and 1007); binary frames and the rate limit are ours.
+ * are Jetty's (1009 and 1007); binary frames and the rate limit are ours. Public because Jetty
+ * invokes it through method handles.
  */
-final class ChatEndpoint implements Session.Listener.AutoDemanding {
+public final class ChatEndpoint implements Session.Listener.AutoDemanding {
     private static final Logger LOG = LoggerFactory.getLogger(ChatEndpoint.class);
 
     private final Hub hub;

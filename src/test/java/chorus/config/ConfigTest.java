@@ -1,0 +1,46 @@
+package chorus.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigTest {
+    @Test
+    void defaultsAreSafe() {
+        Config config = Config.fromEnv(Map.of());
+        assertEquals(7070, config.port());
+        assertEquals(16 * 1024, config.maxMessageBytes());
+        assertEquals(10_000, config.maxConnections());
+        assertEquals(List.of(), config.allowedOrigins());
+        assertEquals(Duration.ofSeconds(25), config.pingInterval());
+    }
+
+    @Test
+    void valuesAreRead() {
+        Config config = Config.fromEnv(Map.of("PORT", "8080", "PING_INTERVAL", "500ms", "IDLE_TIMEOUT", "2m",
+                "ALLOWED_ORIGINS", "https://A.example, http://localhost:3000"));
+        assertEquals(8080, config.port());
+        assertEquals(Duration.ofMillis(500), config.pingInterval());
+        assertEquals(Duration.ofMinutes(2), config.idleTimeout());
+        assertEquals(List.of("https://a.example", "http://localhost:3000"), config.allowedOrigins());
+    }
+
+    @Test
+    void malformedValuesNameTheVariableAndTheAcceptedForm() {
+        assertMessage(Map.of("PORT", "http"), "PORT must be a whole number from 0 to 65535, got 'http'");
+        assertMessage(Map.of("PORT", "70000"), "PORT must be a whole number from 0 to 65535, got '70000'");
+        assertMessage(Map.of("PING_INTERVAL", "25"), "PING_INTERVAL must be a positive duration");
+        assertMessage(Map.of("ALLOWED_ORIGINS", "evil.example"), "ALLOWED_ORIGINS must be '*' or a comma-separated");
+        assertMessage(Map.of("PING_INTERVAL", "30s", "IDLE_TIMEOUT", "30s"), "IDLE_TIMEOUT (PT30S) must be longer");
+    }
+
+    private static void assertMessage(Map<String, String> env, String expected) {
+        Config.Invalid e = assertThrows(Config.Invalid.class, () -> Config.fromEnv(env));
+        assertTrue(e.getMessage().startsWith(expected), e.getMessage());
+    }
+}

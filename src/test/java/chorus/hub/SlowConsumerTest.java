@@ -1,0 +1,60 @@
+package chorus.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.RawSocket;
+import chorus.support.TestServer;
+import chorus.support.WsClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SlowConsumerTest {
+    private static final int QUEUE_BYTES = 256 * 1024;
+    private static final int MESSAGE_BYTES = 4096;
+    private static final int MESSAGES = 4000; // 16 MB through each healthy client
+    private static final int WINDOW = 32; // the publisher waits for its own echo every WINDOW messages
+
+    @Test
+    void aStalledReaderIsClosedAsTooSlowWhileHealthyClientsGetEverything() throws Exception {
+        Map<String, String> env = Map.of("SEND_QUEUE_BYTES", String.valueOf(QUEUE_BYTES),
+                "MAX_MESSAGE_BYTES", "8192", "RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000");
+        try (TestServer server = new TestServer(env);
+                RawSocket stalled = new RawSocket(server.port(), 4096)) {
+            Hub hub = server.server().hub();
+            List<WsClient> healthy = new ArrayList<>();
+            for (int i = 0; i < 4; i++) healthy.add(WsClient.connect(server.ws()));
+            WsClient publisher = healthy.get(0);
+            List<List<String>> received = new ArrayList<>();
+            healthy.forEach(c -> received.add(new ArrayList<>()));
+
+            String filler = "x".repeat(MESSAGE_BYTES - 6);
+            for (int m = 0; m < MESSAGES; m++) {
+                publisher.send(String.format("%06d", m) + filler);
+                if (m % WINDOW == WINDOW - 1 || m == MESSAGES - 1) {
+                    for (int c = 0; c < healthy.size(); c++) {
+                        while (received.get(c).size() <= m) received.get(c).add(healthy.get(c).next().substring(0, 6));
+                    }
+                }
+            }
+
+            for (List<String> got : received) {
+                assertEquals(MESSAGES, got.size());
+                for (int m = 0; m < MESSAGES; m++) assertEquals(String.format("%06d", m), got.get(m));
+            }
+            assertEquals(1, hub.slowClientsDropped(), "exactly the stalled client is dropped");
+            assertEquals(healthy.size(), hub.size());
+            long peak = hub.peakClientQueuedBytes();
+            assertTrue(peak <= QUEUE_BYTES, "queued " + peak + " bytes for one client, bound " + QUEUE_BYTES);
+            assertTrue(peak > QUEUE_BYTES - 2 * MESSAGE_BYTES, "the stalled client never filled its queue: " + peak);
+
+            // The stalled reader finally reads: behind what was already in flight, the verdict.
+            RawSocket.Frame close = stalled.readUntilClose();
+            assertEquals(CloseCodes.TOO_SLOW, close.closeCode());
+            assertEquals("too slow", close.closeReason());
+            healthy.forEach(WsClient::close);
+        }
+    }
+}

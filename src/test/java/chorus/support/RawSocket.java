@@ -1,0 +1,113 @@
+package chorus.support;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A WebSocket client written by hand on a plain socket, for what polite clients never do:
+ * stop reading, ignore pings, send invalid UTF-8.
+ */
+public final class RawSocket implements AutoCloseable {
+    public record Frame(int opcode, byte[] payload) {
+        public int closeCode() {
+            return ((payload[0] & 0xff) << 8) | (payload[1] & 0xff);
+        }
+
+        public String closeReason() {
+            return new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    /** Opens and upgrades; a small receive buffer makes a stalled reader fill up quickly. */
+    public RawSocket(int port, int receiveBuffer) throws IOException {
+        socket = new Socket();
+        socket.setReceiveBufferSize(receiveBuffer);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+        socket.setSoTimeout(10_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+        out.write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        String status = readHeaders();
+        if (!status.startsWith("HTTP/1.1 101")) throw new IOException("upgrade refused: " + status);
+    }
+
+    private String readHeaders() throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream();
+        while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new IOException("connection closed during upgrade");
+            head.write(b);
+        }
+        return head.toString(StandardCharsets.US_ASCII);
+    }
+
+    /** Sends one masked frame, as a client must, with any payload at all. */
+    public void sendFrame(int opcode, byte[] payload) throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream();
+        frame.write(0x80 | opcode);
+        if (payload.length < 126) {
+            frame.write(0x80 | payload.length);
+        } else {
+            frame.write(0x80 | 126);
+            frame.write(payload.length >> 8);
+            frame.write(payload.length & 0xff);
+        }
+        byte[] mask = new byte[4];
+        ThreadLocalRandom.current().nextBytes(mask);
+        frame.write(mask);
+        for (int i = 0; i < payload.length; i++) frame.write(payload[i] ^ mask[i % 4]);
+        out.write(frame.toByteArray());
+        out.flush();
+    }
+
+    public Frame readFrame() throws IOException {
+        int b0 = in.readUnsignedByte();
+        int b1 = in.readUnsignedByte();
+        long length = b1 & 0x7f;
+        if (length == 126) length = in.readUnsignedShort();
+        else if (length == 127) length = in.readLong();
+        byte[] payload = new byte[(int) length];
+        in.readFully(payload);
+        return new Frame(b0 & 0x0f, payload);
+    }
+
+    /** Reads past data frames to the close frame. */
+    public Frame readUntilClose() throws IOException {
+        while (true) {
+            Frame frame = readFrame();
+            if (frame.opcode() == 0x8) return frame;
+        }
+    }
+
+    /** Whether the server drops the TCP connection (end of stream or reset) within the read timeout. */
+    public boolean isDropped() {
+        try {
+            InputStream raw = socket.getInputStream();
+            while (true) {
+                int b = raw.read();
+                if (b < 0) return true;
+            }
+        } catch (java.net.SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}

@@ -1,0 +1,53 @@
+package chorus.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.TestServer;
+import chorus.support.WsClient;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class HttpTest {
+    private final TestServer server = new TestServer();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(server.http(path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void pageAndAssetsCarrySecurityHeaders() throws Exception {
+        for (String path : new String[] {"/", "/chorus.js", "/chorus.css"}) {
+            HttpResponse<String> response = get(path);
+            assertEquals(200, response.statusCode(), path);
+            String csp = response.headers().firstValue("Content-Security-Policy").orElseThrow();
+            assertTrue(csp.contains("script-src 'self'"), csp);
+            assertTrue(csp.contains("style-src 'self'"), csp);
+            assertTrue(csp.contains("frame-ancestors 'none'"), csp);
+            assertTrue(csp.contains("connect-src 'self' ws://127.0.0.1:" + server.port()), csp);
+            assertEquals("nosniff", response.headers().firstValue("X-Content-Type-Options").orElseThrow());
+            assertEquals("no-referrer", response.headers().firstValue("Referrer-Policy").orElseThrow());
+        }
+        assertTrue(get("/").body().contains("<script src=\"/chorus.js\""));
+    }
+
+    @Test
+    void healthReportsStatusConnectionsAndUptime() throws Exception {
+        try (WsClient client = WsClient.connect(server.ws())) {
+            HttpResponse<String> response = get("/health");
+            assertEquals(200, response.statusCode());
+            assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("application/json"));
+            assertTrue(response.body().matches("\\{\"status\":\"ok\",\"connections\":1,\"uptimeSeconds\":\\d+}"),
+                    response.body());
+        }
+    }
+}

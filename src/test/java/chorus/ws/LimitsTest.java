@@ -1,0 +1,133 @@
+package chorus.ws;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.RawSocket;
+import chorus.support.TestServer;
+import chorus.support.WsClient;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** One test per limit: the exact close code or status, and everyone else carries on. */
+class LimitsTest {
+    private TestServer server;
+    private WsClient bystander;
+
+    private void start(Map<String, String> env) {
+        server = new TestServer(env);
+        bystander = WsClient.connect(server.ws());
+    }
+
+    @AfterEach
+    void stop() {
+        if (bystander != null) bystander.close();
+        server.close();
+    }
+
+    /** The bystander still sends and receives after the offender is dealt with. */
+    private void bystanderCarriesOn() {
+        bystander.send("still here");
+        String next;
+        do {
+            next = bystander.next();
+        } while (!next.equals("still here"));
+        assertTrue(!bystander.isClosed());
+    }
+
+    @Test
+    void oversizeMessageClosesWith1009() {
+        start(Map.of("MAX_MESSAGE_BYTES", "1024"));
+        try (WsClient offender = WsClient.connect(server.ws())) {
+            offender.send("x".repeat(1024)); // exactly at the limit: fine
+            assertEquals(1024, bystander.next().length());
+            offender.send("é".repeat(513)); // 1026 bytes of UTF-8 in 513 characters
+            WsClient.Close close = offender.awaitClose();
+            assertEquals(1009, close.code());
+            assertTrue(close.reason().startsWith("Text message too large"), close.reason());
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void binaryMessageClosesWith1003() {
+        start(Map.of());
+        try (WsClient offender = WsClient.connect(server.ws())) {
+            offender.sendBinary(new byte[] {1, 2, 3});
+            WsClient.Close close = offender.awaitClose();
+            assertEquals(1003, close.code());
+            assertEquals("binary messages are not supported; send text", close.reason());
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void invalidUtf8ClosesWith1007() throws Exception {
+        start(Map.of());
+        try (RawSocket offender = new RawSocket(server.port(), 64 * 1024)) {
+            offender.sendFrame(0x1, new byte[] {'h', 'i', (byte) 0xC3, (byte) 0x28});
+            assertEquals(1007, offender.readUntilClose().closeCode());
+        }
+        assertNull(bystander.poll(Duration.ofMillis(200)), "invalid text was broadcast");
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void messagesOverTheRateAreDroppedAndAPersistentFlooderIsClosed() throws Exception {
+        start(Map.of("RATE_LIMIT_PER_SECOND", "1", "RATE_LIMIT_BURST", "5"));
+        try (WsClient offender = WsClient.connect(server.ws())) {
+            for (int i = 0; i < 7; i++) offender.send("burst " + i);
+            // The burst of five passes; the next two are dropped, and the socket stays open.
+            assertEquals(List.of("burst 0", "burst 1", "burst 2", "burst 3", "burst 4"), bystander.next(5));
+            assertNull(bystander.poll(Duration.ofMillis(300)), "a message over the rate was delivered");
+            assertTrue(!offender.isClosed());
+            for (int i = 0; i < 10 && !offender.isClosed(); i++) offender.send("flood " + i);
+            WsClient.Close close = offender.awaitClose();
+            assertEquals(1008, close.code());
+            assertEquals("rate limit exceeded", close.reason());
+        } catch (CompletionException sendRacedTheClose) {
+            // sending after the server closed is expected for a flooder
+        }
+        // The bystander has its own bucket.
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void connectionsOverTheLimitGet503AtTheUpgrade() throws InterruptedException {
+        start(Map.of("MAX_CONNECTIONS", "2"));
+        try (WsClient second = WsClient.connect(server.ws())) {
+            server.awaitConnections(2);
+            assertEquals(503, WsClient.refusedStatus(server.ws(), Map.of()));
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void foreignOriginGets403AndOwnOrAllowedOriginsConnect() {
+        start(Map.of("ALLOWED_ORIGINS", "https://friend.example"));
+        String self = "http://127.0.0.1:" + server.port();
+        assertEquals(403, WsClient.refusedStatus(server.ws(), Map.of("Origin", "https://evil.example")));
+        assertEquals(403, WsClient.refusedStatus(server.ws(), Map.of("Origin", "http://127.0.0.1:1")));
+        try (WsClient own = WsClient.connect(server.ws(), Map.of("Origin", self));
+                WsClient friend = WsClient.connect(server.ws(), Map.of("Origin", "https://friend.example"))) {
+            own.send("own");
+            assertEquals("own", friend.next());
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void anyOriginOnlyWhenSetToStar() {
+        start(Map.of("ALLOWED_ORIGINS", "*"));
+        try (WsClient anyone = WsClient.connect(server.ws(), Map.of("Origin", "https://evil.example"))) {
+            anyone.send("hello");
+            assertEquals("hello", bystander.next());
+        }
+    }
+}
