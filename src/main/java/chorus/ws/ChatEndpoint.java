@@ -56,7 +56,8 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
     }
 
     @Override
-    public void onWebSocketClose(int statusCode, String reason) {
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        callback.succeed();
         if (client != null) hub.leave(client);
         if (!CloseCodes.isExpected(statusCode)) LOG.info("socket closed: {} {}", statusCode, reason);
     }
