@@ -8,6 +8,8 @@ import chorus.web.SecurityHeaders;
 import chorus.ws.Upgrade;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,13 +24,19 @@ public final class ChorusServer {
 
     private final Config config;
     private final Hub hub;
+    private final ScheduledExecutorService timer; // keepalive sweeps and presence updates
     private final Keepalive keepalive;
     private final Javalin app;
 
     public ChorusServer(Config config) {
         this.config = config;
-        this.hub = new Hub(config.sendQueueMessages(), config.sendQueueBytes());
-        this.keepalive = new Keepalive(hub, config.pingInterval(), config.idleTimeout());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "chorus-timer");
+            t.setDaemon(true);
+            return t;
+        });
+        this.hub = new Hub(config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer);
+        this.keepalive = new Keepalive(hub, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub);
         Upgrade upgrade = new Upgrade(hub, config);
         this.app = Javalin.create(c -> {
@@ -76,7 +84,7 @@ public final class ChorusServer {
                 break;
             }
         }
-        keepalive.stop();
+        timer.shutdownNow();
         app.stop();
     }
 }

@@ -20,7 +20,8 @@ public record Config(
         int sendQueueMessages,
         int sendQueueBytes,
         Duration pingInterval,
-        Duration idleTimeout) {
+        Duration idleTimeout,
+        int historySize) {
 
     /** Thrown for a malformed variable; its message is meant for the operator. */
     public static final class Invalid extends RuntimeException {
@@ -42,7 +43,8 @@ public record Config(
                 integer(env, "SEND_QUEUE_MESSAGES", 512, 1, 1_000_000),
                 integer(env, "SEND_QUEUE_BYTES", 1 << 20, 1024, 1 << 30),
                 duration(env, "PING_INTERVAL", Duration.ofSeconds(25)),
-                duration(env, "IDLE_TIMEOUT", Duration.ofSeconds(60)));
+                duration(env, "IDLE_TIMEOUT", Duration.ofSeconds(60)),
+                integer(env, "HISTORY_SIZE", 100, 1, 10_000));
         // A ping must be able to come back before the peer is declared gone.
         if (config.idleTimeout.compareTo(config.pingInterval) <= 0) {
             throw new Invalid("IDLE_TIMEOUT (" + config.idleTimeout + ") must be longer than PING_INTERVAL ("

@@ -2,6 +2,7 @@ package chorus.hub;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
@@ -19,6 +20,10 @@ import org.eclipse.jetty.websocket.core.OpCode;
  */
 public final class Client extends IteratingCallback {
     private final CoreSession session;
+    private final String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    private final String room;
+    private final boolean json;
+    private volatile String name;
     private final int maxMessages;
     private final long maxBytes;
     private final Consumer<Client> onTooSlow;
@@ -28,13 +33,18 @@ public final class Client extends IteratingCallback {
     private long queuedBytes; // queued and in flight
     private long inFlightBytes;
     private long peakBytes;
+    private int backlogAhead; // leading queue entries that came from the room's history
     private boolean released;
     private ByteBuffer[] batch = new ByteBuffer[16];
 
     private volatile long lastHeardNanos = System.nanoTime();
 
-    Client(CoreSession session, int maxMessages, long maxBytes, Consumer<Client> onTooSlow) {
+    Client(CoreSession session, String room, String name, boolean json, int maxMessages, long maxBytes,
+            Consumer<Client> onTooSlow) {
         this.session = session;
+        this.room = room;
+        this.name = name;
+        this.json = json;
         this.maxMessages = maxMessages;
         this.maxBytes = maxBytes;
         this.onTooSlow = onTooSlow;
@@ -48,7 +58,7 @@ public final class Client extends IteratingCallback {
         int size = payload.remaining();
         synchronized (this) {
             if (released) return false;
-            if (queue.size() >= maxMessages || queuedBytes + size > maxBytes) {
+            if (queue.size() - backlogAhead >= maxMessages || queuedBytes + size > maxBytes) {
                 releaseLocked();
             } else {
                 queue.add(payload);
@@ -66,6 +76,19 @@ public final class Client extends IteratingCallback {
         return true;
     }
 
+    /**
+     * Queues what a joining client is owed: its welcome and the room's history. These are not
+     * counted against the bound: the buffers are the room's own, shared, so they cost no memory.
+     */
+    void offerBacklog(ByteBuffer payload) {
+        synchronized (this) {
+            if (released) return;
+            queue.add(payload);
+            backlogAhead++;
+        }
+        iterate();
+    }
+
     @Override
     protected Action process() {
         int n;
@@ -75,7 +98,8 @@ public final class Client extends IteratingCallback {
             if (batch.length < n) batch = new ByteBuffer[Math.max(n, batch.length * 2)];
             for (int i = 0; i < n; i++) {
                 batch[i] = queue.poll();
-                inFlightBytes += batch[i].remaining();
+                if (backlogAhead > 0) backlogAhead--;
+                else inFlightBytes += batch[i].remaining();
             }
         }
         // Batched frames gather into one socket write; the last one flushes and completes the step.
@@ -116,6 +140,26 @@ public final class Client extends IteratingCallback {
         session.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
     }
 
+    public String session() {
+        return id;
+    }
+
+    public String room() {
+        return room;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    void rename(String name) {
+        this.name = name;
+    }
+
+    public boolean json() {
+        return json;
+    }
+
     /** Called for every frame the peer sends, pongs included. */
     public void heard() {
         lastHeardNanos = System.nanoTime();
@@ -146,6 +190,7 @@ public final class Client extends IteratingCallback {
     private void releaseLocked() {
         released = true;
         queue.clear();
+        backlogAhead = 0;
         queuedBytes = inFlightBytes; // what Jetty still holds until the write ends
     }
 }

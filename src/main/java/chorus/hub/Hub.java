@@ -1,41 +1,67 @@
 package chorus.hub;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
+import chorus.protocol.MessageId;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.websocket.core.CoreSession;
 
 /**
- * Owns the set of connections and fans each message out to all of them.
+ * Owns the rooms and the connections in them.
  *
- * <p>Broadcasts are serialized on the hub, so every client sees messages in the order the server
- * received them. A broadcast encodes its text once and offers the same bytes to every client's
- * bounded queue; offering never blocks, so a slow client costs nobody else anything.
+ * <p>A broadcast encodes its message once per mode and offers the same bytes to every member's
+ * bounded queue; offering never blocks, so a slow client costs nobody else anything. Rooms are
+ * made on first use; an empty room keeps its history until more than {@link #MAX_IDLE_ROOMS}
+ * rooms sit empty, when the longest-idle ones are forgotten.
  */
 public final class Hub {
+    static final int MAX_IDLE_ROOMS = 1000;
+
     private final int queueMessages;
     private final long queueBytes;
+    private final int historySize;
+    private final ScheduledExecutorService timer;
+    private final long epoch = System.currentTimeMillis();
 
-    // Copy-on-write under the hub lock: a broadcast walks a stable array while clients come and go.
-    private volatile Client[] clients = new Client[0];
-    private volatile boolean draining;
+    private final Map<String, Room> rooms = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Room> idle = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger idleCount = new AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
     private final AtomicLong slowDropped = new AtomicLong();
-    private long retiredPeakBytes; // guarded by this
+    private final AtomicLong retiredPeakBytes = new AtomicLong();
+    private volatile boolean draining;
 
-    public Hub(int queueMessages, long queueBytes) {
+    public Hub(int queueMessages, long queueBytes, int historySize, ScheduledExecutorService timer) {
         this.queueMessages = queueMessages;
         this.queueBytes = queueBytes;
+        this.historySize = historySize;
+        this.timer = timer;
     }
 
-    public Client join(CoreSession session) {
-        Client client = new Client(session, queueMessages, queueBytes, this::dropSlow);
-        synchronized (this) {
-            Client[] next = Arrays.copyOf(clients, clients.length + 1);
-            next[clients.length] = client;
-            clients = next;
+    /** Joins a room, queueing the welcome and what the client missed since the given id. */
+    public Client join(CoreSession session, String roomName, String name, boolean json, MessageId since) {
+        Client client = new Client(session, roomName, name, json, queueMessages, queueBytes, this::dropSlow);
+        connections.incrementAndGet();
+        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, epoch, historySize, timer)).join(client, since)) {
+            Thread.onSpinWait(); // the room was just retired; the next computeIfAbsent makes a new one
         }
         return client;
+    }
+
+    public void publish(Client from, String text) {
+        Room room = rooms.get(from.room());
+        if (room != null) room.publish(from.name(), text);
+    }
+
+    public void rename(Client client, String name) {
+        client.rename(name);
+        Room room = rooms.get(client.room());
+        if (room != null) room.presenceChanged();
     }
 
     private void dropSlow(Client client) {
@@ -43,37 +69,31 @@ public final class Hub {
         leave(client);
     }
 
+    /** Forgets a client; safe to call more than once. */
     public void leave(Client client) {
         client.release();
-        synchronized (this) {
-            Client[] current = clients;
-            for (int i = 0; i < current.length; i++) {
-                if (current[i] == client) {
-                    Client[] next = Arrays.copyOf(current, current.length - 1);
-                    System.arraycopy(current, i + 1, next, i, current.length - i - 1);
-                    clients = next;
-                    retiredPeakBytes = Math.max(retiredPeakBytes, client.peakBytes());
-                    return;
-                }
-            }
+        Room room = rooms.get(client.room());
+        if (room == null || !room.leave(client)) return;
+        connections.decrementAndGet();
+        retiredPeakBytes.accumulateAndGet(client.peakBytes(), Math::max);
+        if (room.isEmpty()) {
+            idle.add(room);
+            if (idleCount.incrementAndGet() > MAX_IDLE_ROOMS) forgetIdleRoom();
         }
     }
 
-    public void broadcast(String text) {
-        ByteBuffer payload = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer();
-        synchronized (this) {
-            for (Client client : clients) {
-                client.offer(payload);
-            }
-        }
+    private void forgetIdleRoom() {
+        Room oldest = idle.poll();
+        if (oldest == null) return;
+        idleCount.decrementAndGet();
+        // A room joined again since it went idle is busy, not forgotten; its entry just goes.
+        if (oldest.retireIfEmpty()) rooms.remove(oldest.name, oldest);
     }
 
     /** Stops new connections and closes every open one with 1001, so pages reconnect elsewhere. */
     public void drain() {
         draining = true;
-        for (Client client : clients) {
-            client.close(CloseCodes.GOING_AWAY, CloseCodes.RESTARTING);
-        }
+        for (Client client : clients()) client.close(CloseCodes.GOING_AWAY, CloseCodes.RESTARTING);
     }
 
     public boolean isDraining() {
@@ -81,11 +101,13 @@ public final class Hub {
     }
 
     public int size() {
-        return clients.length;
+        return connections.get();
     }
 
-    Client[] clients() {
-        return clients;
+    List<Client> clients() {
+        List<Client> all = new ArrayList<>();
+        for (Room room : rooms.values()) all.addAll(List.of(room.members()));
+        return all;
     }
 
     public long slowClientsDropped() {
@@ -95,14 +117,14 @@ public final class Hub {
     /** Bytes queued or in flight across all clients: the engine's own memory accounting. */
     public long queuedBytes() {
         long sum = 0;
-        for (Client client : clients) sum += client.queuedBytes();
+        for (Client client : clients()) sum += client.queuedBytes();
         return sum;
     }
 
     /** The most any one client ever had queued; never above the configured bound. */
-    public synchronized long peakClientQueuedBytes() {
-        long peak = retiredPeakBytes;
-        for (Client client : clients) peak = Math.max(peak, client.peakBytes());
+    public long peakClientQueuedBytes() {
+        long peak = retiredPeakBytes.get();
+        for (Client client : clients()) peak = Math.max(peak, client.peakBytes());
         return peak;
     }
 }

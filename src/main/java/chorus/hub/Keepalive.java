@@ -1,7 +1,6 @@
 package chorus.hub;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -18,14 +17,11 @@ public final class Keepalive {
     private final Hub hub;
     private final Duration interval;
     private final long idleNanos;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "keepalive");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService timer;
 
-    public Keepalive(Hub hub, Duration interval, Duration idleTimeout) {
+    public Keepalive(Hub hub, ScheduledExecutorService timer, Duration interval, Duration idleTimeout) {
         this.hub = hub;
+        this.timer = timer;
         this.interval = interval;
         this.idleNanos = idleTimeout.toNanos();
     }
@@ -33,10 +29,6 @@ public final class Keepalive {
     public void start() {
         long ms = interval.toMillis();
         timer.scheduleAtFixedRate(this::sweep, ms, ms, TimeUnit.MILLISECONDS);
-    }
-
-    public void stop() {
-        timer.shutdownNow();
     }
 
     private void sweep() {

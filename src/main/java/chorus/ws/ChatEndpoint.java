@@ -3,6 +3,9 @@ package chorus.ws;
 import chorus.hub.Client;
 import chorus.hub.CloseCodes;
 import chorus.hub.Hub;
+import chorus.protocol.Command;
+import chorus.protocol.ErrorCode;
+import chorus.protocol.Frames;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
@@ -12,34 +15,58 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One socket's inbound side: Jetty calls it for each frame, one at a time. Size and UTF-8 limits
- * are Jetty's (1009 and 1007); binary frames and the rate limit are ours. Public because Jetty
- * invokes it through method handles.
+ * are Jetty's (1009 and 1007); binary frames, the rate limit and the chorus.v1 protocol are ours.
+ * Public because Jetty invokes it through method handles.
  */
 public final class ChatEndpoint implements Session.Listener.AutoDemanding {
     private static final Logger LOG = LoggerFactory.getLogger(ChatEndpoint.class);
 
     private final Hub hub;
+    private final JoinRequest join;
     private final TokenBucket bucket;
+    private final int maxTextBytes;
     private Client client;
 
-    ChatEndpoint(Hub hub, TokenBucket bucket) {
+    ChatEndpoint(Hub hub, JoinRequest join, TokenBucket bucket, int maxTextBytes) {
         this.hub = hub;
+        this.join = join;
         this.bucket = bucket;
+        this.maxTextBytes = maxTextBytes;
     }
 
     @Override
     public void onWebSocketOpen(Session session) {
-        client = hub.join(((WebSocketSession) session).getCoreSession());
+        // A chorus.v1 frame wraps the text in JSON, escaped: leave room for that around the text limit.
+        if (join.json()) session.setMaxTextMessageSize(2L * maxTextBytes + 1024);
+        client = hub.join(((WebSocketSession) session).getCoreSession(), join.room(), join.name(), join.json(),
+                join.since());
     }
 
     @Override
     public void onWebSocketText(String text) {
         client.heard();
         switch (bucket.take()) {
-            case ACCEPT -> hub.broadcast(text);
-            case REFUSE -> { } // dropped: the sender is over its rate
+            case ACCEPT -> accept(text);
+            case REFUSE -> {
+                if (client.json()) refuse(ErrorCode.RATE_LIMITED, "too many messages; slow down");
+            }
             case ABUSE -> client.close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
         }
+    }
+
+    private void accept(String text) {
+        if (!client.json()) {
+            hub.publish(client, text);
+            return;
+        }
+        Command command = Command.parse(text, maxTextBytes);
+        if (command instanceof Command.Send send) hub.publish(client, send.text());
+        else if (command instanceof Command.Rename rename) hub.rename(client, rename.name());
+        else if (command instanceof Command.Invalid invalid) refuse(invalid.code(), invalid.message());
+    }
+
+    private void refuse(ErrorCode code, String message) {
+        client.offer(Frames.error(code, message));
     }
 
     // Declared (rather than onWebSocketBinary) so Jetty hands over the first frame at once,

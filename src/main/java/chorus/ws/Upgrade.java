@@ -8,8 +8,8 @@ import org.eclipse.jetty.ee10.websocket.server.JettyServerUpgradeResponse;
 import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketCreator;
 
 /**
- * Decides each upgrade request to /ws before any socket exists: an HTTP error with a reason,
- * or a new endpoint.
+ * Decides each upgrade request to /ws before any socket exists: an HTTP error with its reason
+ * (503 restarting or full, 403 foreign origin, 400 bad query), or a new endpoint.
  */
 public final class Upgrade implements JettyWebSocketCreator {
     private final Hub hub;
@@ -24,16 +24,30 @@ public final class Upgrade implements JettyWebSocketCreator {
 
     @Override
     public Object createWebSocket(JettyServerUpgradeRequest req, JettyServerUpgradeResponse resp) {
-        try {
-            if (hub.isDraining()) {
-                resp.sendError(503, "server restarting");
-            } else if (!origins.allows(req.getHeader("Origin"), req.getHeader("Host"))) {
-                resp.sendForbidden("origin not allowed: " + req.getHeader("Origin"));
-            } else if (hub.size() >= config.maxConnections()) {
-                resp.sendError(503, "too many connections");
-            } else {
-                return new ChatEndpoint(hub, new TokenBucket(config.ratePerSecond(), config.rateBurst()));
+        int status;
+        String reason;
+        if (hub.isDraining()) {
+            status = 503;
+            reason = "server restarting";
+        } else if (!origins.allows(req.getHeader("Origin"), req.getHeader("Host"))) {
+            status = 403;
+            reason = "origin not allowed: " + req.getHeader("Origin");
+        } else if (hub.size() >= config.maxConnections()) {
+            status = 503;
+            reason = "too many connections";
+        } else {
+            try {
+                JoinRequest join = JoinRequest.from(req.getParameterMap(), req.getSubProtocols());
+                if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
+                return new ChatEndpoint(hub, join, new TokenBucket(config.ratePerSecond(), config.rateBurst()),
+                        config.maxMessageBytes());
+            } catch (JoinRequest.BadRequest e) {
+                status = 400;
+                reason = e.getMessage();
             }
+        }
+        try {
+            resp.sendError(status, reason);
         } catch (IOException e) {
             // the client went away while we answered; nothing to clean up
         }

@@ -1,0 +1,56 @@
+package chorus.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A chorus.v1 frame from a client: {"type":"send","text":...} or {"type":"rename","name":...},
+ * or the error to answer it with.
+ */
+public sealed interface Command {
+    record Send(String text) implements Command {
+    }
+
+    record Rename(String name) implements Command {
+    }
+
+    record Invalid(ErrorCode code, String message) implements Command {
+    }
+
+    ObjectMapper MAPPER = new ObjectMapper();
+
+    static Command parse(String frame, int maxTextBytes) {
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(frame);
+        } catch (Exception e) {
+            return new Invalid(ErrorCode.BAD_JSON, "not valid JSON");
+        }
+        if (node == null || !node.isObject() || !node.path("type").isTextual()) {
+            return new Invalid(ErrorCode.BAD_JSON, "expected a JSON object with a string \"type\"");
+        }
+        String type = node.get("type").asText();
+        switch (type) {
+            case "send" -> {
+                JsonNode text = node.get("text");
+                if (text == null || !text.isTextual() || text.asText().isEmpty()) {
+                    return new Invalid(ErrorCode.BAD_MESSAGE, "\"send\" needs a non-empty string \"text\"");
+                }
+                if (text.asText().getBytes(StandardCharsets.UTF_8).length > maxTextBytes) {
+                    return new Invalid(ErrorCode.TOO_LONG, "text is longer than " + maxTextBytes + " bytes of UTF-8");
+                }
+                return new Send(text.asText());
+            }
+            case "rename" -> {
+                JsonNode name = node.get("name");
+                String problem = name != null && name.isTextual() ? Names.problem(name.asText()) : Names.RULE;
+                return problem == null ? new Rename(name.asText().strip())
+                        : new Invalid(ErrorCode.BAD_NAME, problem);
+            }
+            default -> {
+                return new Invalid(ErrorCode.UNKNOWN_TYPE, "unknown type \"" + type + "\"; expected send or rename");
+            }
+        }
+    }
+}

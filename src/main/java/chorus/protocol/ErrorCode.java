@@ -1,0 +1,21 @@
+package chorus.protocol;
+
+/** The machine-readable codes of chorus.v1 error frames; after any of them the socket stays open. */
+public enum ErrorCode {
+    BAD_JSON("bad-json"),
+    UNKNOWN_TYPE("unknown-type"),
+    BAD_MESSAGE("bad-message"),
+    TOO_LONG("too-long"),
+    BAD_NAME("bad-name"),
+    RATE_LIMITED("rate-limited");
+
+    private final String wire;
+
+    ErrorCode(String wire) {
+        this.wire = wire;
+    }
+
+    public String wire() {
+        return wire;
+    }
+}

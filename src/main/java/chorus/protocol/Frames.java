@@ -1,0 +1,77 @@
+package chorus.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.Collection;
+
+/** The chorus.v1 frames the server sends, each encoded once to UTF-8 JSON (docs/PROTOCOL.md). */
+public final class Frames {
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private Frames() {
+    }
+
+    private interface Body {
+        void write(JsonGenerator g) throws IOException;
+    }
+
+    private static ByteBuffer encode(String type, Body body) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(128);
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            g.writeStartObject();
+            g.writeStringField("type", type);
+            body.write(g);
+            g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // writing to memory does not fail
+        }
+        return ByteBuffer.wrap(out.toByteArray()).asReadOnlyBuffer();
+    }
+
+    public static ByteBuffer welcome(String session, String name, String room, int online) {
+        return encode("welcome", g -> {
+            g.writeStringField("session", session);
+            g.writeStringField("name", name);
+            g.writeStringField("room", room);
+            g.writeNumberField("online", online);
+        });
+    }
+
+    public static ByteBuffer message(String id, String room, String from, String text, long ts) {
+        return encode("message", g -> {
+            g.writeStringField("id", id);
+            g.writeStringField("room", room);
+            g.writeStringField("from", from);
+            g.writeStringField("text", text);
+            g.writeNumberField("ts", ts);
+        });
+    }
+
+    public static ByteBuffer presence(int online, Collection<String> names) {
+        return encode("presence", g -> {
+            g.writeNumberField("online", online);
+            g.writeArrayFieldStart("names");
+            for (String name : names) g.writeString(name);
+            g.writeEndArray();
+        });
+    }
+
+    public static ByteBuffer reset(String reason, String oldest) {
+        return encode("reset", g -> {
+            g.writeStringField("reason", reason);
+            if (oldest == null) g.writeNullField("oldest");
+            else g.writeStringField("oldest", oldest);
+        });
+    }
+
+    public static ByteBuffer error(ErrorCode code, String message) {
+        return encode("error", g -> {
+            g.writeStringField("code", code.wire());
+            g.writeStringField("message", message);
+        });
+    }
+}
