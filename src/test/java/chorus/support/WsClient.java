@@ -35,16 +35,22 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
 
     public static WsClient connect(URI uri, Map<String, String> headers) {
+        return connect(uri, headers, null);
+    }
+
+    /** Connects asking for a subprotocol (null for none). */
+    public static WsClient connect(URI uri, Map<String, String> headers, String subprotocol) {
         WsClient client = new WsClient();
         WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         headers.forEach(builder::header);
+        if (subprotocol != null) builder.subprotocols(subprotocol);
         client.socket = builder.buildAsync(uri, client).orTimeout(10, TimeUnit.SECONDS).join();
         return client;
     }
 
     /** The HTTP status the server answered an upgrade with, when it refused it. */
     public static int refusedStatus(URI uri, Map<String, String> headers) {
-        try (WsClient client = connect(uri, headers)) {
+        try (WsClient client = connect(uri, headers, null)) {
             throw new AssertionError("upgrade was accepted");
         } catch (CompletionException e) {
             if (e.getCause() instanceof WebSocketHandshakeException refused) {
@@ -52,6 +58,11 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** The subprotocol the server accepted ("" for none). */
+    public String subprotocol() {
+        return socket.getSubprotocol();
     }
 
     public void send(String text) {

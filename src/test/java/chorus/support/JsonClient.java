@@ -1,0 +1,108 @@
+package chorus.support;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+
+/** A chorus.v1 client: JSON frames in and out, with presence kept aside from the message stream. */
+public final class JsonClient implements AutoCloseable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final WsClient socket;
+    private final JsonNode welcome;
+    private JsonNode lastPresence;
+
+    private JsonClient(WsClient socket) {
+        this.socket = socket;
+        assertEquals("chorus.v1", socket.subprotocol());
+        this.welcome = nextRaw();
+        assertEquals("welcome", welcome.get("type").asText(), "first frame");
+    }
+
+    public static JsonClient connect(TestServer server, String query) {
+        URI uri = URI.create(server.ws() + (query.isEmpty() ? "" : "?" + query));
+        return new JsonClient(WsClient.connect(uri, Map.of(), "chorus.v1"));
+    }
+
+    public JsonNode welcome() {
+        return welcome;
+    }
+
+    public WsClient socket() {
+        return socket;
+    }
+
+    public void send(String text) {
+        ObjectNode frame = JSON.createObjectNode().put("type", "send").put("text", text);
+        socket.send(frame.toString());
+    }
+
+    public void rename(String name) {
+        socket.send(JSON.createObjectNode().put("type", "rename").put("name", name).toString());
+    }
+
+    private JsonNode nextRaw() {
+        try {
+            return JSON.readTree(socket.next());
+        } catch (Exception e) {
+            throw new AssertionError("server sent something other than JSON", e);
+        }
+    }
+
+    /** The next frame that is not presence (presence is remembered for {@link #awaitPresence}). */
+    public JsonNode next() {
+        while (true) {
+            JsonNode frame = nextRaw();
+            if (!frame.get("type").asText().equals("presence")) return frame;
+            lastPresence = frame;
+        }
+    }
+
+    /** The next frame, asserting its type. */
+    public JsonNode next(String type) {
+        JsonNode frame = next();
+        assertEquals(type, frame.get("type").asText(), "frame " + frame);
+        return frame;
+    }
+
+    public List<JsonNode> messages(int count) {
+        List<JsonNode> messages = new ArrayList<>();
+        for (int i = 0; i < count; i++) messages.add(next("message"));
+        return messages;
+    }
+
+    /** Asserts that nothing but presence arrives within the given time. */
+    public void assertNoMessage(Duration wait) throws InterruptedException {
+        long end = System.nanoTime() + wait.toNanos();
+        String frame;
+        while ((frame = socket.poll(Duration.ofNanos(Math.max(1, end - System.nanoTime())))) != null) {
+            assertTrue(frame.contains("\"type\":\"presence\""), "unexpected frame " + frame);
+        }
+    }
+
+    /** Waits for a presence frame that satisfies the condition (presence may be coalesced). */
+    public JsonNode awaitPresence(Predicate<JsonNode> condition) {
+        if (lastPresence != null && condition.test(lastPresence)) return lastPresence;
+        while (true) {
+            JsonNode frame = nextRaw();
+            if (frame.get("type").asText().equals("presence")) {
+                lastPresence = frame;
+                if (condition.test(frame)) return frame;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}
