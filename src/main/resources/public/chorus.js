@@ -1,45 +1,136 @@
 "use strict";
-// The page: one socket to /ws, a log, an input. Text goes in with textContent, never innerHTML.
+// The page: one chorus.v1 socket to /ws for the room named in the URL (/#room).
+// Text goes in with textContent, never innerHTML. Reconnects resume with `since`, so nothing
+// is lost and nothing shown twice.
 (() => {
-  const log = document.getElementById("log");
+  const $ = (id) => document.getElementById(id);
+  const log = $("log");
   const scroller = document.querySelector("main");
-  const form = document.getElementById("composer");
-  const input = document.getElementById("text");
-  const stateText = document.getElementById("state");
+  const input = $("text");
+  const nameInput = $("name");
+  const roomInput = $("room");
 
   // Reconnect delays grow and carry jitter, so a restarted server is not hit by every tab at once.
   const BASE_DELAY_MS = 250;
   const MAX_DELAY_MS = 10000;
+  const NAME_KEY = "chorus.name";
+
+  let socket = null;
   let attempt = 0;
-  let socket;
+  let lastId = null; // the newest message shown: the resume point
+  // The server's rule for names (1-32 characters, no control characters); a stored name that
+  // breaks it would be refused at every reconnect.
+  const validName = (name) => /^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]{1,32}$/u.test(name.trim());
+  const stored = localStorage.getItem(NAME_KEY) || "";
+  let myName = validName(stored) ? stored.trim() : "";
+  let unread = 0;
+
+  const roomFromUrl = () => {
+    const room = decodeURIComponent(location.hash.slice(1));
+    return /^[A-Za-z0-9._-]{1,64}$/.test(room) ? room : "main";
+  };
+  let room = roomFromUrl();
+
+  // Ids are "epoch-seq"; compare as pairs of integers (docs/PROTOCOL.md).
+  const idParts = (id) => id.split("-").map(Number);
+  const isNewer = (id, than) => {
+    if (than === null) return true;
+    const [e1, s1] = idParts(id), [e2, s2] = idParts(than);
+    return e1 !== e2 ? e1 > e2 : s1 > s2;
+  };
 
   function setState(state) {
     document.body.dataset.state = state;
-    stateText.textContent = state;
+    $("state").textContent = state;
   }
 
   function socketUrl() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    return `${scheme}//${location.host}/ws`;
+    const params = new URLSearchParams({ room });
+    if (myName) params.set("name", myName);
+    if (lastId) params.set("since", lastId);
+    return `${scheme}//${location.host}/ws?${params}`;
   }
 
-  function append(text) {
+  function appendItem(item) {
     const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 8;
-    const item = document.createElement("li");
-    item.textContent = text;
     log.appendChild(item);
     if (atBottom) scroller.scrollTop = scroller.scrollHeight;
   }
 
+  function showMessage(m) {
+    if (!isNewer(m.id, lastId)) return; // already shown before a reconnect
+    lastId = m.id;
+    const item = document.createElement("li");
+    item.dataset.id = m.id;
+    if (m.from === myName) item.classList.add("own");
+    const from = document.createElement("span");
+    from.className = "from";
+    from.textContent = m.from;
+    const time = document.createElement("time");
+    const when = new Date(m.ts);
+    time.dateTime = when.toISOString();
+    time.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = m.text;
+    item.append(from, time, text);
+    appendItem(item);
+    if (document.hidden) {
+      unread += 1;
+      document.title = `(${unread}) Chorus`;
+    }
+  }
+
+  function showNotice(text) {
+    const item = document.createElement("li");
+    item.className = "notice";
+    item.textContent = text;
+    appendItem(item);
+  }
+
+  function showPresence(p) {
+    $("online-count").textContent = String(p.online);
+    const list = $("online");
+    list.replaceChildren(...p.names.map((name) => {
+      const li = document.createElement("li");
+      li.textContent = name;
+      return li;
+    }));
+  }
+
+  const handlers = {
+    welcome(w) {
+      myName = w.name;
+      localStorage.setItem(NAME_KEY, myName);
+      nameInput.value = myName;
+    },
+    message: showMessage,
+    presence: showPresence,
+    reset() {
+      showNotice("Some earlier messages are no longer available.");
+    },
+    error(e) {
+      $("notice").textContent = e.message;
+    },
+  };
+
   function connect() {
     setState(attempt === 0 ? "connecting" : "reconnecting");
-    socket = new WebSocket(socketUrl());
-    socket.onopen = () => {
+    const current = new WebSocket(socketUrl(), "chorus.v1");
+    socket = current;
+    current.onopen = () => {
       attempt = 0;
       setState("connected");
+      $("notice").textContent = "";
     };
-    socket.onmessage = (event) => append(event.data);
-    socket.onclose = () => {
+    current.onmessage = (event) => {
+      const frame = JSON.parse(event.data);
+      const handle = handlers[frame.type];
+      if (handle) handle(frame);
+    };
+    current.onclose = () => {
+      if (socket !== current) return; // replaced on purpose (room change)
       attempt += 1;
       setState("reconnecting");
       const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
@@ -47,13 +138,49 @@
     };
   }
 
-  form.addEventListener("submit", (event) => {
+  function enterRoom() {
+    room = roomFromUrl();
+    roomInput.value = room;
+    $("room-name").textContent = room;
+    log.replaceChildren();
+    lastId = null;
+    attempt = 0;
+    const old = socket;
+    socket = null;
+    if (old) old.close(1000, "changing room");
+    connect();
+  }
+
+  $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
     if (!text.trim() || !socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(text);
+    socket.send(JSON.stringify({ type: "send", text }));
     input.value = "";
   });
 
-  connect();
+  $("name-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = nameInput.value.trim();
+    if (!validName(name) || name === myName) return;
+    myName = name;
+    localStorage.setItem(NAME_KEY, name);
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "rename", name }));
+  });
+
+  $("room-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (roomInput.checkValidity()) location.hash = roomInput.value;
+  });
+
+  window.addEventListener("hashchange", enterRoom);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) {
+      unread = 0;
+      document.title = "Chorus";
+    }
+  });
+
+  nameInput.value = myName;
+  enterRoom();
 })();

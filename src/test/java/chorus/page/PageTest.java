@@ -2,20 +2,30 @@ package chorus.page;
 
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.support.Browser;
 import chorus.support.TestServer;
+import chorus.support.WsClient;
+import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
+import com.microsoft.playwright.WebSocketRoute;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The page in real Chromium, as people use it. */
 class PageTest {
     private static Browser browser;
+    private TestServer server = new TestServer();
 
     @BeforeAll
     static void launch() {
@@ -27,9 +37,19 @@ class PageTest {
         browser.close();
     }
 
-    private static Page open(TestServer server) {
+    @AfterEach
+    void stop() {
+        browser.closePages();
+        server.close();
+    }
+
+    // Playwright for Java fails on a route closed without a code, so always give one.
+    private static final WebSocketRoute.CloseOptions CUT = new WebSocketRoute.CloseOptions().setCode(4000).setReason("cut");
+
+    private Page open(String name, String room) {
         Page page = browser.newPage();
-        page.navigate("http://127.0.0.1:" + server.port() + "/");
+        page.addInitScript("localStorage.setItem('chorus.name', '" + name + "')");
+        page.navigate("http://127.0.0.1:" + server.port() + "/" + (room == null ? "" : "#" + room));
         assertThat(page.locator("body")).hasAttribute("data-state", "connected");
         return page;
     }
@@ -39,47 +59,130 @@ class PageTest {
         page.locator("#text").press("Enter");
     }
 
+    private static Locator texts(Page page) {
+        return page.locator("#log li .text");
+    }
+
     @Test
     void textTypedInOneTabAppearsInBothAsTextNeverAsHtml() {
-        try (TestServer server = new TestServer()) {
-            Page first = open(server);
-            Page second = open(server);
-            AtomicInteger dialogs = new AtomicInteger();
-            first.onDialog(d -> dialogs.incrementAndGet());
-            second.onDialog(d -> dialogs.incrementAndGet());
+        Page first = open("ann", null);
+        Page second = open("bob", null);
+        AtomicInteger dialogs = new AtomicInteger();
+        first.onDialog(d -> dialogs.incrementAndGet());
+        second.onDialog(d -> dialogs.incrementAndGet());
 
-            say(first, "hello from the first tab");
-            assertThat(first.locator("#log li").last()).hasText("hello from the first tab");
-            assertThat(second.locator("#log li").last()).hasText("hello from the first tab");
+        say(first, "hello from the first tab");
+        assertThat(texts(first).last()).hasText("hello from the first tab");
+        assertThat(texts(second).last()).hasText("hello from the first tab");
+        assertThat(first.locator("#log li").last()).hasClass(Pattern.compile("\\bown\\b"));
+        assertThat(second.locator("#log li .from").last()).hasText("ann");
 
-            String attack = "<img src=x onerror=alert(1)>";
-            say(second, attack);
-            for (Page page : new Page[] {first, second}) {
-                assertThat(page.locator("#log li").last()).hasText(attack);
-                assertEquals(0, page.locator("#log img").count(), "the message became markup");
-            }
-            first.waitForTimeout(300); // give a would-be onerror handler its chance to run
-            assertEquals(0, dialogs.get(), "a message ran script");
+        String attack = "<img src=x onerror=alert(1)>";
+        say(second, attack);
+        for (Page page : new Page[] {first, second}) {
+            assertThat(texts(page).last()).hasText(attack);
+            assertEquals(0, page.locator("#log img").count(), "the message became markup");
         }
+        first.waitForTimeout(300); // give a would-be onerror handler its chance to run
+        assertEquals(0, dialogs.get(), "a message ran script");
     }
 
     @Test
     void aRestartedServerIsRejoinedWithoutReload() {
-        TestServer server = new TestServer();
         int port = server.port();
-        Page page = open(server);
+        Page page = open("ann", null);
         page.evaluate("window.marker = 'same page'");
 
         server.close();
         assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
         assertThat(page.locator("#state")).hasText("reconnecting");
 
-        try (TestServer again = new TestServer(Map.of("PORT", String.valueOf(port)))) {
+        server = new TestServer(Map.of("PORT", String.valueOf(port)));
+        assertThat(page.locator("body")).hasAttribute("data-state", "connected");
+        assertEquals("same page", page.evaluate("window.marker"), "the page was reloaded");
+        say(page, "back again");
+        assertThat(texts(page).last()).hasText("back again");
+    }
+
+    @Test
+    void roomsInTheUrlAreIsolatedBothWays() {
+        Page a1 = open("a1", "alpha");
+        Page a2 = open("a2", "alpha");
+        Page b = open("b", "beta");
+        assertThat(a1.locator("#room-name")).hasText("alpha");
+
+        say(a1, "only alpha");
+        assertThat(texts(a2).last()).hasText("only alpha");
+        say(b, "only beta");
+        assertThat(texts(b).last()).hasText("only beta");
+        say(a2, "alpha again"); // by now "only beta" would have reached alpha if it leaked
+        assertThat(texts(a1)).hasText(new String[] {"only alpha", "alpha again"});
+        assertThat(texts(b)).hasText(new String[] {"only beta"});
+    }
+
+    @Test
+    void aReloadShowsTheHistory() {
+        Page page = open("ann", "hist");
+        for (String text : List.of("one", "two", "three")) say(page, text);
+        assertThat(texts(page)).hasText(new String[] {"one", "two", "three"});
+        page.reload();
+        assertThat(page.locator("body")).hasAttribute("data-state", "connected");
+        assertThat(texts(page)).hasText(new String[] {"one", "two", "three"});
+    }
+
+    @Test
+    void aCutSocketResumesWithEveryMessageExactlyOnce() throws Exception {
+        AtomicBoolean cut = new AtomicBoolean();
+        AtomicReference<WebSocketRoute> current = new AtomicReference<>();
+        List<String> urls = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Page page = browser.newPage();
+        // The test stands between page and server, so it can cut the page's socket at will.
+        page.routeWebSocket(Pattern.compile(".*/ws\\?.*"), route -> {
+            if (cut.get()) {
+                route.close(CUT);
+            } else {
+                urls.add(route.url());
+                current.set(route);
+                route.connectToServer();
+            }
+        });
+        page.navigate("http://127.0.0.1:" + server.port() + "/#resume");
+        assertThat(page.locator("body")).hasAttribute("data-state", "connected");
+
+        try (WsClient other = WsClient.connect(URI.create(server.ws() + "?room=resume&name=other"))) {
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < 5; i++) expected.add("before " + i);
+            expected.forEach(other::send);
+            assertThat(texts(page)).hasCount(5);
+
+            cut.set(true);
+            current.get().close(CUT);
+            assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
+            for (int i = 0; i < 20; i++) {
+                other.send("while away " + i);
+                expected.add("while away " + i);
+            }
+            other.next(25); // the server has taken all of them
+            cut.set(false);
+
             assertThat(page.locator("body")).hasAttribute("data-state", "connected");
-            assertEquals("same page", page.evaluate("window.marker"), "the page was reloaded");
-            say(page, "back again");
-            assertThat(page.locator("#log li").last()).hasText("back again");
-            assertTrue(again.server().hub().size() >= 1);
+            other.send("after");
+            expected.add("after");
+            assertThat(texts(page)).hasText(expected.toArray(new String[0]));
+            String resumedWith = urls.get(urls.size() - 1);
+            String lastBeforeCut = (String) page.evaluate("document.querySelectorAll('#log li')[4].dataset.id");
+            assertEquals(true, resumedWith.contains("since=" + lastBeforeCut), resumedWith);
         }
+    }
+
+    @Test
+    void theOnlineListUpdatesWhenATabCloses() {
+        Page ann = open("ann", "who");
+        Page bob = open("bob", "who");
+        assertThat(ann.locator("#online li")).hasText(new String[] {"ann", "bob"});
+        assertThat(ann.locator("#online-count")).hasText("2");
+        bob.close();
+        assertThat(ann.locator("#online li")).hasText(new String[] {"ann"});
+        assertThat(ann.locator("#online-count")).hasText("1");
     }
 }

@@ -1,8 +1,10 @@
 package chorus.support;
 
+import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.BrowserType;
 import com.microsoft.playwright.Playwright;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -20,9 +22,19 @@ public final class Browser implements AutoCloseable {
                         "--disable-component-update", "--disable-sync", "--no-first-run")));
     }
 
+    private final List<BrowserContext> contexts = new ArrayList<>();
+
     /** A fresh, isolated tab (its own storage), as a separate visitor would have. */
     public com.microsoft.playwright.Page newPage() {
-        return chromium.newContext().newPage();
+        BrowserContext context = chromium.newContext();
+        contexts.add(context);
+        return context.newPage();
+    }
+
+    /** Closes every tab opened so far, so none outlives its test. */
+    public void closePages() {
+        contexts.forEach(BrowserContext::close);
+        contexts.clear();
     }
 
     @Override
