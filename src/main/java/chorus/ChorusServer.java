@@ -86,5 +86,6 @@ public final class ChorusServer {
         }
         timer.shutdownNow();
         app.stop();
+        hub.stop();
     }
 }

@@ -5,7 +5,6 @@ import java.util.ArrayDeque;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.IteratingCallback;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.OpCode;
@@ -14,11 +13,12 @@ import org.eclipse.jetty.websocket.core.OpCode;
  * One connection's outbound side: a bounded queue and at most one write in flight.
  *
  * <p>Jetty's rule: never start a send before the previous one completed, or buffering is
- * unbounded. {@link #process()} takes everything queued, hands it to Jetty as one batch (one
- * gathering write), and the batch's completion calls {@code process()} again. A client whose
- * queue overflows is closed with {@link CloseCodes#TOO_SLOW}; nobody ever waits for it.
+ * unbounded. {@link #run()} takes everything queued and hands it to Jetty as one batch (one
+ * gathering write); the batch's completion puts the client back in the {@link Flusher}'s line
+ * if more has queued meanwhile. A client whose queue overflows is closed with
+ * {@link CloseCodes#TOO_SLOW}; nobody ever waits for it.
  */
-public final class Client extends IteratingCallback {
+public final class Client implements Runnable {
     private final CoreSession session;
     private final String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private final String room;
@@ -27,6 +27,11 @@ public final class Client extends IteratingCallback {
     private final int maxMessages;
     private final long maxBytes;
     private final Consumer<Client> onTooSlow;
+    private final Flusher flusher;
+    // The write's completion: release the bytes, then the next turn. A failed write means a broken
+    // connection; Jetty reports its close to the endpoint, which makes the hub forget the client.
+    private final Callback written = Callback.from(Callback.InvocationType.NON_BLOCKING, this::written,
+            failure -> release());
 
     // Guarded by this.
     private final ArrayDeque<ByteBuffer> queue = new ArrayDeque<>();
@@ -34,13 +39,18 @@ public final class Client extends IteratingCallback {
     private long inFlightBytes;
     private long peakBytes;
     private int backlogAhead; // leading queue entries that came from the room's history
+    // IDLE: nothing to do. SCHEDULED: a turn waits in the Flusher. WRITING: one batch is in
+    // flight, so never two (Jetty's rule), and never none while messages wait.
+    private static final int IDLE = 0, SCHEDULED = 1, WRITING = 2;
+    private int state = IDLE;
     private boolean released;
     private ByteBuffer[] batch = new ByteBuffer[16];
 
     private volatile long lastHeardNanos = System.nanoTime();
 
     Client(CoreSession session, String room, String name, boolean json, int maxMessages, long maxBytes,
-            Consumer<Client> onTooSlow) {
+            Flusher flusher, Consumer<Client> onTooSlow) {
+        this.flusher = flusher;
         this.session = session;
         this.room = room;
         this.name = name;
@@ -51,49 +61,70 @@ public final class Client extends IteratingCallback {
     }
 
     /**
-     * Queues an encoded text message, never blocking. When the queue is full the client is
-     * closed as too slow, its queue is released, and false is returned.
+     * Queues an encoded text message, never waiting for the client, and tells whether the caller
+     * must hand the client to the {@link Flusher} (it was idle). A full queue whose write is stuck
+     * in the socket means the client is too slow: it is closed and its queue released.
      */
-    public boolean offer(ByteBuffer payload) {
+    boolean offer(ByteBuffer payload) {
         int size = payload.remaining();
-        synchronized (this) {
-            if (released) return false;
-            if (queue.size() - backlogAhead >= maxMessages || queuedBytes + size > maxBytes) {
-                releaseLocked();
-            } else {
-                queue.add(payload);
-                queuedBytes += size;
-                peakBytes = Math.max(peakBytes, queuedBytes);
-                size = -1;
+        boolean tookTurn = false;
+        while (true) {
+            synchronized (this) {
+                if (released) return false;
+                if (queue.size() - backlogAhead < maxMessages && queuedBytes + size <= maxBytes) {
+                    queue.add(payload);
+                    queuedBytes += size;
+                    peakBytes = Math.max(peakBytes, queuedBytes);
+                    return wake();
+                }
+                if (state != SCHEDULED || tookTurn) {
+                    releaseLocked();
+                    break;
+                }
             }
+            // Full only because the writers have not reached this client yet: the lag is ours, not
+            // the client's. Take its turn here; that also slows the sender down to what we can write.
+            run();
+            tookTurn = true;
         }
-        if (size >= 0) { // overflowed
-            close(CloseCodes.TOO_SLOW, CloseCodes.TOO_SLOW_REASON);
-            onTooSlow.accept(this);
-            return false;
-        }
-        iterate();
-        return true;
+        close(CloseCodes.TOO_SLOW, CloseCodes.TOO_SLOW_REASON);
+        onTooSlow.accept(this);
+        return false;
     }
 
     /**
      * Queues what a joining client is owed: its welcome and the room's history. These are not
      * counted against the bound: the buffers are the room's own, shared, so they cost no memory.
      */
-    void offerBacklog(ByteBuffer payload) {
-        synchronized (this) {
-            if (released) return;
-            queue.add(payload);
-            backlogAhead++;
-        }
-        iterate();
+    synchronized boolean offerBacklog(ByteBuffer payload) {
+        if (released) return false;
+        queue.add(payload);
+        backlogAhead++;
+        return wake();
     }
 
+    /** Sends a frame to this client alone (an error, a presence update), under the same bound. */
+    public void send(ByteBuffer payload) {
+        if (offer(payload)) flusher.flush(this);
+    }
+
+    private boolean wake() {
+        if (state != IDLE) return false;
+        state = SCHEDULED;
+        return true;
+    }
+
+    /** Writes everything queued as one batch, if this client's turn has not been taken already. */
     @Override
-    protected Action process() {
+    public void run() {
         int n;
         synchronized (this) {
-            if (released || queue.isEmpty()) return Action.IDLE;
+            if (state != SCHEDULED) return;
+            if (released || queue.isEmpty()) {
+                state = IDLE;
+                return;
+            }
+            state = WRITING;
             n = queue.size();
             if (batch.length < n) batch = new ByteBuffer[Math.max(n, batch.length * 2)];
             for (int i = 0; i < n; i++) {
@@ -102,27 +133,29 @@ public final class Client extends IteratingCallback {
                 else inFlightBytes += batch[i].remaining();
             }
         }
-        // Batched frames gather into one socket write; the last one flushes and completes the step.
+        // Batched frames gather into one socket write; the last one flushes and reports the write.
         for (int i = 0; i < n; i++) {
             boolean last = i == n - 1;
             Frame frame = new Frame(OpCode.TEXT, true, batch[i].slice());
             batch[i] = null;
-            session.sendFrame(frame, last ? this : Callback.NOOP, !last);
+            session.sendFrame(frame, last ? written : Callback.NOOP, !last);
         }
-        return Action.SCHEDULED;
     }
 
-    @Override
-    protected void onSuccess() {
+    /** The batch is out: release its bytes, and if more queued meanwhile, take a new turn. */
+    private void written() {
         synchronized (this) {
             queuedBytes -= inFlightBytes;
             inFlightBytes = 0;
+            if (released || queue.isEmpty()) {
+                state = IDLE;
+                return;
+            }
+            state = SCHEDULED;
         }
-    }
-
-    @Override
-    protected void onCompleteFailure(Throwable cause) {
-        release(); // the connection is broken; Jetty reports the close to the endpoint
+        // To the back of the line rather than looping here: a client that keeps receiving must
+        // not starve the others that share the writer thread.
+        flusher.flush(this);
     }
 
     /** Sends a close frame; the hub forgets the client when Jetty reports the close. */

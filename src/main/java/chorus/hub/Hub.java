@@ -26,6 +26,7 @@ public final class Hub {
     private final long queueBytes;
     private final int historySize;
     private final ScheduledExecutorService timer;
+    private final Flusher flusher = new Flusher(Runtime.getRuntime().availableProcessors());
     private final long epoch = System.currentTimeMillis();
 
     private final Map<String, Room> rooms = new ConcurrentHashMap<>();
@@ -45,9 +46,10 @@ public final class Hub {
 
     /** Joins a room, queueing the welcome and what the client missed since the given id. */
     public Client join(CoreSession session, String roomName, String name, boolean json, MessageId since) {
-        Client client = new Client(session, roomName, name, json, queueMessages, queueBytes, this::dropSlow);
+        Client client = new Client(session, roomName, name, json, queueMessages, queueBytes, flusher,
+                this::dropSlow);
         connections.incrementAndGet();
-        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, epoch, historySize, timer)).join(client, since)) {
+        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, epoch, historySize, timer, flusher)).join(client, since)) {
             Thread.onSpinWait(); // the room was just retired; the next computeIfAbsent makes a new one
         }
         return client;
@@ -94,6 +96,11 @@ public final class Hub {
     public void drain() {
         draining = true;
         for (Client client : clients()) client.close(CloseCodes.GOING_AWAY, CloseCodes.RESTARTING);
+    }
+
+    /** After the last socket closed: the writer threads go. */
+    public void stop() {
+        flusher.stop();
     }
 
     public boolean isDraining() {

@@ -2,7 +2,9 @@ package chorus.hub;
 
 import chorus.protocol.Frames;
 import chorus.protocol.MessageId;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,6 +26,7 @@ final class Room {
     private final long epoch;
     private final int historySize;
     private final ScheduledExecutorService timer;
+    private final Flusher flusher;
 
     // Written under the room lock, copied on write: keepalive and drain read it without the lock.
     private volatile Client[] members = new Client[0];
@@ -32,18 +35,25 @@ final class Room {
     private boolean presencePending;
     private boolean retired;
 
-    Room(String name, long epoch, int historySize, ScheduledExecutorService timer) {
+    Room(String name, long epoch, int historySize, ScheduledExecutorService timer, Flusher flusher) {
+        this.flusher = flusher;
         this.name = name;
         this.epoch = epoch;
         this.historySize = historySize;
         this.timer = timer;
     }
 
-    synchronized void publish(String from, String text) {
-        Message message = Message.of(new MessageId(epoch, ++seq), name, from, text, System.currentTimeMillis());
-        history.addLast(message);
-        if (history.size() > historySize) history.removeFirst();
-        for (Client member : members) member.offer(message.encodedFor(member));
+    void publish(String from, String text) {
+        List<Client> ready = new ArrayList<>();
+        synchronized (this) {
+            Message message = Message.of(new MessageId(epoch, ++seq), name, from, text, System.currentTimeMillis());
+            history.addLast(message);
+            if (history.size() > historySize) history.removeFirst();
+            for (Client member : members) {
+                if (member.offer(message.encodedFor(member))) ready.add(member);
+            }
+        }
+        flusher.flush(ready);
     }
 
     /**
@@ -55,6 +65,7 @@ final class Room {
         if (client.json()) {
             client.offerBacklog(Frames.welcome(client.session(), client.name(), name, members.length + 1));
             replay(client, since);
+            flusher.flush(client); // a new client is idle: one flush sends its welcome and history
         }
         Client[] next = Arrays.copyOf(members, members.length + 1);
         next[members.length] = client;
@@ -101,14 +112,18 @@ final class Room {
         timer.schedule(this::sendPresence, PRESENCE_DELAY_MS, TimeUnit.MILLISECONDS);
     }
 
-    private synchronized void sendPresence() {
-        presencePending = false;
-        List<String> names = Arrays.stream(members).map(Client::name).sorted(String.CASE_INSENSITIVE_ORDER)
-                .limit(MAX_NAMES).toList();
-        var frame = Frames.presence(members.length, names);
-        for (Client member : members) {
-            if (member.json()) member.offer(frame);
+    private void sendPresence() {
+        List<Client> ready = new ArrayList<>();
+        synchronized (this) {
+            presencePending = false;
+            List<String> names = Arrays.stream(members).map(Client::name).sorted(String.CASE_INSENSITIVE_ORDER)
+                    .limit(MAX_NAMES).toList();
+            ByteBuffer frame = Frames.presence(members.length, names);
+            for (Client member : members) {
+                if (member.json() && member.offer(frame)) ready.add(member);
+            }
         }
+        flusher.flush(ready);
     }
 
     /** Marks an empty room retired, so it can be forgotten; false if someone is here. */

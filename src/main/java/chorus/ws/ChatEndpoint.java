@@ -66,7 +66,7 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
     }
 
     private void refuse(ErrorCode code, String message) {
-        client.offer(Frames.error(code, message));
+        client.send(Frames.error(code, message));
     }
 
     // Declared (rather than onWebSocketBinary) so Jetty hands over the first frame at once,
