@@ -3,6 +3,7 @@ package chorus;
 import chorus.config.Config;
 import chorus.hub.Hub;
 import chorus.hub.Keepalive;
+import chorus.metrics.Metrics;
 import chorus.web.Health;
 import chorus.web.SecurityHeaders;
 import chorus.ws.Upgrade;
@@ -26,6 +27,7 @@ public final class ChorusServer {
     private final Hub hub;
     private final ScheduledExecutorService timer; // keepalive sweeps and presence updates
     private final Keepalive keepalive;
+    private final Metrics metrics = new Metrics();
     private final Javalin app;
 
     public ChorusServer(Config config) {
@@ -35,16 +37,18 @@ public final class ChorusServer {
             t.setDaemon(true);
             return t;
         });
-        this.hub = new Hub(config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer);
+        this.hub = new Hub(config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer,
+                metrics.registry());
         this.keepalive = new Keepalive(hub, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub);
-        Upgrade upgrade = new Upgrade(hub, config);
+        Upgrade upgrade = new Upgrade(hub, config, metrics.registry());
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
             c.staticFiles.add("/public", Location.CLASSPATH);
             c.routes.before(SecurityHeaders::apply);
             c.routes.get("/health", health::handle);
+            c.routes.get("/metrics", metrics::handle);
             // /ws is Jetty's own WebSocket mapping: it lets us pick the subprotocol, see pongs
             // and refuse an upgrade with a status before any socket exists.
             c.jetty.modifyServletContextHandler(handler -> JettyWebSocketServletContainerInitializer.configure(
@@ -87,5 +91,6 @@ public final class ChorusServer {
         timer.shutdownNow();
         app.stop();
         hub.stop();
+        metrics.close();
     }
 }

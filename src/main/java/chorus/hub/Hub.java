@@ -9,6 +9,11 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import org.eclipse.jetty.websocket.core.CoreSession;
 
 /**
@@ -24,10 +29,8 @@ public final class Hub {
 
     private final int queueMessages;
     private final long queueBytes;
-    private final int historySize;
-    private final ScheduledExecutorService timer;
     private final Flusher flusher = new Flusher(Runtime.getRuntime().availableProcessors());
-    private final long epoch = System.currentTimeMillis();
+    private final Rooms shared;
 
     private final Map<String, Room> rooms = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Room> idle = new ConcurrentLinkedQueue<>();
@@ -37,11 +40,23 @@ public final class Hub {
     private final AtomicLong retiredPeakBytes = new AtomicLong();
     private volatile boolean draining;
 
-    public Hub(int queueMessages, long queueBytes, int historySize, ScheduledExecutorService timer) {
+    public Hub(int queueMessages, long queueBytes, int historySize, ScheduledExecutorService timer,
+            MeterRegistry registry) {
         this.queueMessages = queueMessages;
         this.queueBytes = queueBytes;
-        this.historySize = historySize;
-        this.timer = timer;
+        this.shared = new Rooms(System.currentTimeMillis(), historySize, timer, flusher,
+                Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
+                        .register(registry),
+                Counter.builder("chorus.messages.delivered").description("messages queued to a recipient")
+                        .register(registry),
+                Timer.builder("chorus.broadcast.latency")
+                        .description("time to give one message an id and queue it to every member of its room")
+                        .publishPercentileHistogram().register(registry));
+        Gauge.builder("chorus.connections", this, Hub::size).description("open sockets").register(registry);
+        Gauge.builder("chorus.outbound.queue.bytes", this, Hub::queuedBytes)
+                .description("bytes queued or in flight to clients").register(registry);
+        FunctionCounter.builder("chorus.slow.clients.dropped", this, Hub::slowClientsDropped)
+                .description("clients closed as too slow").register(registry);
     }
 
     /** Joins a room, queueing the welcome and what the client missed since the given id. */
@@ -49,7 +64,7 @@ public final class Hub {
         Client client = new Client(session, roomName, name, json, queueMessages, queueBytes, flusher,
                 this::dropSlow);
         connections.incrementAndGet();
-        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, epoch, historySize, timer, flusher)).join(client, since)) {
+        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, shared)).join(client, since)) {
             Thread.onSpinWait(); // the room was just retired; the next computeIfAbsent makes a new one
         }
         return client;

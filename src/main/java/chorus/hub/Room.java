@@ -7,7 +7,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,10 +22,7 @@ final class Room {
     static final int MAX_NAMES = 100;
 
     final String name;
-    private final long epoch;
-    private final int historySize;
-    private final ScheduledExecutorService timer;
-    private final Flusher flusher;
+    private final Rooms shared;
 
     // Written under the room lock, copied on write: keepalive and drain read it without the lock.
     private volatile Client[] members = new Client[0];
@@ -35,25 +31,30 @@ final class Room {
     private boolean presencePending;
     private boolean retired;
 
-    Room(String name, long epoch, int historySize, ScheduledExecutorService timer, Flusher flusher) {
-        this.flusher = flusher;
+    Room(String name, Rooms shared) {
         this.name = name;
-        this.epoch = epoch;
-        this.historySize = historySize;
-        this.timer = timer;
+        this.shared = shared;
     }
 
     void publish(String from, String text) {
+        long start = System.nanoTime();
         List<Client> ready = new ArrayList<>();
+        int offered;
         synchronized (this) {
-            Message message = Message.of(new MessageId(epoch, ++seq), name, from, text, System.currentTimeMillis());
+            Message message = Message.of(new MessageId(shared.epoch(), ++seq), name, from, text,
+                    System.currentTimeMillis());
             history.addLast(message);
-            if (history.size() > historySize) history.removeFirst();
-            for (Client member : members) {
+            if (history.size() > shared.historySize()) history.removeFirst();
+            Client[] recipients = members;
+            for (Client member : recipients) {
                 if (member.offer(message.encodedFor(member))) ready.add(member);
             }
+            offered = recipients.length;
         }
-        flusher.flush(ready);
+        shared.flusher().flush(ready);
+        shared.received().increment();
+        shared.delivered().increment(offered);
+        shared.fanOut().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
 
     /**
@@ -65,7 +66,7 @@ final class Room {
         if (client.json()) {
             client.offerBacklog(Frames.welcome(client.session(), client.name(), name, members.length + 1));
             replay(client, since);
-            flusher.flush(client); // a new client is idle: one flush sends its welcome and history
+            shared.flusher().flush(client); // a new client is idle: one flush sends its welcome and history
         }
         Client[] next = Arrays.copyOf(members, members.length + 1);
         next[members.length] = client;
@@ -78,7 +79,7 @@ final class Room {
         long after = 0;
         if (since != null) {
             MessageId oldest = history.isEmpty() ? null : history.peekFirst().id();
-            if (since.epoch() != epoch || since.seq() > seq) {
+            if (since.epoch() != shared.epoch() || since.seq() > seq) {
                 client.offerBacklog(Frames.reset("unknown-since", oldest == null ? null : oldest.toString()));
             } else if (oldest != null && since.seq() < oldest.seq() - 1) {
                 client.offerBacklog(Frames.reset("history-exceeded", oldest.toString()));
@@ -109,7 +110,7 @@ final class Room {
     synchronized void presenceChanged() {
         if (presencePending) return;
         presencePending = true;
-        timer.schedule(this::sendPresence, PRESENCE_DELAY_MS, TimeUnit.MILLISECONDS);
+        shared.timer().schedule(this::sendPresence, PRESENCE_DELAY_MS, TimeUnit.MILLISECONDS);
     }
 
     private void sendPresence() {
@@ -123,7 +124,7 @@ final class Room {
                 if (member.json() && member.offer(frame)) ready.add(member);
             }
         }
-        flusher.flush(ready);
+        shared.flusher().flush(ready);
     }
 
     /** Marks an empty room retired, so it can be forgotten; false if someone is here. */

@@ -25,10 +25,12 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
     private final JoinRequest join;
     private final TokenBucket bucket;
     private final int maxTextBytes;
+    private final Refusals refusals;
     private Client client;
 
-    ChatEndpoint(Hub hub, JoinRequest join, TokenBucket bucket, int maxTextBytes) {
+    ChatEndpoint(Hub hub, JoinRequest join, TokenBucket bucket, int maxTextBytes, Refusals refusals) {
         this.hub = hub;
+        this.refusals = refusals;
         this.join = join;
         this.bucket = bucket;
         this.maxTextBytes = maxTextBytes;
@@ -47,9 +49,7 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
         client.heard();
         switch (bucket.take()) {
             case ACCEPT -> accept(text);
-            case REFUSE -> {
-                if (client.json()) refuse(ErrorCode.RATE_LIMITED, "too many messages; slow down");
-            }
+            case REFUSE -> refuse(ErrorCode.RATE_LIMITED, "too many messages; slow down");
             case ABUSE -> client.close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
         }
     }
@@ -65,8 +65,10 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
         else if (command instanceof Command.Invalid invalid) refuse(invalid.code(), invalid.message());
     }
 
+    /** Counts the refusal; JSON clients also hear why (plain mode has no way to say it). */
     private void refuse(ErrorCode code, String message) {
-        client.send(Frames.error(code, message));
+        refusals.count(code.wire());
+        if (client.json()) client.send(Frames.error(code, message));
     }
 
     // Declared (rather than onWebSocketBinary) so Jetty hands over the first frame at once,
@@ -74,6 +76,7 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
     @Override
     public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
         callback.succeed();
+        refusals.count("binary");
         client.close(CloseCodes.UNSUPPORTED, CloseCodes.BINARY_REASON);
     }
 
@@ -86,7 +89,10 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
     public void onWebSocketClose(int statusCode, String reason, Callback callback) {
         callback.succeed();
         if (client != null) hub.leave(client);
-        if (!CloseCodes.isExpected(statusCode)) LOG.info("socket closed: {} {}", statusCode, reason);
+        // Jetty itself refuses oversize frames (1009) and invalid UTF-8 (1007).
+        if (statusCode == 1009) refusals.count("too-large");
+        else if (statusCode == 1007) refusals.count("invalid-utf8");
+        else if (!CloseCodes.isExpected(statusCode)) LOG.info("socket closed: {} {}", statusCode, reason);
     }
 
     @Override

@@ -2,6 +2,7 @@ package chorus.ws;
 
 import chorus.config.Config;
 import chorus.hub.Hub;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import org.eclipse.jetty.ee10.websocket.server.JettyServerUpgradeRequest;
 import org.eclipse.jetty.ee10.websocket.server.JettyServerUpgradeResponse;
@@ -15,9 +16,11 @@ public final class Upgrade implements JettyWebSocketCreator {
     private final Hub hub;
     private final Config config;
     private final OriginPolicy origins;
+    private final Refusals refusals;
 
-    public Upgrade(Hub hub, Config config) {
+    public Upgrade(Hub hub, Config config, MeterRegistry registry) {
         this.hub = hub;
+        this.refusals = new Refusals(registry);
         this.config = config;
         this.origins = new OriginPolicy(config.allowedOrigins());
     }
@@ -40,7 +43,7 @@ public final class Upgrade implements JettyWebSocketCreator {
                 JoinRequest join = JoinRequest.from(req.getParameterMap(), req.getSubProtocols());
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
                 return new ChatEndpoint(hub, join, new TokenBucket(config.ratePerSecond(), config.rateBurst()),
-                        config.maxMessageBytes());
+                        config.maxMessageBytes(), refusals);
             } catch (JoinRequest.BadRequest e) {
                 status = 400;
                 reason = e.getMessage();

@@ -3,6 +3,7 @@ package chorus.web;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chorus.support.JsonClient;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
 import java.net.http.HttpClient;
@@ -38,6 +39,26 @@ class HttpTest {
             assertEquals("no-referrer", response.headers().firstValue("Referrer-Policy").orElseThrow());
         }
         assertTrue(get("/").body().contains("<script src=\"/chorus.js\""));
+    }
+
+    @Test
+    void metricsCountConnectionsMessagesRefusalsAndTheJvm() throws Exception {
+        try (JsonClient a = JsonClient.connect(server, "name=a"); JsonClient b = JsonClient.connect(server, "name=b")) {
+            a.send("hello");
+            b.next("message");
+            a.next("message");
+            a.socket().send("{oops");
+            a.next("error");
+            String body = get("/metrics").body();
+            for (String line : new String[] {"chorus_connections 2.0", "chorus_messages_received_total 1.0",
+                    "chorus_messages_delivered_total 2.0", "chorus_messages_refused_total{reason=\"bad-json\"} 1.0",
+                    "chorus_slow_clients_dropped_total 0.0", "chorus_outbound_queue_bytes "}) {
+                assertTrue(body.lines().anyMatch(l -> l.startsWith(line)), "no " + line + " in /metrics");
+            }
+            assertTrue(body.contains("chorus_broadcast_latency_seconds_bucket{le="), "no broadcast latency histogram");
+            assertTrue(body.contains("jvm_memory_used_bytes{"), "no JVM memory");
+            assertTrue(body.contains("jvm_gc_"), "no GC");
+        }
     }
 
     @Test
