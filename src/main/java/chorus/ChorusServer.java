@@ -3,6 +3,7 @@ package chorus;
 import chorus.config.Config;
 import chorus.hub.Hub;
 import chorus.hub.Keepalive;
+import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.web.Health;
 import chorus.web.SecurityHeaders;
@@ -37,7 +38,7 @@ public final class ChorusServer {
             t.setDaemon(true);
             return t;
         });
-        this.hub = new Hub(config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer,
+        this.hub = new Hub(new MemoryBackend(), config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer,
                 metrics.registry());
         this.keepalive = new Keepalive(hub, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub);

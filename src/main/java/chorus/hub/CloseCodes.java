@@ -13,6 +13,9 @@ public final class CloseCodes {
     public static final String TOO_SLOW_REASON = "too slow";
     public static final String RATE_REASON = "rate limit exceeded";
 
+    public static final int TRY_AGAIN = 1013;
+    public static final String UNAVAILABLE_REASON = "storage unavailable; try again";
+
     private CloseCodes() {
     }
 

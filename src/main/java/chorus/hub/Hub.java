@@ -40,11 +40,11 @@ public final class Hub {
     private final AtomicLong retiredPeakBytes = new AtomicLong();
     private volatile boolean draining;
 
-    public Hub(int queueMessages, long queueBytes, int historySize, ScheduledExecutorService timer,
-            MeterRegistry registry) {
+    public Hub(Backend backend, int queueMessages, long queueBytes, int historySize,
+            ScheduledExecutorService timer, MeterRegistry registry) {
         this.queueMessages = queueMessages;
         this.queueBytes = queueBytes;
-        this.shared = new Rooms(System.currentTimeMillis(), historySize, timer, flusher,
+        this.shared = new Rooms(backend, historySize, timer, flusher,
                 Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
                         .register(registry),
                 Counter.builder("chorus.messages.delivered").description("messages queued to a recipient")
@@ -64,15 +64,24 @@ public final class Hub {
         Client client = new Client(session, roomName, name, json, queueMessages, queueBytes, flusher,
                 this::dropSlow);
         connections.incrementAndGet();
-        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, shared)).join(client, since)) {
+        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, shared, shared.backend().origin()))
+                .join(client, since)) {
             Thread.onSpinWait(); // the room was just retired; the next computeIfAbsent makes a new one
         }
         return client;
     }
 
-    public void publish(Client from, String text) {
+    /** Publishes through the backend; onUnavailable runs if it could not take the message. */
+    public void publish(Client from, String text, Runnable onUnavailable) {
         Room room = rooms.get(from.room());
-        if (room != null) room.publish(from.name(), text);
+        if (room == null) return;
+        shared.received().increment();
+        shared.backend().publish(room, from.name(), text, failure -> onUnavailable.run());
+    }
+
+    /** False while the backend cannot take messages: /health then says degraded. */
+    public boolean backendAvailable() {
+        return shared.backend().available();
     }
 
     public void rename(Client client, String name) {
@@ -104,7 +113,7 @@ public final class Hub {
         if (oldest == null) return;
         idleCount.decrementAndGet();
         // A room joined again since it went idle is busy, not forgotten; its entry just goes.
-        if (oldest.retireIfEmpty()) rooms.remove(oldest.name, oldest);
+        if (oldest.retireIfEmpty() && rooms.remove(oldest.name(), oldest)) shared.backend().unfollow(oldest);
     }
 
     /** Stops new connections and closes every open one with 1001, so pages reconnect elsewhere. */
@@ -113,9 +122,10 @@ public final class Hub {
         for (Client client : clients()) client.close(CloseCodes.GOING_AWAY, CloseCodes.RESTARTING);
     }
 
-    /** After the last socket closed: the writer threads go. */
+    /** After the last socket closed: the writer threads and the backend go. */
     public void stop() {
         flusher.stop();
+        shared.backend().stop();
     }
 
     public boolean isDraining() {

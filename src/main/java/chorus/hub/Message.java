@@ -6,8 +6,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
 /** One chat message, encoded once for each mode: bare text for plain clients, JSON for chorus.v1. */
-record Message(MessageId id, ByteBuffer plain, ByteBuffer json) {
-    static Message of(MessageId id, String room, String from, String text, long ts) {
+public record Message(MessageId id, ByteBuffer plain, ByteBuffer json) {
+    public static Message of(MessageId id, String room, String from, String text, long ts) {
         return new Message(id, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer(),
                 Frames.message(id.toString(), room, from, text, ts));
     }

@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.ScheduledExecutorService;
 
-/** What every room shares: the history's epoch and size, the threads, and the meters. */
-record Rooms(long epoch, int historySize, ScheduledExecutorService timer, Flusher flusher,
+/** What every room shares: the backend, the history's size, the threads, and the meters. */
+record Rooms(Backend backend, int historySize, ScheduledExecutorService timer, Flusher flusher,
         Counter received, Counter delivered, Timer fanOut) {
 }

@@ -7,7 +7,8 @@ public enum ErrorCode {
     BAD_MESSAGE("bad-message"),
     TOO_LONG("too-long"),
     BAD_NAME("bad-name"),
-    RATE_LIMITED("rate-limited");
+    RATE_LIMITED("rate-limited"),
+    UNAVAILABLE("unavailable");
 
     private final String wire;
 

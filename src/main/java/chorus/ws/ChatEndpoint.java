@@ -56,13 +56,19 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
 
     private void accept(String text) {
         if (!client.json()) {
-            hub.publish(client, text);
+            hub.publish(client, text, this::unavailable);
             return;
         }
         Command command = Command.parse(text, maxTextBytes);
-        if (command instanceof Command.Send send) hub.publish(client, send.text());
+        if (command instanceof Command.Send send) hub.publish(client, send.text(), this::unavailable);
         else if (command instanceof Command.Rename rename) hub.rename(client, rename.name());
         else if (command instanceof Command.Invalid invalid) refuse(invalid.code(), invalid.message());
+    }
+
+    /** The backend could not take the message: say so rather than lose it silently. */
+    private void unavailable() {
+        if (client.json()) refuse(ErrorCode.UNAVAILABLE, "the message was not sent: storage is unavailable; try again");
+        else client.close(CloseCodes.TRY_AGAIN, CloseCodes.UNAVAILABLE_REASON); // plain mode has no other way
     }
 
     /** Counts the refusal; JSON clients also hear why (plain mode has no way to say it). */

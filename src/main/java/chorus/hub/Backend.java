@@ -1,0 +1,31 @@
+package chorus.hub;
+
+import chorus.protocol.MessageId;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Where messages get their order and ids, and how they reach every instance's rooms. The
+ * in-memory backend serves one process; the Redis backend spans many with the same behaviour.
+ */
+public interface Backend {
+    /** Where a new room's ids begin: a since below it is from before this room's history. */
+    MessageId origin();
+
+    /** Orders a message and has it delivered to the room everywhere; failure reaches onFailure. */
+    void publish(Room room, String from, String text, Consumer<Throwable> onFailure);
+
+    /** A room came into use on this instance: load what it already holds and follow it. */
+    void follow(Room room);
+
+    /** A room is forgotten on this instance. */
+    void unfollow(Room room);
+
+    /** This instance's members of a room changed to these names. */
+    void presence(Room room, List<String> localNames);
+
+    /** False while the backend cannot take messages (Redis unreachable). */
+    boolean available();
+
+    void stop();
+}
