@@ -2,9 +2,11 @@ package chorus;
 
 import chorus.config.Config;
 import chorus.hub.Hub;
+import chorus.hub.Backend;
 import chorus.hub.Keepalive;
 import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
+import chorus.redis.RedisBackend;
 import chorus.web.Health;
 import chorus.web.SecurityHeaders;
 import chorus.ws.Upgrade;
@@ -38,7 +40,9 @@ public final class ChorusServer {
             t.setDaemon(true);
             return t;
         });
-        this.hub = new Hub(new MemoryBackend(), config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer,
+        Backend backend = config.redisUrl() == null ? new MemoryBackend()
+                : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize());
+        this.hub = new Hub(backend, config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer,
                 metrics.registry());
         this.keepalive = new Keepalive(hub, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub);

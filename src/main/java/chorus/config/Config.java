@@ -1,5 +1,7 @@
 package chorus.config;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +23,9 @@ public record Config(
         int sendQueueBytes,
         Duration pingInterval,
         Duration idleTimeout,
-        int historySize) {
+        int historySize,
+        String redisUrl,
+        boolean redisTlsVerify) {
 
     /** Thrown for a malformed variable; its message is meant for the operator. */
     public static final class Invalid extends RuntimeException {
@@ -44,7 +48,9 @@ public record Config(
                 integer(env, "SEND_QUEUE_BYTES", 1 << 20, 1024, 1 << 30),
                 duration(env, "PING_INTERVAL", Duration.ofSeconds(25)),
                 duration(env, "IDLE_TIMEOUT", Duration.ofSeconds(60)),
-                integer(env, "HISTORY_SIZE", 100, 1, 10_000));
+                integer(env, "HISTORY_SIZE", 100, 1, 10_000),
+                redisUrl(env, "REDIS_URL"),
+                bool(env, "REDIS_TLS_VERIFY", false));
         // A ping must be able to come back before the peer is declared gone.
         if (config.idleTimeout.compareTo(config.pingInterval) <= 0) {
             throw new Invalid("IDLE_TIMEOUT (" + config.idleTimeout + ") must be longer than PING_INTERVAL ("
@@ -83,6 +89,29 @@ public record Config(
             };
         }
         throw new Invalid(name + " must be a positive duration such as 500ms, 25s or 2m, got '" + raw + "'");
+    }
+
+    /** Null when unset: one process, in memory. */
+    private static String redisUrl(Map<String, String> env, String name) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) return null;
+        try {
+            URI uri = new URI(raw.trim());
+            boolean scheme = "redis".equals(uri.getScheme()) || "rediss".equals(uri.getScheme());
+            if (scheme && uri.getHost() != null && uri.getPort() <= 65535) return raw.trim();
+        } catch (URISyntaxException ignored) {
+            // reported below with the accepted form
+        }
+        // The value may hold a password: name the variable, not the value.
+        throw new Invalid(name + " must be a URL such as redis://localhost:6379 or rediss://:password@host:port");
+    }
+
+    private static boolean bool(Map<String, String> env, String name, boolean fallback) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) return fallback;
+        if (raw.trim().equalsIgnoreCase("true")) return true;
+        if (raw.trim().equalsIgnoreCase("false")) return false;
+        throw new Invalid(name + " must be true or false, got '" + raw + "'");
     }
 
     private static List<String> origins(Map<String, String> env, String name) {

@@ -5,7 +5,10 @@ import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** GET /health: 200 with {"status":"ok",...} while serving, 503 "draining" during shutdown. */
+/**
+ * GET /health: 200 {"status":"ok",...} while serving; 503 "degraded" while the backend (Redis)
+ * cannot take messages, and 503 "draining" once shutdown has begun.
+ */
 public final class Health {
     private final Hub hub;
     private final long startedMillis = System.currentTimeMillis();
@@ -15,10 +18,11 @@ public final class Health {
     }
 
     public void handle(Context ctx) {
+        String status = hub.isDraining() ? "draining" : hub.backendAvailable() ? "ok" : "degraded";
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", hub.isDraining() ? "draining" : "ok");
+        body.put("status", status);
         body.put("connections", hub.size());
         body.put("uptimeSeconds", (System.currentTimeMillis() - startedMillis) / 1000);
-        ctx.status(hub.isDraining() ? 503 : 200).json(body);
+        ctx.status(status.equals("ok") ? 200 : 503).json(body);
     }
 }

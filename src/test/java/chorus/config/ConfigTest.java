@@ -28,6 +28,9 @@ class ConfigTest {
         assertEquals(Duration.ofMillis(500), config.pingInterval());
         assertEquals(Duration.ofMinutes(2), config.idleTimeout());
         assertEquals(List.of("https://a.example", "http://localhost:3000"), config.allowedOrigins());
+        Config redis = Config.fromEnv(Map.of("REDIS_URL", "rediss://:secret@example.com:6380"));
+        assertEquals("rediss://:secret@example.com:6380", redis.redisUrl());
+        assertEquals(false, redis.redisTlsVerify(), "Heroku's Key-Value Store has a self-signed certificate");
     }
 
     @Test
@@ -37,6 +40,9 @@ class ConfigTest {
         assertMessage(Map.of("PING_INTERVAL", "25"), "PING_INTERVAL must be a positive duration");
         assertMessage(Map.of("ALLOWED_ORIGINS", "evil.example"), "ALLOWED_ORIGINS must be '*' or a comma-separated");
         assertMessage(Map.of("PING_INTERVAL", "30s", "IDLE_TIMEOUT", "30s"), "IDLE_TIMEOUT (PT30S) must be longer");
+        assertMessage(Map.of("REDIS_URL", "localhost:6379"), "REDIS_URL must be a URL such as redis://");
+        assertMessage(Map.of("REDIS_URL", "http://h:1"), "REDIS_URL must be a URL such as redis://");
+        assertMessage(Map.of("REDIS_TLS_VERIFY", "yes"), "REDIS_TLS_VERIFY must be true or false");
     }
 
     private static void assertMessage(Map<String, String> env, String expected) {

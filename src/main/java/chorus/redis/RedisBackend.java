@@ -1,0 +1,207 @@
+package chorus.redis;
+
+import chorus.hub.Backend;
+import chorus.hub.Message;
+import chorus.hub.Room;
+import chorus.protocol.MessageId;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslVerifyMode;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.XReadArgs.StreamOffset;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Many instances, one conversation: each room is a Redis Stream. Publishing is an XADD (capped
+ * at the history size); one reading loop per instance XREADs every room it has members in and
+ * delivers what it reads, so every instance sees the same order and the same ids, and history
+ * and resume come from the same stream. Presence is a hash per room, one field per instance,
+ * refreshed every second (see {@link Presence}).
+ *
+ * <p>While Redis is unreachable the sockets stay open, publishing fails at once (the sender is
+ * told), and the loop retries until Redis answers again.
+ */
+public final class RedisBackend implements Backend {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisBackend.class);
+    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    private static final long BLOCK_MS = 100; // how long one XREAD waits: also how soon a new room is read
+    private static final long RETRY_MS = 500;
+
+    private final RedisClient client;
+    private final int historySize;
+    private final Map<String, Follow> followed = new ConcurrentHashMap<>(); // by stream key
+    private final Presence presence;
+    private final Thread loop;
+    private volatile StatefulRedisConnection<String, String> commands;
+    private volatile StatefulRedisConnection<String, String> reading;
+    private volatile boolean readingWorks;
+    private volatile boolean running = true;
+
+    /** A followed room and the id up to which this instance has read it. */
+    private record Follow(Room room, String after) {
+    }
+
+    public RedisBackend(String url, boolean verifyTls, int historySize) {
+        RedisURI uri = RedisURI.create(url);
+        uri.setTimeout(COMMAND_TIMEOUT);
+        if (uri.isSsl()) uri.setVerifyPeer(verifyTls ? SslVerifyMode.FULL : SslVerifyMode.NONE);
+        this.client = RedisClient.create(uri);
+        // Fail at once while disconnected rather than queue: the sender hears "unavailable" now.
+        client.setOptions(ClientOptions.builder().autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
+        this.historySize = historySize;
+        this.presence = new Presence(this::connection);
+        this.loop = new Thread(this::readLoop, "chorus-redis-reader");
+        loop.setDaemon(true);
+        LOG.info("Redis backend at {}:{}{}", uri.getHost(), uri.getPort(), uri.isSsl() ? " (TLS)" : "");
+        loop.start();
+    }
+
+    private static String key(Room room) {
+        return "chorus:room:" + room.name();
+    }
+
+    StatefulRedisConnection<String, String> connection() {
+        return commands;
+    }
+
+    @Override
+    public MessageId origin() {
+        return new MessageId(0, 0); // stream ids are time-based: every id is after this
+    }
+
+    @Override
+    public void publish(Room room, String from, String text, Consumer<Throwable> onFailure) {
+        StatefulRedisConnection<String, String> c = commands;
+        if (c == null || !c.isOpen()) {
+            onFailure.accept(new IllegalStateException("Redis is not connected"));
+            return;
+        }
+        Map<String, String> body = Map.of("from", from, "text", text, "ts", String.valueOf(System.currentTimeMillis()));
+        c.async().xadd(key(room), XAddArgs.Builder.maxlen(historySize).approximateTrimming(), body)
+                .whenComplete((id, failure) -> {
+                    if (failure != null) onFailure.accept(failure);
+                });
+    }
+
+    /** Loads the newest messages (and the id before them) under the room's lock, then reads on. */
+    @Override
+    public void follow(Room room) {
+        String after = "0-0";
+        StatefulRedisConnection<String, String> c = commands;
+        try {
+            if (c == null) throw new IllegalStateException("Redis is not connected");
+            List<StreamMessage<String, String>> newest = c.sync().xrevrange(key(room), Range.create("-", "+"),
+                    Limit.from(historySize + 1));
+            MessageId before = null;
+            if (newest.size() > historySize) before = MessageId.parse(newest.remove(newest.size() - 1).getId());
+            Collections.reverse(newest);
+            List<Message> held = new ArrayList<>();
+            for (StreamMessage<String, String> m : newest) held.add(toMessage(room, m));
+            room.load(held, before);
+            if (!newest.isEmpty()) after = newest.get(newest.size() - 1).getId();
+        } catch (RuntimeException e) {
+            // Degraded: no history now; the loop reads the whole stream once Redis is back.
+            LOG.warn("could not load room {} from Redis: {}", room.name(), e.toString());
+        }
+        followed.put(key(room), new Follow(room, after));
+        presence.follow(room);
+    }
+
+    @Override
+    public void unfollow(Room room) {
+        followed.remove(key(room), followed.get(key(room)));
+        presence.unfollow(room);
+    }
+
+    @Override
+    public void presence(Room room, List<String> localNames) {
+        presence.publish(room, localNames);
+    }
+
+    @Override
+    public boolean available() {
+        StatefulRedisConnection<String, String> c = commands;
+        return c != null && c.isOpen() && readingWorks;
+    }
+
+    private static Message toMessage(Room room, StreamMessage<String, String> m) {
+        Map<String, String> body = m.getBody();
+        return Message.of(MessageId.parse(m.getId()), room.name(), body.getOrDefault("from", "?"),
+                body.getOrDefault("text", ""), Long.parseLong(body.getOrDefault("ts", "0")));
+    }
+
+    private void readLoop() {
+        boolean warned = false;
+        while (running) {
+            try {
+                connect();
+                readOnce();
+                if (!readingWorks || warned) LOG.info("Redis answers: delivering");
+                readingWorks = true;
+                warned = false;
+            } catch (RuntimeException e) {
+                readingWorks = false;
+                if (!running) return;
+                if (!warned) LOG.warn("Redis unreachable ({}): degraded, retrying every {} ms", e.getMessage(), RETRY_MS);
+                warned = true;
+                sleep(RETRY_MS);
+            }
+        }
+    }
+
+    private void connect() {
+        if (commands == null) commands = client.connect();
+        if (reading == null) reading = client.connect();
+    }
+
+    @SuppressWarnings("unchecked")
+    private void readOnce() {
+        if (followed.isEmpty()) {
+            reading.sync().ping(); // keeps "available" honest while no room is followed
+            sleep(BLOCK_MS);
+            return;
+        }
+        List<Follow> follows = List.copyOf(followed.values());
+        StreamOffset<String>[] offsets = follows.stream()
+                .map(f -> StreamOffset.from(key(f.room()), f.after())).toArray(StreamOffset[]::new);
+        List<StreamMessage<String, String>> read = reading.sync().xread(
+                XReadArgs.Builder.block(BLOCK_MS).count(1000), offsets);
+        for (StreamMessage<String, String> m : read) {
+            Follow f = followed.get(m.getStream());
+            if (f == null) continue;
+            f.room().deliver(toMessage(f.room(), m));
+            followed.replace(m.getStream(), f, new Follow(f.room(), m.getId()));
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        presence.stop();
+        loop.interrupt();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+    }
+}
