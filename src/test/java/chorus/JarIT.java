@@ -3,6 +3,9 @@ package chorus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chorus.support.JsonClient;
+import chorus.support.RedisServer;
+import chorus.support.TestServer;
 import chorus.support.WsClient;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -24,6 +28,10 @@ class JarIT {
     private int port;
 
     private void startFromProcfile() throws Exception {
+        startFromProcfile(Map.of());
+    }
+
+    private void startFromProcfile(Map<String, String> env) throws Exception {
         String procfile = Files.readString(Path.of("Procfile")).strip();
         assertTrue(procfile.startsWith("web: "), "Procfile has no web process: " + procfile);
         try (ServerSocket free = new ServerSocket(0)) {
@@ -35,6 +43,7 @@ class JarIT {
                 .redirectOutput(Path.of("target", "jar-it.log").toFile());
         builder.environment().put("PORT", String.valueOf(port));
         builder.environment().put("JAVA_OPTS", "-Xmx256m");
+        builder.environment().putAll(env);
         process = builder.start();
         HttpClient http = HttpClient.newHttpClient();
         for (int i = 0; i < 300; i++) {
@@ -67,6 +76,23 @@ class JarIT {
         try (WsClient a = WsClient.connect(ws()); WsClient b = WsClient.connect(ws())) {
             a.send("through the jar");
             assertEquals("through the jar", b.next());
+        }
+    }
+
+    @Test
+    void anInstanceKilledWithSigkillLeavesPresenceInTime() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer a = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+            startFromProcfile(Map.of("REDIS_URL", redis.url()));
+            try (JsonClient ann = JsonClient.connect(a, "room=p&name=ann");
+                    WsClient bob = WsClient.connect(URI.create(ws() + "?room=p&name=bob"), Map.of(), "chorus.v1")) {
+                ann.awaitPresence(p -> p.get("online").asInt() == 2);
+                long killed = System.nanoTime();
+                process.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
+                ann.awaitPresence(p -> p.get("online").asInt() == 1, java.time.Duration.ofSeconds(40));
+                long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killed);
+                assertTrue(seconds <= 30, "a dead instance stayed present for " + seconds + " s");
+            }
         }
     }
 

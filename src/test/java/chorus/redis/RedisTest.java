@@ -3,10 +3,14 @@ package chorus.redis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+
+import chorus.support.Browser;
 import chorus.support.JsonClient;
 import chorus.support.RedisServer;
 import chorus.support.TestServer;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.microsoft.playwright.Page;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -200,6 +204,25 @@ class RedisTest {
         assertEquals(delivered, read, "what the sender saw delivered is what the other instance's client got");
         reader.assertNoMessage(java.time.Duration.ofMillis(300));
         sender.assertNoMessage(java.time.Duration.ofMillis(300));
+    }
+
+    @Test
+    void twoPagesOnTwoInstancesTalkToEachOther() {
+        TestServer a = instance(), b = instance();
+        try (Browser browser = new Browser()) {
+            Page onA = browser.newPage();
+            Page onB = browser.newPage();
+            onA.navigate("http://127.0.0.1:" + a.port() + "/#across");
+            onB.navigate("http://127.0.0.1:" + b.port() + "/#across");
+            for (Page page : List.of(onA, onB)) assertThat(page.locator("body")).hasAttribute("data-state", "connected");
+            onA.locator("#text").fill("from instance A");
+            onA.locator("#text").press("Enter");
+            assertThat(onB.locator("#log li .text").last()).hasText("from instance A");
+            onB.locator("#text").fill("from instance B");
+            onB.locator("#text").press("Enter");
+            assertThat(onA.locator("#log li .text")).hasText(new String[] {"from instance A", "from instance B"});
+            assertThat(onA.locator("#online-count")).hasText("2");
+        }
     }
 
     @Test

@@ -89,16 +89,29 @@ public final class JsonClient implements AutoCloseable {
         }
     }
 
-    /** Waits for a presence frame that satisfies the condition (presence may be coalesced). */
+    /** Waits up to 10 s for a presence frame that satisfies the condition (presence may be coalesced). */
     public JsonNode awaitPresence(Predicate<JsonNode> condition) {
+        return awaitPresence(condition, Duration.ofSeconds(10));
+    }
+
+    public JsonNode awaitPresence(Predicate<JsonNode> condition, Duration wait) {
         if (lastPresence != null && condition.test(lastPresence)) return lastPresence;
-        while (true) {
-            JsonNode frame = nextRaw();
-            if (frame.get("type").asText().equals("presence")) {
-                lastPresence = frame;
-                if (condition.test(frame)) return frame;
+        long end = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < end) {
+            String raw;
+            try {
+                raw = socket.poll(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
+                if (raw == null) break;
+                JsonNode frame = JSON.readTree(raw);
+                if (frame.get("type").asText().equals("presence")) {
+                    lastPresence = frame;
+                    if (condition.test(frame)) return frame;
+                }
+            } catch (Exception e) {
+                throw new AssertionError(e);
             }
         }
+        throw new AssertionError("no such presence within " + wait + "; last was " + lastPresence);
     }
 
     @Override
