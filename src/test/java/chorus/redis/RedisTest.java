@@ -226,6 +226,23 @@ class RedisTest {
     }
 
     @Test
+    void rediss_withASelfSignedCertificateWorksWithoutVerificationByDefault() throws Exception {
+        try (RedisServer tls = new RedisServer(true)) {
+            TestServer trusting = new TestServer(Map.of("REDIS_URL", tls.url()));
+            instances.add(trusting);
+            await("connected over TLS", () -> health(trusting) == 200);
+            JsonClient client = join(trusting, "room=tls&name=t");
+            client.send("over TLS");
+            assertEquals("over TLS", client.next("message").get("text").asText());
+
+            TestServer verifying = new TestServer(Map.of("REDIS_URL", tls.url(), "REDIS_TLS_VERIFY", "true"));
+            instances.add(verifying);
+            Thread.sleep(1500);
+            assertEquals(503, health(verifying), "a self-signed certificate passed verification");
+        }
+    }
+
+    @Test
     void startsDegradedWithoutRedisAndRecoversByItself() throws Exception {
         redis.kill();
         TestServer a = instance();

@@ -3,15 +3,25 @@ package chorus.support;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** A real redis-server on a free loopback port, with no persistence; it can be killed and restarted. */
 public final class RedisServer implements AutoCloseable {
     private final int port;
+    private final boolean tls;
     private Process process;
 
     public RedisServer() throws Exception {
+        this(false);
+    }
+
+    /** With tls, it speaks only TLS, with a fresh self-signed certificate, as Heroku's Key-Value Store does. */
+    public RedisServer(boolean tls) throws Exception {
+        this.tls = tls;
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
@@ -19,7 +29,7 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public String url() {
-        return "redis://127.0.0.1:" + port;
+        return (tls ? "rediss" : "redis") + "://127.0.0.1:" + port;
     }
 
     public int port() {
@@ -27,8 +37,22 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public void start() throws Exception {
-        process = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no")
+        List<String> command = new ArrayList<>(List.of("redis-server", "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no"));
+        if (tls) {
+            Path dir = Path.of("target", "redis-tls-" + port);
+            Files.createDirectories(dir);
+            new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=chorus-test", "-keyout", dir.resolve("key.pem").toString(),
+                    "-out", dir.resolve("cert.pem").toString()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("openssl.log").toFile()).start().waitFor();
+            command.addAll(List.of("--port", "0", "--tls-port", String.valueOf(port),
+                    "--tls-cert-file", dir.resolve("cert.pem").toString(), "--tls-key-file", dir.resolve("key.pem").toString(),
+                    "--tls-ca-cert-file", dir.resolve("cert.pem").toString(), "--tls-auth-clients", "no"));
+        } else {
+            command.addAll(List.of("--port", String.valueOf(port)));
+        }
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(Path.of("target", "redis-" + port + ".log").toFile()).start();
         for (int i = 0; i < 100; i++) {
             try (Socket ignored = new Socket("127.0.0.1", port)) {
