@@ -15,6 +15,7 @@ import io.javalin.http.staticfiles.Location;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
+import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +59,10 @@ public final class ChorusServer {
             // and refuse an upgrade with a status before any socket exists.
             c.jetty.modifyServletContextHandler(handler -> JettyWebSocketServletContainerInitializer.configure(
                     handler, (servletContext, container) -> {
+                        // Chat messages are small; compressing each one again for every recipient
+                        // would cost more CPU than it saves bytes.
+                        WebSocketServerComponents.getWebSocketComponents(handler).getExtensionRegistry()
+                                .unregister("permessage-deflate");
                         container.setIdleTimeout(config.idleTimeout());
                         container.setMaxTextMessageSize(config.maxMessageBytes());
                         container.setMaxBinaryMessageSize(config.maxMessageBytes());

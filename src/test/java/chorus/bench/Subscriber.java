@@ -10,6 +10,8 @@ import org.eclipse.jetty.websocket.api.Session;
  */
 public final class Subscriber implements Session.Listener.AutoDemanding {
     static final String TAG = "L|";
+    /** Messages due before this (System.nanoTime) belong to the warm-up and are not counted. */
+    static volatile long countFrom;
 
     private final Recorder latencyMicros;
     private final LongAdder delivered;
@@ -34,6 +36,7 @@ public final class Subscriber implements Session.Listener.AutoDemanding {
         if (at < 0) return;
         int end = message.indexOf('|', at + TAG.length());
         long due = Long.parseLong(message, at + TAG.length(), end, 10);
+        if (due < countFrom) return;
         latencyMicros.recordValue(Math.max(0, (now - due) / 1000));
         delivered.increment();
     }
