@@ -14,8 +14,9 @@ import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import org.eclipse.jetty.ee10.websocket.server.config.JettyWebSocketServletContainerInitializer;
-import org.eclipse.jetty.websocket.core.server.WebSocketServerComponents;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.websocket.core.WebSocketComponents;
+import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,20 +56,24 @@ public final class ChorusServer {
             c.routes.before(SecurityHeaders::apply);
             c.routes.get("/health", health::handle);
             c.routes.get("/metrics", metrics::handle);
-            // /ws is Jetty's own WebSocket mapping: it lets us pick the subprotocol, see pongs
-            // and refuse an upgrade with a status before any socket exists.
-            c.jetty.modifyServletContextHandler(handler -> JettyWebSocketServletContainerInitializer.configure(
-                    handler, (servletContext, container) -> {
-                        // Chat messages are small; compressing each one again for every recipient
-                        // would cost more CPU than it saves bytes.
-                        WebSocketServerComponents.getWebSocketComponents(handler).getExtensionRegistry()
-                                .unregister("permessage-deflate");
-                        container.setIdleTimeout(config.idleTimeout());
-                        container.setMaxTextMessageSize(config.maxMessageBytes());
-                        container.setMaxBinaryMessageSize(config.maxMessageBytes());
-                        container.addMapping("/ws", upgrade);
-                    }));
+            // /ws is served by Jetty's core WebSocket handler, in front of Javalin's servlet: it lets
+            // us pick the subprotocol and refuse an upgrade with a status before any socket
+            // exists, and keeps nothing of the HTTP request once the socket is open.
+            c.jetty.modifyServer(server -> server.setHandler(webSockets(config, upgrade)));
         });
+    }
+
+    private static WebSocketUpgradeHandler webSockets(Config config, Upgrade upgrade) {
+        WebSocketComponents components = new WebSocketComponents();
+        // Chat messages are small; compressing each one again for every recipient would cost
+        // more CPU than it saves bytes.
+        components.getExtensionRegistry().unregister("permessage-deflate");
+        WebSocketUpgradeHandler handler = new WebSocketUpgradeHandler(components);
+        handler.setHandler((Handler) null); // Javalin puts its servlet context here
+        handler.getConfiguration().setIdleTimeout(config.idleTimeout());
+        handler.getConfiguration().setMaxTextMessageSize(config.maxMessageBytes());
+        handler.addMapping("/ws", upgrade);
+        return handler;
     }
 
     public ChorusServer start() {

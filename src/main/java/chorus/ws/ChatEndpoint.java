@@ -6,60 +6,107 @@ import chorus.hub.Hub;
 import chorus.protocol.Command;
 import chorus.protocol.ErrorCode;
 import chorus.protocol.Frames;
-import java.nio.ByteBuffer;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.common.WebSocketSession;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import org.eclipse.jetty.util.BufferUtil;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.messages.MessageSink;
+import org.eclipse.jetty.websocket.core.messages.StringMessageSink;
+import org.eclipse.jetty.websocket.core.util.MethodHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One socket's inbound side: Jetty calls it for each frame, one at a time. Size and UTF-8 limits
- * are Jetty's (1009 and 1007); binary frames, the rate limit and the chorus.v1 protocol are ours.
- * Public because Jetty invokes it through method handles.
+ * One socket's inbound side, on Jetty's core WebSocket API: Jetty calls it for one frame at a
+ * time. Jetty's core assembles text and checks its size (1009) and UTF-8 (1007); binary frames,
+ * the rate limit and the chorus.v1 protocol are ours. The core API keeps nothing of the upgrade
+ * request once the socket is open, which is most of what an idle connection costs.
  */
-public final class ChatEndpoint implements Session.Listener.AutoDemanding {
+final class ChatEndpoint implements FrameHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChatEndpoint.class);
+    private static final MethodHandle ON_TEXT;
+
+    static {
+        try {
+            ON_TEXT = MethodHandles.lookup().findVirtual(ChatEndpoint.class, "onText",
+                    MethodType.methodType(void.class, String.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private final Hub hub;
     private final JoinRequest join;
     private final TokenBucket bucket;
     private final int maxTextBytes;
     private final Refusals refusals;
+    private CoreSession session;
+    private MessageSink text;
     private Client client;
 
     ChatEndpoint(Hub hub, JoinRequest join, TokenBucket bucket, int maxTextBytes, Refusals refusals) {
         this.hub = hub;
-        this.refusals = refusals;
         this.join = join;
         this.bucket = bucket;
         this.maxTextBytes = maxTextBytes;
+        this.refusals = refusals;
     }
 
     @Override
-    public void onWebSocketOpen(Session session) {
+    public void onOpen(CoreSession session, Callback callback) {
+        this.session = session;
         // A chorus.v1 frame wraps the text in JSON, escaped: leave room for that around the text limit.
         if (join.json()) session.setMaxTextMessageSize(2L * maxTextBytes + 1024);
-        client = hub.join(((WebSocketSession) session).getCoreSession(), join.room(), join.name(), join.json(),
-                join.since());
+        text = new StringMessageSink(session, MethodHolder.from(ON_TEXT.bindTo(this)), true);
+        client = hub.join(session, join.room(), join.name(), join.json(), join.since());
+        callback.succeeded();
+        session.demand();
     }
 
     @Override
-    public void onWebSocketText(String text) {
+    public void onFrame(Frame frame, Callback callback) {
         client.heard();
+        switch (frame.getOpCode()) {
+            case OpCode.TEXT, OpCode.CONTINUATION -> text.accept(frame, callback); // demands the next frame
+            case OpCode.BINARY -> {
+                callback.succeeded();
+                refusals.count("binary");
+                client.close(CloseCodes.UNSUPPORTED, CloseCodes.BINARY_REASON);
+                session.demand(); // to read the peer's close
+            }
+            case OpCode.PING -> session.sendFrame(new Frame(OpCode.PONG).setPayload(BufferUtil.copy(frame.getPayload())),
+                    Callback.from(() -> {
+                        callback.succeeded();
+                        session.demand();
+                    }, callback::failed), false);
+            default -> { // PONG, and CLOSE, which the core answers once the callback completes
+                callback.succeeded();
+                if (frame.getOpCode() != OpCode.CLOSE) session.demand();
+            }
+        }
+    }
+
+    /** A whole text message, valid UTF-8 and within the size limit. */
+    private void onText(String message) {
         switch (bucket.take()) {
-            case ACCEPT -> accept(text);
+            case ACCEPT -> accept(message);
             case REFUSE -> refuse(ErrorCode.RATE_LIMITED, "too many messages; slow down");
             case ABUSE -> client.close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
         }
     }
 
-    private void accept(String text) {
+    private void accept(String message) {
         if (!client.json()) {
-            hub.publish(client, text, this::unavailable);
+            hub.publish(client, message, this::unavailable);
             return;
         }
-        Command command = Command.parse(text, maxTextBytes);
+        Command command = Command.parse(message, maxTextBytes);
         if (command instanceof Command.Send send) hub.publish(client, send.text(), this::unavailable);
         else if (command instanceof Command.Rename rename) hub.rename(client, rename.name());
         else if (command instanceof Command.Invalid invalid) refuse(invalid.code(), invalid.message());
@@ -77,33 +124,20 @@ public final class ChatEndpoint implements Session.Listener.AutoDemanding {
         if (client.json()) client.send(Frames.error(code, message));
     }
 
-    // Declared (rather than onWebSocketBinary) so Jetty hands over the first frame at once,
-    // instead of first buffering a whole binary message we will refuse anyway.
     @Override
-    public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
-        callback.succeed();
-        refusals.count("binary");
-        client.close(CloseCodes.UNSUPPORTED, CloseCodes.BINARY_REASON);
-    }
-
-    @Override
-    public void onWebSocketPong(ByteBuffer payload) {
-        client.heard();
-    }
-
-    @Override
-    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
-        callback.succeed();
-        if (client != null) hub.leave(client);
-        // Jetty itself refuses oversize frames (1009) and invalid UTF-8 (1007).
-        if (statusCode == 1009) refusals.count("too-large");
-        else if (statusCode == 1007) refusals.count("invalid-utf8");
-        else if (!CloseCodes.isExpected(statusCode)) LOG.info("socket closed: {} {}", statusCode, reason);
-    }
-
-    @Override
-    public void onWebSocketError(Throwable cause) {
-        if (client != null) hub.leave(client);
+    public void onError(Throwable cause, Callback callback) {
         LOG.debug("socket error", cause);
+        callback.succeeded();
+    }
+
+    @Override
+    public void onClosed(CloseStatus status, Callback callback) {
+        if (client != null) hub.leave(client);
+        int code = status.getCode();
+        // The core refuses oversize text (1009) and invalid UTF-8 (1007) itself.
+        if (code == CloseStatus.MESSAGE_TOO_LARGE) refusals.count("too-large");
+        else if (code == CloseStatus.BAD_PAYLOAD) refusals.count("invalid-utf8");
+        else if (!CloseCodes.isExpected(code)) LOG.info("socket closed: {} {}", code, status.getReason());
+        callback.succeeded();
     }
 }

@@ -3,16 +3,23 @@ package chorus.ws;
 import chorus.config.Config;
 import chorus.hub.Hub;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
-import org.eclipse.jetty.ee10.websocket.server.JettyServerUpgradeRequest;
-import org.eclipse.jetty.ee10.websocket.server.JettyServerUpgradeResponse;
-import org.eclipse.jetty.ee10.websocket.server.JettyWebSocketCreator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeResponse;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 
 /**
  * Decides each upgrade request to /ws before any socket exists: an HTTP error with its reason
  * (503 restarting or full, 403 foreign origin, 400 bad query), or a new endpoint.
  */
-public final class Upgrade implements JettyWebSocketCreator {
+public final class Upgrade implements WebSocketNegotiator {
     private final Hub hub;
     private final Config config;
     private final OriginPolicy origins;
@@ -20,27 +27,28 @@ public final class Upgrade implements JettyWebSocketCreator {
 
     public Upgrade(Hub hub, Config config, MeterRegistry registry) {
         this.hub = hub;
-        this.refusals = new Refusals(registry);
         this.config = config;
         this.origins = new OriginPolicy(config.allowedOrigins());
+        this.refusals = new Refusals(registry);
     }
 
     @Override
-    public Object createWebSocket(JettyServerUpgradeRequest req, JettyServerUpgradeResponse resp) {
+    public FrameHandler negotiate(ServerUpgradeRequest req, ServerUpgradeResponse resp, Callback callback) {
         int status;
         String reason;
+        String origin = req.getHeaders().get("Origin");
         if (hub.isDraining()) {
             status = 503;
             reason = "server restarting";
-        } else if (!origins.allows(req.getHeader("Origin"), req.getHeader("Host"))) {
+        } else if (!origins.allows(origin, req.getHeaders().get("Host"))) {
             status = 403;
-            reason = "origin not allowed: " + req.getHeader("Origin");
+            reason = "origin not allowed: " + origin;
         } else if (hub.size() >= config.maxConnections()) {
             status = 503;
             reason = "too many connections";
         } else {
             try {
-                JoinRequest join = JoinRequest.from(req.getParameterMap(), req.getSubProtocols());
+                JoinRequest join = JoinRequest.from(query(req), req.getSubProtocols());
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
                 return new ChatEndpoint(hub, join, new TokenBucket(config.ratePerSecond(), config.rateBurst()),
                         config.maxMessageBytes(), refusals);
@@ -49,11 +57,12 @@ public final class Upgrade implements JettyWebSocketCreator {
                 reason = e.getMessage();
             }
         }
-        try {
-            resp.sendError(status, reason);
-        } catch (IOException e) {
-            // the client went away while we answered; nothing to clean up
-        }
+        Response.writeError(req, resp, callback, status, reason);
         return null;
+    }
+
+    private static Map<String, List<String>> query(Request req) {
+        Fields fields = Request.extractQueryParameters(req);
+        return fields.stream().collect(Collectors.toMap(Fields.Field::getName, Fields.Field::getValues));
     }
 }
