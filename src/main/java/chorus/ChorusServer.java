@@ -7,11 +7,11 @@ import chorus.hub.Keepalive;
 import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
+import chorus.web.Assets;
 import chorus.web.Health;
 import chorus.web.SecurityHeaders;
 import chorus.ws.Upgrade;
 import io.javalin.Javalin;
-import io.javalin.http.staticfiles.Location;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.server.Handler;
@@ -48,12 +48,13 @@ public final class ChorusServer {
                 metrics.registry());
         this.keepalive = new Keepalive(hub, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub);
+        Assets assets = new Assets();
         Upgrade upgrade = new Upgrade(hub, config, metrics.registry());
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
-            c.staticFiles.add("/public", Location.CLASSPATH);
             c.routes.before(SecurityHeaders::apply);
+            for (String path : assets.paths()) c.routes.get(path, assets::handle);
             c.routes.get("/health", health::handle);
             c.routes.get("/metrics", metrics::handle);
             // /ws is served by Jetty's core WebSocket handler, in front of Javalin's servlet: it lets
