@@ -61,6 +61,18 @@ class JarIT {
         throw new AssertionError("the jar did not serve / within 30 s");
     }
 
+    /** Waits until /health says what it should: sockets count once joined, not when upgraded. */
+    private void awaitHealth(String fragment) throws Exception {
+        HttpClient http = HttpClient.newHttpClient();
+        String body = "";
+        for (int i = 0; i < 100 && !body.contains(fragment); i++) {
+            body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            if (!body.contains(fragment)) Thread.sleep(50);
+        }
+        assertTrue(body.contains(fragment), body);
+    }
+
     private URI ws() {
         return URI.create("ws://127.0.0.1:" + port + "/ws");
     }
@@ -74,6 +86,7 @@ class JarIT {
     void procfileCommandServesPageAndSocket() throws Exception {
         startFromProcfile();
         try (WsClient a = WsClient.connect(ws()); WsClient b = WsClient.connect(ws())) {
+            awaitHealth("\"connections\":2");
             a.send("through the jar");
             assertEquals("through the jar", b.next());
         }
@@ -101,6 +114,7 @@ class JarIT {
         startFromProcfile();
         List<WsClient> clients = new ArrayList<>();
         for (int i = 0; i < 5; i++) clients.add(WsClient.connect(ws()));
+        awaitHealth("\"connections\":5");
         clients.get(0).send("ready");
         for (WsClient client : clients) assertEquals("ready", client.next());
 

@@ -34,6 +34,7 @@ class BroadcastTest {
         int clientCount = 20;
         int perClient = 50;
         for (int i = 0; i < clientCount; i++) clients.add(WsClient.connect(server.ws()));
+        server.awaitConnections(clientCount); // joined, not just upgraded
 
         ExecutorService senders = Executors.newFixedThreadPool(clientCount);
         List<Future<?>> sent = new ArrayList<>();
@@ -71,6 +72,7 @@ class BroadcastTest {
         WsClient stays = WsClient.connect(server.ws());
         WsClient leaves = WsClient.connect(server.ws());
         clients.add(stays);
+        server.awaitConnections(2);
         stays.send("before");
         assertEquals("before", stays.next());
         assertEquals("before", leaves.next());

@@ -26,6 +26,7 @@ class SlowConsumerTest {
             Hub hub = server.server().hub();
             List<WsClient> healthy = new ArrayList<>();
             for (int i = 0; i < 4; i++) healthy.add(WsClient.connect(server.ws()));
+            server.awaitConnections(5);
             WsClient publisher = healthy.get(0);
             List<List<String>> received = new ArrayList<>();
             healthy.forEach(c -> received.add(new ArrayList<>()));

@@ -64,6 +64,7 @@ class HttpTest {
     @Test
     void healthReportsStatusConnectionsAndUptime() throws Exception {
         try (WsClient client = WsClient.connect(server.ws())) {
+            server.awaitConnections(1);
             HttpResponse<String> response = get("/health");
             assertEquals(200, response.statusCode());
             assertTrue(response.headers().firstValue("Content-Type").orElseThrow().startsWith("application/json"));

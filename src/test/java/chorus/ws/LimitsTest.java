@@ -20,13 +20,14 @@ class LimitsTest {
     private TestServer server;
     private WsClient bystander;
 
-    private void start(Map<String, String> env) {
+    private void start(Map<String, String> env) throws InterruptedException {
         server = new TestServer(env);
         bystander = WsClient.connect(server.ws());
+        server.awaitConnections(1);
     }
 
     @AfterEach
-    void stop() {
+    void stop() throws Exception {
         if (bystander != null) bystander.close();
         server.close();
     }
@@ -42,7 +43,7 @@ class LimitsTest {
     }
 
     @Test
-    void oversizeMessageClosesWith1009() {
+    void oversizeMessageClosesWith1009() throws Exception {
         start(Map.of("MAX_MESSAGE_BYTES", "1024"));
         try (WsClient offender = WsClient.connect(server.ws())) {
             offender.send("x".repeat(1024)); // exactly at the limit: fine
@@ -56,7 +57,7 @@ class LimitsTest {
     }
 
     @Test
-    void binaryMessageClosesWith1003() {
+    void binaryMessageClosesWith1003() throws Exception {
         start(Map.of());
         try (WsClient offender = WsClient.connect(server.ws())) {
             offender.sendBinary(new byte[] {1, 2, 3});
@@ -99,7 +100,7 @@ class LimitsTest {
     }
 
     @Test
-    void connectionsOverTheLimitGet503AtTheUpgrade() throws InterruptedException {
+    void connectionsOverTheLimitGet503AtTheUpgrade() throws Exception {
         start(Map.of("MAX_CONNECTIONS", "2"));
         try (WsClient second = WsClient.connect(server.ws())) {
             server.awaitConnections(2);
@@ -109,13 +110,14 @@ class LimitsTest {
     }
 
     @Test
-    void foreignOriginGets403AndOwnOrAllowedOriginsConnect() {
+    void foreignOriginGets403AndOwnOrAllowedOriginsConnect() throws Exception {
         start(Map.of("ALLOWED_ORIGINS", "https://friend.example"));
         String self = "http://127.0.0.1:" + server.port();
         assertEquals(403, WsClient.refusedStatus(server.ws(), Map.of("Origin", "https://evil.example")));
         assertEquals(403, WsClient.refusedStatus(server.ws(), Map.of("Origin", "http://127.0.0.1:1")));
         try (WsClient own = WsClient.connect(server.ws(), Map.of("Origin", self));
                 WsClient friend = WsClient.connect(server.ws(), Map.of("Origin", "https://friend.example"))) {
+            server.awaitConnections(3);
             own.send("own");
             assertEquals("own", friend.next());
         }
@@ -123,9 +125,10 @@ class LimitsTest {
     }
 
     @Test
-    void anyOriginOnlyWhenSetToStar() {
+    void anyOriginOnlyWhenSetToStar() throws Exception {
         start(Map.of("ALLOWED_ORIGINS", "*"));
         try (WsClient anyone = WsClient.connect(server.ws(), Map.of("Origin", "https://evil.example"))) {
+            server.awaitConnections(2);
             anyone.send("hello");
             assertEquals("hello", bystander.next());
         }
