@@ -48,6 +48,11 @@ final class Fleet implements AutoCloseable {
     }
 
     static Fleet connect(URI url, int count, String subprotocol) throws Exception {
+        return connect(List.of(url), count, subprotocol);
+    }
+
+    /** Subscribers spread round-robin over the URLs (instances sharing one backend). */
+    static Fleet connect(List<URI> urls, int count, String subprotocol) throws Exception {
         QueuedThreadPool pool = new QueuedThreadPool(8, 2);
         pool.setName("fleet");
         HttpClient http = new HttpClient();
@@ -65,7 +70,7 @@ final class Fleet implements AutoCloseable {
                 fleet.subscribers.add(s);
                 ClientUpgradeRequest request = new ClientUpgradeRequest();
                 if (subprotocol != null) request.setSubProtocols(subprotocol);
-                pending.add(client.connect(s, url, request));
+                pending.add(client.connect(s, urls.get(i % urls.size()), request));
             }
             for (CompletableFuture<Session> f : pending) f.get(30, TimeUnit.SECONDS);
         }

@@ -26,12 +26,14 @@ public final class LoadGen {
         // Ten messages a second per publisher keeps each under the server's default rate limit.
         int publishers = Integer.parseInt(a.getOrDefault("publishers",
                 String.valueOf(Math.min(subscribers, (int) Math.ceil(rate / 10)))));
-        URI url = URI.create(a.getOrDefault("url", "ws://127.0.0.1:7070/ws"));
+        // --url may list several instances, comma-separated: subscribers are spread over them.
+        List<URI> urls = java.util.Arrays.stream(a.getOrDefault("url", "ws://127.0.0.1:7070/ws").split(","))
+                .map(URI::create).toList();
         int stalledCount = Integer.parseInt(a.getOrDefault("stalled", "0"));
         int size = Integer.parseInt(a.getOrDefault("size", "64"));
         List<Socket> stalled = new ArrayList<>();
-        try (Fleet fleet = Fleet.connect(url, subscribers, a.get("subprotocol"))) {
-            for (int i = 0; i < stalledCount; i++) stalled.add(stall(url));
+        try (Fleet fleet = Fleet.connect(urls, subscribers, a.get("subprotocol"))) {
+            for (int i = 0; i < stalledCount; i++) stalled.add(stall(urls.get(0)));
             Fleet.Result r = fleet.run(rate, publishers, Args.duration(a.getOrDefault("warmup", "2s")),
                     Args.duration(a.getOrDefault("duration", "10s")), size);
             System.out.printf("subscribers %d (publishers %d, stalled %d), %.0f msg/s, %d-byte messages%n",
