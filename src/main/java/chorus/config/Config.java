@@ -59,11 +59,6 @@ public record Config(
         return config;
     }
 
-    /** Whether any origin may connect (only when ALLOWED_ORIGINS is exactly "*"). */
-    public boolean anyOrigin() {
-        return allowedOrigins.equals(List.of("*"));
-    }
-
     private static int integer(Map<String, String> env, String name, int fallback, int min, int max) {
         String raw = env.get(name);
         if (raw == null || raw.isBlank()) return fallback;

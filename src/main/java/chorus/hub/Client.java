@@ -202,10 +202,6 @@ public final class Client implements Runnable {
         return lastHeardNanos;
     }
 
-    public boolean isOutputOpen() {
-        return session.isOutputOpen();
-    }
-
     synchronized long queuedBytes() {
         return queuedBytes;
     }

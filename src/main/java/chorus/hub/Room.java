@@ -52,11 +52,6 @@ public final class Room {
         return origin;
     }
 
-    /** The newest id delivered here, or null: where a backend resumes following the room. */
-    public synchronized MessageId latest() {
-        return latest;
-    }
-
     /** Starts the room from what the backend already holds: oldest first, and the id before them. */
     public synchronized void load(List<Message> held, MessageId before) {
         for (Message message : held) remember(message);

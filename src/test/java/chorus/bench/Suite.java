@@ -15,7 +15,7 @@ import java.util.Map;
  * ramp, and RSS per idle connection. Every server is started here by its own command, on a free
  * port, so memory and CPU come from /proc.
  *
- * <pre>bin/bench suite [--reference "node bench/reference/ws-server.js"] [--json target/bench.json]</pre>
+ * <pre>bin/bench suite --references node-ws,bun,javalin-naive [--json target/bench.json]</pre>
  */
 public final class Suite {
     /** A server under test: its name, its command, and its environment (PORT is added). */
@@ -147,7 +147,7 @@ public final class Suite {
         String[] names = all.stream().map(Figures::server).toArray(String[]::new);
         System.out.printf("%n%-44s", "metric");
         for (String n : names) System.out.printf("%16s", n);
-        if (all.size() == 2) System.out.printf("%10s", "ratio");
+        for (int i = 1; i < names.length; i++) System.out.printf("%18s", "chorus/" + names[i]);
         System.out.println();
         row(all, "start-up to accepting (ms, median of 3)", f -> (double) f.startupMillis());
         row(all, String.format("p99 at %.0f deliveries/s (ms)", fixedRate * subscribers), f -> f.fixed().p99Ms());
@@ -161,7 +161,9 @@ public final class Suite {
     private static void row(List<Figures> all, String label, java.util.function.ToDoubleFunction<Figures> value) {
         System.out.printf("%-44s", label);
         for (Figures f : all) System.out.printf("%16.2f", value.applyAsDouble(f));
-        if (all.size() == 2) System.out.printf("%10s", ratio(value.applyAsDouble(all.get(0)), value.applyAsDouble(all.get(1))));
+        for (int i = 1; i < all.size(); i++) {
+            System.out.printf("%18s", ratio(value.applyAsDouble(all.get(0)), value.applyAsDouble(all.get(i))));
+        }
         System.out.println();
     }
 
@@ -174,6 +176,16 @@ public final class Suite {
         String procfile = java.nio.file.Files.readString(Path.of("Procfile")).strip().replaceFirst("^web: ", "");
         servers.add(new Server("chorus", a.getOrDefault("server", procfile),
                 Map.of("RATE_LIMIT_PER_SECOND", "1000000", "RATE_LIMIT_BURST", "1000000", "MAX_CONNECTIONS", "100000")));
+        // Known references run side by side (bench/reference has the first two).
+        Map<String, String> known = Map.of(
+                "node-ws", "node bench/reference/ws-server.js",
+                "bun", "bench/reference/node_modules/.bin/bun bench/reference/bun-server.js",
+                "javalin-naive", "java -cp " + System.getProperty("java.class.path") + " chorus.bench.NaiveJavalin");
+        for (String name : a.getOrDefault("references", "").split(",")) {
+            if (name.isBlank()) continue;
+            if (!known.containsKey(name)) throw new IllegalArgumentException("unknown reference " + name + "; known: " + known.keySet());
+            servers.add(new Server(name, known.get(name), Map.of()));
+        }
         if (a.containsKey("reference")) {
             servers.add(new Server(a.getOrDefault("reference-name", "reference"), a.get("reference"), Map.of()));
         }
