@@ -56,6 +56,13 @@ public record Config(
             throw new Invalid("IDLE_TIMEOUT (" + config.idleTimeout + ") must be longer than PING_INTERVAL ("
                     + config.pingInterval + ")");
         }
+        // One message must always fit a client's queue, even as JSON with every character escaped
+        // (up to six bytes each), or every recipient of it would be dropped as too slow.
+        long largestFrame = 6L * config.maxMessageBytes + 1024;
+        if (config.sendQueueBytes < largestFrame) {
+            throw new Invalid("SEND_QUEUE_BYTES (" + config.sendQueueBytes + ") must be at least 6 × MAX_MESSAGE_BYTES + 1024 ("
+                    + largestFrame + "), so that the largest message fits a client's queue");
+        }
         return config;
     }
 
