@@ -40,6 +40,8 @@ public final class RedisBackend implements Backend {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
     private static final long BLOCK_MS = 100; // how long one XREAD waits: also how soon a new room is read
     private static final long RETRY_MS = 500;
+    /** A room nobody has written to for this long disappears from Redis, history and all. */
+    private static final Duration ROOM_TTL = Duration.ofDays(7);
 
     private final RedisClient client;
     private final int historySize;
@@ -96,6 +98,7 @@ public final class RedisBackend implements Backend {
                 .whenComplete((id, failure) -> {
                     if (failure != null) onFailure.accept(failure);
                 });
+        c.async().pexpire(key(room), ROOM_TTL); // pipelined behind the XADD; nothing waits for it
     }
 
     /** Loads the newest messages (and the id before them) under the room's lock, then reads on. */
