@@ -63,11 +63,11 @@ public final class Hub {
     public Client join(CoreSession session, String roomName, String name, boolean json, MessageId since) {
         Client client = new Client(session, roomName, name, json, queueMessages, queueBytes, flusher,
                 this::dropSlow);
-        connections.incrementAndGet();
         while (!rooms.computeIfAbsent(roomName, r -> new Room(r, shared, shared.backend().origin()))
                 .join(client, since)) {
             Thread.onSpinWait(); // the room was just retired; the next computeIfAbsent makes a new one
         }
+        connections.incrementAndGet(); // counted once a member: /health then means "receiving"
         return client;
     }
 
