@@ -31,6 +31,7 @@ public final class Hub {
     private final long queueBytes;
     private final Flusher flusher = new Flusher(Runtime.getRuntime().availableProcessors());
     private final Rooms shared;
+    private final Counter received;
 
     private final Map<String, Room> rooms = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<Room> idle = new ConcurrentLinkedQueue<>();
@@ -44,13 +45,13 @@ public final class Hub {
             ScheduledExecutorService timer, MeterRegistry registry) {
         this.queueMessages = queueMessages;
         this.queueBytes = queueBytes;
+        this.received = Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
+                .register(registry);
         this.shared = new Rooms(backend, historySize, timer, flusher,
-                Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
-                        .register(registry),
                 Counter.builder("chorus.messages.delivered").description("messages queued to a recipient")
                         .register(registry),
                 Timer.builder("chorus.broadcast.latency")
-                        .description("time to give one message an id and queue it to every member of its room")
+                        .description("time to queue one message to every member of its room on this instance")
                         .publishPercentileHistogram().register(registry));
         Gauge.builder("chorus.connections", this, Hub::size).description("open sockets").register(registry);
         Gauge.builder("chorus.outbound.queue.bytes", this, Hub::queuedBytes)
@@ -75,7 +76,7 @@ public final class Hub {
     public void publish(Client from, String text, Runnable onUnavailable) {
         Room room = rooms.get(from.room());
         if (room == null) return;
-        shared.received().increment();
+        received.increment();
         shared.backend().publish(room, from.name(), text, failure -> onUnavailable.run());
     }
 

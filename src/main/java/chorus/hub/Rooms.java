@@ -6,5 +6,5 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /** What every room shares: the backend, the history's size, the threads, and the meters. */
 record Rooms(Backend backend, int historySize, ScheduledExecutorService timer, Flusher flusher,
-        Counter received, Counter delivered, Timer fanOut) {
+        Counter delivered, Timer fanOut) {
 }
