@@ -55,8 +55,13 @@ public final class RawSocket implements AutoCloseable {
 
     /** Sends one masked frame, as a client must, with any payload at all. */
     public void sendFrame(int opcode, byte[] payload) throws IOException {
+        sendFrame(opcode, payload, true);
+    }
+
+    /** A frame with or without FIN: a message may come in fragments. */
+    public void sendFrame(int opcode, byte[] payload, boolean fin) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
-        frame.write(0x80 | opcode);
+        frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length < 126) {
             frame.write(0x80 | payload.length);
         } else {

@@ -69,6 +69,18 @@ class LimitsTest {
     }
 
     @Test
+    void aFragmentedBinaryMessageIsRefusedWholeAndNeverBecomesText() throws Exception {
+        start(Map.of());
+        try (RawSocket offender = new RawSocket(server.port(), 64 * 1024)) {
+            offender.sendFrame(0x2, new byte[] {1, 2}, false);
+            offender.sendFrame(0x0, "sneaked in as text".getBytes(java.nio.charset.StandardCharsets.UTF_8), true);
+            assertEquals(1003, offender.readUntilClose().closeCode());
+        }
+        assertNull(bystander.poll(Duration.ofMillis(300)), "part of a binary message was broadcast");
+        bystanderCarriesOn();
+    }
+
+    @Test
     void invalidUtf8ClosesWith1007() throws Exception {
         start(Map.of());
         try (RawSocket offender = new RawSocket(server.port(), 64 * 1024)) {
