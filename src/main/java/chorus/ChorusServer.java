@@ -3,13 +3,15 @@ package chorus;
 import chorus.config.Config;
 import chorus.hub.Hub;
 import chorus.hub.Backend;
-import chorus.hub.Keepalive;
+import chorus.hub.CloseCodes;
 import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
 import chorus.web.Assets;
 import chorus.web.Health;
 import chorus.web.SecurityHeaders;
+import chorus.ws.Keepalive;
+import chorus.ws.Sockets;
 import chorus.ws.Upgrade;
 import io.javalin.Javalin;
 import java.util.concurrent.Executors;
@@ -33,6 +35,8 @@ public final class ChorusServer {
     private final ScheduledExecutorService timer; // keepalive sweeps and presence updates
     private final Keepalive keepalive;
     private final Metrics metrics = new Metrics();
+    private final Upgrade upgrade;
+    private final Sockets sockets;
     private final Javalin app;
 
     public ChorusServer(Config config) {
@@ -44,12 +48,12 @@ public final class ChorusServer {
         });
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize());
-        this.hub = new Hub(backend, config.sendQueueMessages(), config.sendQueueBytes(), config.historySize(), timer,
-                metrics.registry());
-        this.keepalive = new Keepalive(hub, timer, config.pingInterval(), config.idleTimeout());
-        Health health = new Health(hub);
+        this.hub = new Hub(backend, config.historySize(), timer, metrics.registry());
+        this.upgrade = new Upgrade(hub, config, metrics.registry());
+        this.sockets = upgrade.sockets();
+        this.keepalive = new Keepalive(sockets, timer, config.pingInterval(), config.idleTimeout());
+        Health health = new Health(hub, sockets);
         Assets assets = new Assets();
-        Upgrade upgrade = new Upgrade(hub, config, metrics.registry());
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
@@ -92,11 +96,15 @@ public final class ChorusServer {
         return hub;
     }
 
+    public Sockets sockets() {
+        return sockets;
+    }
+
     /** Graceful: refuse upgrades, close every socket with 1001, give the closes a moment, stop. */
     public void stop() {
-        hub.drain();
+        sockets.drain(CloseCodes.GOING_AWAY, CloseCodes.RESTARTING);
         long deadline = System.currentTimeMillis() + DRAIN_MILLIS;
-        while (hub.size() > 0 && System.currentTimeMillis() < deadline) {
+        while (sockets.size() > 0 && System.currentTimeMillis() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -106,6 +114,7 @@ public final class ChorusServer {
         }
         timer.shutdownNow();
         app.stop();
+        upgrade.stop();
         hub.stop();
         metrics.close();
     }

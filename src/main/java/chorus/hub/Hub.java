@@ -1,83 +1,74 @@
 package chorus.hub;
 
 import chorus.protocol.MessageId;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
-import org.eclipse.jetty.websocket.core.CoreSession;
+import java.util.function.Consumer;
 
 /**
- * Owns the rooms and the connections in them.
+ * Owns the rooms on this instance and who is in them; knows nothing of sockets.
  *
- * <p>A broadcast encodes its message once per mode and offers the same bytes to every member's
- * bounded queue; offering never blocks, so a slow client costs nobody else anything. Rooms are
- * made on first use; an empty room keeps its history until more than {@link #MAX_IDLE_ROOMS}
- * rooms sit empty, when the longest-idle ones are forgotten.
+ * <p>Rooms are made on first use. A room that went empty keeps its history until more than
+ * {@link #MAX_IDLE_ROOMS} rooms sit empty, when the longest-empty ones are forgotten; that
+ * happens here, on the joining or leaving thread, with no room's lock held.
  */
 public final class Hub {
     static final int MAX_IDLE_ROOMS = 1000;
 
-    private final int queueMessages;
-    private final long queueBytes;
-    private final Flusher flusher = new Flusher(Runtime.getRuntime().availableProcessors());
     private final Rooms shared;
     private final Counter received;
-
     private final Map<String, Room> rooms = new ConcurrentHashMap<>();
-    private final ConcurrentLinkedQueue<Room> idle = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger idleCount = new AtomicInteger();
-    private final AtomicInteger connections = new AtomicInteger();
-    private final AtomicLong slowDropped = new AtomicLong();
-    private final AtomicLong retiredPeakBytes = new AtomicLong();
-    private volatile boolean draining;
+    private final EmptyRooms emptied = new EmptyRooms();
+    private final AtomicInteger members = new AtomicInteger();
 
-    public Hub(Backend backend, int queueMessages, long queueBytes, int historySize,
-            ScheduledExecutorService timer, MeterRegistry registry) {
-        this.queueMessages = queueMessages;
-        this.queueBytes = queueBytes;
+    public Hub(Backend backend, int historySize, ScheduledExecutorService timer, MeterRegistry registry) {
         this.received = Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
                 .register(registry);
-        this.shared = new Rooms(backend, historySize, timer, flusher,
+        Counter slowDropped = Counter.builder("chorus.slow.clients.dropped").description("clients closed as too slow")
+                .register(registry);
+        this.shared = new Rooms(backend, historySize, timer, members, emptied,
                 Counter.builder("chorus.messages.delivered").description("messages queued to a recipient")
                         .register(registry),
+                slowDropped,
                 Timer.builder("chorus.broadcast.latency")
                         .description("time to queue one message to every member of its room on this instance")
                         .publishPercentileHistogram().register(registry));
-        Gauge.builder("chorus.connections", this, Hub::size).description("open sockets").register(registry);
-        Gauge.builder("chorus.outbound.queue.bytes", this, Hub::queuedBytes)
-                .description("bytes queued or in flight to clients").register(registry);
-        FunctionCounter.builder("chorus.slow.clients.dropped", this, Hub::slowClientsDropped)
-                .description("clients closed as too slow").register(registry);
+        Gauge.builder("chorus.members", members, AtomicInteger::get).description("sockets that are members of a room")
+                .register(registry);
     }
 
-    /** Joins a room, queueing the welcome and what the client missed since the given id. */
-    public Client join(CoreSession session, String roomName, String name, boolean json, MessageId since) {
-        Client client = new Client(session, roomName, name, json, queueMessages, queueBytes, flusher,
-                this::dropSlow);
-        while (!rooms.computeIfAbsent(roomName, r -> new Room(r, shared, shared.backend().origin()))
-                .join(client, since)) {
-            Thread.onSpinWait(); // the room was just retired; the next computeIfAbsent makes a new one
+    /** Joins a room; a JSON member gets its welcome and what it missed since the given id. */
+    public Room join(Member member, String roomName, MessageId since) {
+        forgetIdleRooms();
+        while (true) {
+            Room room = rooms.computeIfAbsent(roomName, name -> new Room(name, shared));
+            if (room.join(member, since)) return room;
+            rooms.remove(roomName, room); // retired meanwhile: the next turn makes a fresh one
         }
-        connections.incrementAndGet(); // counted once a member: /health then means "receiving"
-        return client;
     }
 
-    /** Publishes through the backend; onUnavailable runs if it could not take the message. */
-    public void publish(Client from, String text, Runnable onUnavailable) {
-        Room room = rooms.get(from.room());
-        if (room == null) return;
+    /** Forgets a member; safe to call more than once, and before its join completed. */
+    public void leave(Room room, Member member) {
+        room.leave(member);
+        forgetIdleRooms();
+    }
+
+    /** Orders a message through the backend; a failure reaches onFailure. */
+    public void publish(Room room, String from, String text, Consumer<Throwable> onFailure) {
         received.increment();
-        shared.backend().publish(room, from.name(), text, failure -> onUnavailable.run());
+        shared.backend().publish(room, from, text, onFailure);
+    }
+
+    public void renamed(Room room) {
+        room.presenceChanged();
     }
 
     /** False while the backend cannot take messages: /health then says degraded. */
@@ -85,79 +76,31 @@ public final class Hub {
         return shared.backend().available();
     }
 
-    public void rename(Client client, String name) {
-        client.rename(name);
-        Room room = rooms.get(client.room());
-        if (room != null) room.presenceChanged();
-    }
-
-    private void dropSlow(Client client) {
-        slowDropped.incrementAndGet();
-        leave(client);
-    }
-
-    /** Forgets a client; safe to call more than once. */
-    public void leave(Client client) {
-        client.release();
-        Room room = rooms.get(client.room());
-        if (room == null || !room.leave(client)) return;
-        connections.decrementAndGet();
-        retiredPeakBytes.accumulateAndGet(client.peakBytes(), Math::max);
-        if (room.isEmpty()) {
-            idle.add(room);
-            if (idleCount.incrementAndGet() > MAX_IDLE_ROOMS) forgetIdleRoom();
+    private void forgetIdleRooms() {
+        Room oldest;
+        while ((oldest = emptied.pollBeyond(MAX_IDLE_ROOMS)) != null) {
+            // A room joined again since it went empty is busy, not forgotten; its entry just goes.
+            if (oldest.retireIfEmpty() && rooms.remove(oldest.name(), oldest)) shared.backend().unfollow(oldest);
         }
     }
 
-    private void forgetIdleRoom() {
-        Room oldest = idle.poll();
-        if (oldest == null) return;
-        idleCount.decrementAndGet();
-        // A room joined again since it went idle is busy, not forgotten; its entry just goes.
-        if (oldest.retireIfEmpty() && rooms.remove(oldest.name(), oldest)) shared.backend().unfollow(oldest);
-    }
-
-    /** Stops new connections and closes every open one with 1001, so pages reconnect elsewhere. */
-    public void drain() {
-        draining = true;
-        for (Client client : clients()) client.close(CloseCodes.GOING_AWAY, CloseCodes.RESTARTING);
-    }
-
-    /** After the last socket closed: the writer threads and the backend go. */
     public void stop() {
-        flusher.stop();
         shared.backend().stop();
     }
 
-    public boolean isDraining() {
-        return draining;
-    }
-
+    /** Members of a room on this instance: /health's "connections", meaning "receiving". */
     public int size() {
-        return connections.get();
-    }
-
-    List<Client> clients() {
-        List<Client> all = new ArrayList<>();
-        for (Room room : rooms.values()) all.addAll(List.of(room.members()));
-        return all;
+        return members.get();
     }
 
     public long slowClientsDropped() {
-        return slowDropped.get();
+        return (long) shared.slowDropped().count();
     }
 
-    /** Bytes queued or in flight across all clients: the engine's own memory accounting. */
-    public long queuedBytes() {
-        long sum = 0;
-        for (Client client : clients()) sum += client.queuedBytes();
-        return sum;
-    }
-
-    /** The most any one client ever had queued; never above the configured bound. */
-    public long peakClientQueuedBytes() {
-        long peak = retiredPeakBytes.get();
-        for (Client client : clients()) peak = Math.max(peak, client.peakBytes());
-        return peak;
+    /** Every member of every room here. */
+    public List<Member> members() {
+        List<Member> all = new ArrayList<>();
+        for (Room room : rooms.values()) all.addAll(List.of(room.members()));
+        return all;
     }
 }

@@ -2,19 +2,17 @@ package chorus.hub;
 
 import chorus.protocol.MessageId;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
  * One process, no dependencies. Ids are "{epoch}-{count}": the epoch is when this room began in
  * this process (milliseconds, never repeated), so ids keep increasing across a restart or a room
- * forgotten and begun again, and a since from before is recognised. The order is arrival order.
+ * forgotten and begun again, and a since from before is recognised. The room numbers its own
+ * messages, in arrival order.
  */
 public final class MemoryBackend implements Backend {
     private final AtomicLong lastEpoch = new AtomicLong();
-    private final Map<Room, AtomicLong> counts = new ConcurrentHashMap<>();
 
     @Override
     public MessageId origin() {
@@ -24,21 +22,16 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public void publish(Room room, String from, String text, Consumer<Throwable> onFailure) {
-        // Counting and delivering under the room's lock keeps ids and order in step.
-        synchronized (room) {
-            long seq = counts.computeIfAbsent(room, r -> new AtomicLong()).incrementAndGet();
-            MessageId id = new MessageId(room.origin().epoch(), seq);
-            room.deliver(Message.of(id, room.name(), from, text, System.currentTimeMillis()));
-        }
+        room.append(from, text);
     }
 
     @Override
     public void follow(Room room) {
+        room.load(List.of(), null);
     }
 
     @Override
     public void unfollow(Room room) {
-        counts.remove(room);
     }
 
     @Override

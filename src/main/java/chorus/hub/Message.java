@@ -12,7 +12,7 @@ public record Message(MessageId id, ByteBuffer plain, ByteBuffer json) {
                 Frames.message(id.toString(), room, from, text, ts));
     }
 
-    ByteBuffer encodedFor(Client client) {
-        return client.json() ? json : plain;
+    ByteBuffer encodedFor(Member member) {
+        return member.json() ? json : plain;
     }
 }

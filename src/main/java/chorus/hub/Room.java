@@ -13,34 +13,42 @@ import java.util.stream.Stream;
 /**
  * One broadcast domain on this instance: its local members, the last messages, and who is here.
  *
- * <p>Delivering, joining and leaving are serialized on the room. That is what gives every member
- * the same order, and a joiner its history with no gap and no duplicate at the seam: nothing can
- * be delivered between taking the history and becoming a member. The {@link Backend} decides the
- * order and the ids; the room only delivers, in id order, what it has not delivered yet.
+ * <p>Only the room takes its lock. Under it, delivering, joining and leaving only decide: frames
+ * are offered to members' queues (which never write or close) and the verdicts are collected;
+ * after the lock is released the room acts on them ({@link Settlements}). That serialisation is
+ * what gives every member the same order, and a joiner its history with no gap and no duplicate
+ * at the seam. A room starts by loading what the backend holds (outside the lock); members who
+ * join meanwhile wait and are admitted, with that history, when it arrives.
  */
 public final class Room {
     /** Presence changes within this window go out as one frame, so a crowd arriving is not n² frames. */
     private static final long PRESENCE_DELAY_MS = 100;
     static final int MAX_NAMES = 100;
 
+    private enum Phase { NEW, LOADING, LIVE, RETIRED }
+
+    private record Joiner(Member member, MessageId since) {
+    }
+
     private final String name;
     private final Rooms shared;
-
-    // Written under the room lock, copied on write: keepalive and drain read it without the lock.
-    private volatile Client[] members = new Client[0];
-    private final ArrayDeque<Message> history = new ArrayDeque<>();
     private final MessageId origin; // ids below it are from before this history began (a restart)
+
+    // Guarded by this. Members are copied on write: presence and listing read them without the lock.
+    private volatile Member[] members = new Member[0];
+    private final List<Joiner> waiting = new ArrayList<>();
+    private final ArrayDeque<Message> history = new ArrayDeque<>();
     private MessageId floor; // the newest id no longer held: a since below it missed messages
     private MessageId latest;
+    private long sequence; // the last id this room numbered itself (in-memory backend)
     private List<String> remoteNames = List.of(); // members on other instances
     private boolean presencePending;
-    private boolean followed;
-    private boolean retired;
+    private Phase phase = Phase.NEW;
 
-    Room(String name, Rooms shared, MessageId origin) {
+    Room(String name, Rooms shared) {
         this.name = name;
         this.shared = shared;
-        this.origin = origin;
+        this.origin = shared.backend().origin();
         this.floor = origin;
     }
 
@@ -48,32 +56,60 @@ public final class Room {
         return name;
     }
 
-    MessageId origin() {
-        return origin;
-    }
-
-    /** Starts the room from what the backend already holds: oldest first, and the id before them. */
-    public synchronized void load(List<Message> held, MessageId before) {
-        for (Message message : held) remember(message);
-        if (before != null) floor = before;
-    }
-
-    /** Delivers one message to every local member, once: ids not above the latest are skipped. */
-    public void deliver(Message message) {
+    /** Numbers a message here, where the order is decided, and delivers it (the in-memory backend). */
+    public void append(String from, String text) {
+        Settlements after = new Settlements();
         long start = System.nanoTime();
-        List<Client> ready = new ArrayList<>();
+        int offered;
+        synchronized (this) {
+            MessageId id = new MessageId(origin.epoch(), ++sequence);
+            offered = deliverLocked(Message.of(id, name, from, text, System.currentTimeMillis()), after);
+        }
+        settle(after, offered, start);
+    }
+
+    /** Delivers one message ordered elsewhere (Redis), once: ids not above the latest are skipped. */
+    public void deliver(Message message) {
+        Settlements after = new Settlements();
+        long start = System.nanoTime();
         int offered;
         synchronized (this) {
             if (latest != null && message.id().compareTo(latest) <= 0) return;
-            remember(message);
-            Client[] recipients = members;
-            for (Client member : recipients) {
-                if (member.offer(message.encodedFor(member))) ready.add(member);
-            }
-            offered = recipients.length;
+            offered = deliverLocked(message, after);
         }
-        shared.flusher().flush(ready);
+        settle(after, offered, start);
+    }
+
+    private int deliverLocked(Message message, Settlements after) {
+        remember(message);
+        int offered = members.length;
+        offerAllLocked(message.plain(), message.json(), after);
+        return offered;
+    }
+
+    /** Offers a frame to every member reading its encoding (null: none); the too slow leave at once. */
+    private void offerAllLocked(ByteBuffer plain, ByteBuffer json, Settlements after) {
+        Member[] current = members;
+        Member[] kept = null;
+        int n = 0;
+        for (int i = 0; i < current.length; i++) {
+            Member member = current[i];
+            ByteBuffer frame = member.json() ? json : plain;
+            boolean stays = frame == null || after.add(member, member.offer(frame, false));
+            if (!stays && kept == null) {
+                kept = Arrays.copyOf(current, current.length);
+                n = i;
+            } else if (stays && kept != null) {
+                kept[n++] = member;
+            }
+        }
+        if (kept != null) removeLocked(Arrays.copyOf(kept, n), current.length - n);
+    }
+
+    private void settle(Settlements after, int offered, long start) {
+        after.settle();
         shared.delivered().increment(offered);
+        shared.slowDropped().increment(after.tooSlow());
         shared.fanOut().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
     }
 
@@ -84,106 +120,143 @@ public final class Room {
     }
 
     /**
-     * Adds a member after queueing its welcome and what it missed. False when the room was
-     * retired meanwhile; the caller then joins a fresh one.
+     * Adds a member: at once if the room is live, with its welcome and what it missed since the
+     * given id; otherwise once the backend has loaded the room. False when the room was retired
+     * meanwhile; the caller then joins a fresh one.
      */
-    synchronized boolean join(Client client, MessageId since) {
-        if (retired) return false;
-        if (!followed) { // the first join here: the backend loads what the room already holds
-            followed = true;
-            shared.backend().follow(this);
+    boolean join(Member member, MessageId since) {
+        Settlements after = new Settlements();
+        boolean load;
+        synchronized (this) {
+            if (phase == Phase.RETIRED) return false;
+            load = phase == Phase.NEW;
+            if (phase == Phase.LIVE) {
+                admitLocked(member, since, after);
+            } else {
+                phase = Phase.LOADING;
+                waiting.add(new Joiner(member, since));
+            }
         }
-        if (client.json()) {
-            client.offerBacklog(Frames.welcome(client.session(), client.name(), name,
-                    members.length + 1 + remoteNames.size()));
-            replay(client, since);
-            shared.flusher().flush(client); // a new client is idle: one flush sends its welcome and history
-        }
-        Client[] next = Arrays.copyOf(members, members.length + 1);
-        next[members.length] = client;
-        members = next;
-        presenceChanged();
+        if (load) shared.backend().follow(this); // I/O, so never under the lock; it calls load()
+        after.settle();
         return true;
     }
 
-    private void replay(Client client, MessageId since) {
+    /** What the backend holds, oldest first, and the id before them: the room goes live. */
+    public void load(List<Message> held, MessageId before) {
+        Settlements after = new Settlements();
+        synchronized (this) {
+            if (phase != Phase.LOADING) return;
+            for (Message message : held) {
+                if (latest == null || message.id().compareTo(latest) > 0) remember(message);
+            }
+            if (before != null && (floor == null || before.compareTo(floor) > 0)) floor = before;
+            phase = Phase.LIVE;
+            for (Joiner joiner : waiting) admitLocked(joiner.member(), joiner.since(), after);
+            waiting.clear();
+        }
+        after.settle();
+    }
+
+    private void admitLocked(Member member, MessageId since, Settlements after) {
+        if (member.json()) {
+            Member.Offer verdict = member.offer(Frames.welcome(member.session(), member.name(), name,
+                    members.length + 1 + remoteNames.size()), true);
+            if (verdict == Member.Offer.GONE) return; // closed before it got here: never a member
+            after.add(member, verdict);
+            replay(member, since);
+        } else if (member.closed()) {
+            return; // closed before it got here: never a member
+        }
+        Member[] next = Arrays.copyOf(members, members.length + 1);
+        next[members.length] = member;
+        members = next;
+        shared.members().incrementAndGet();
+        presenceChangedLocked();
+    }
+
+    private void replay(Member member, MessageId since) {
         MessageId after = null;
         if (since != null) {
             String oldest = history.isEmpty() ? null : history.peekFirst().id().toString();
             if (since.compareTo(origin) < 0 || since.compareTo(latest == null ? floor : latest) > 0) {
-                client.offerBacklog(Frames.reset("unknown-since", oldest));
+                member.offer(Frames.reset("unknown-since", oldest), true);
             } else if (since.compareTo(floor) < 0) {
-                client.offerBacklog(Frames.reset("history-exceeded", oldest));
+                member.offer(Frames.reset("history-exceeded", oldest), true);
             } else {
                 after = since;
             }
         }
         for (Message message : history) {
-            if (after == null || message.id().compareTo(after) > 0) client.offerBacklog(message.json());
+            if (after == null || message.id().compareTo(after) > 0) member.offer(message.json(), true);
         }
     }
 
-    /** Removes a member; true if it was one. */
-    synchronized boolean leave(Client client) {
-        Client[] current = members;
-        for (int i = 0; i < current.length; i++) {
-            if (current[i] == client) {
-                Client[] next = Arrays.copyOf(current, current.length - 1);
-                System.arraycopy(current, i + 1, next, i, current.length - i - 1);
-                members = next;
-                presenceChanged();
-                return true;
-            }
+    /** Removes a member, or a joiner still waiting for the room to load; safe to call twice. */
+    void leave(Member member) {
+        synchronized (this) {
+            waiting.removeIf(joiner -> joiner.member() == member);
+            Member[] current = members;
+            int at = Arrays.asList(current).indexOf(member);
+            if (at < 0) return;
+            Member[] next = new Member[current.length - 1];
+            System.arraycopy(current, 0, next, 0, at);
+            System.arraycopy(current, at + 1, next, at, current.length - at - 1);
+            removeLocked(next, 1);
         }
-        return false;
+    }
+
+    private void removeLocked(Member[] remaining, int removed) {
+        members = remaining;
+        shared.members().addAndGet(-removed);
+        if (remaining.length == 0) shared.emptied().add(this);
+        presenceChangedLocked();
     }
 
     /** The names of this room's members on other instances, as the backend last saw them. */
     public synchronized void remotePresence(List<String> names) {
         if (names.equals(remoteNames)) return;
         remoteNames = List.copyOf(names);
-        presenceChanged();
+        presenceChangedLocked();
+    }
+
+    /** A member's name changed. */
+    synchronized void presenceChanged() {
+        presenceChangedLocked();
     }
 
     /** The names of the local members, one per session. */
     public List<String> localNames() {
-        return Arrays.stream(members).map(Client::name).toList();
+        return Arrays.stream(members).map(Member::name).toList();
     }
 
-    synchronized void presenceChanged() {
-        if (presencePending) return;
+    private void presenceChangedLocked() {
+        if (presencePending || phase == Phase.RETIRED) return;
         presencePending = true;
         shared.timer().schedule(this::sendPresence, PRESENCE_DELAY_MS, TimeUnit.MILLISECONDS);
     }
 
     private void sendPresence() {
-        List<Client> ready = new ArrayList<>();
+        Settlements after = new Settlements();
         List<String> local;
         synchronized (this) {
             presencePending = false;
             local = localNames();
             List<String> names = Stream.concat(local.stream(), remoteNames.stream())
                     .sorted(String.CASE_INSENSITIVE_ORDER).limit(MAX_NAMES).toList();
-            ByteBuffer frame = Frames.presence(members.length + remoteNames.size(), names);
-            for (Client member : members) {
-                if (member.json() && member.offer(frame)) ready.add(member);
-            }
+            offerAllLocked(null, Frames.presence(members.length + remoteNames.size(), names), after);
         }
-        shared.flusher().flush(ready);
+        after.settle();
         shared.backend().presence(this, local);
     }
 
-    /** Marks an empty room retired, so it can be forgotten; false if someone is here. */
+    /** Marks an empty room retired, so it can be forgotten; false if someone is here or waiting. */
     synchronized boolean retireIfEmpty() {
-        if (members.length == 0) retired = true;
-        return retired;
+        if (members.length == 0 && waiting.isEmpty()) phase = Phase.RETIRED;
+        return phase == Phase.RETIRED;
     }
 
-    Client[] members() {
+    Member[] members() {
         return members;
-    }
-
-    boolean isEmpty() {
-        return members.length == 0;
     }
 }

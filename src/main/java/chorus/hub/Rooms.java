@@ -3,8 +3,12 @@ package chorus.hub;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Timer;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 
-/** What every room shares: the backend, the history's size, the threads, and the meters. */
-record Rooms(Backend backend, int historySize, ScheduledExecutorService timer, Flusher flusher,
-        Counter delivered, Timer fanOut) {
+/**
+ * What every room shares: the backend, the history's size, the timer, the member count, the
+ * queue of rooms that went empty, and the meters. Rooms only add to these; none calls back.
+ */
+record Rooms(Backend backend, int historySize, ScheduledExecutorService timer, AtomicInteger members,
+        EmptyRooms emptied, Counter delivered, Counter slowDropped, Timer fanOut) {
 }

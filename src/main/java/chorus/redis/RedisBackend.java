@@ -101,33 +101,43 @@ public final class RedisBackend implements Backend {
         c.async().pexpire(key(room), ROOM_TTL); // pipelined behind the XADD; nothing waits for it
     }
 
-    /** Loads the newest messages (and the id before them) under the room's lock, then reads on. */
+    /**
+     * Loads the newest messages (and the id before them) without waiting: the room admits its
+     * joiners when they arrive, on a Redis thread. Then this instance reads the room on from there.
+     */
     @Override
     public void follow(Room room) {
-        String after = "0-0";
         StatefulRedisConnection<String, String> c = commands;
-        try {
-            if (c == null) throw new IllegalStateException("Redis is not connected");
-            List<StreamMessage<String, String>> newest = c.sync().xrevrange(key(room), Range.create("-", "+"),
-                    Limit.from(historySize + 1));
-            MessageId before = null;
-            if (newest.size() > historySize) before = MessageId.parse(newest.remove(newest.size() - 1).getId());
-            Collections.reverse(newest);
-            List<Message> held = new ArrayList<>();
-            for (StreamMessage<String, String> m : newest) held.add(toMessage(room, m));
-            room.load(held, before);
-            if (!newest.isEmpty()) after = newest.get(newest.size() - 1).getId();
-        } catch (RuntimeException e) {
+        if (c == null || !c.isOpen()) {
             // Degraded: no history now; the loop reads the whole stream once Redis is back.
-            LOG.warn("could not load room {} from Redis: {}", room.name(), e.toString());
+            LOG.warn("could not load room {} from Redis: not connected", room.name());
+            loaded(room, List.of());
+            return;
         }
+        c.async().xrevrange(key(room), Range.create("-", "+"), Limit.from(historySize + 1))
+                .whenComplete((newest, failure) -> {
+                    if (failure != null) LOG.warn("could not load room {} from Redis: {}", room.name(), failure.toString());
+                    loaded(room, failure == null ? newest : List.of());
+                });
+    }
+
+    private void loaded(Room room, List<StreamMessage<String, String>> newestFirst) {
+        List<StreamMessage<String, String>> newest = new ArrayList<>(newestFirst);
+        MessageId before = null;
+        if (newest.size() > historySize) before = MessageId.parse(newest.remove(newest.size() - 1).getId());
+        Collections.reverse(newest);
+        List<Message> held = new ArrayList<>();
+        for (StreamMessage<String, String> m : newest) held.add(toMessage(room, m));
+        String after = newest.isEmpty() ? "0-0" : newest.get(newest.size() - 1).getId();
+        room.load(held, before);
         followed.put(key(room), new Follow(room, after));
         presence.follow(room);
     }
 
     @Override
     public void unfollow(Room room) {
-        followed.remove(key(room), followed.get(key(room)));
+        // Only this room's entry: a room of the same name made since must keep hearing from Redis.
+        followed.computeIfPresent(key(room), (key, follow) -> follow.room() == room ? null : follow);
         presence.unfollow(room);
     }
 

@@ -1,6 +1,7 @@
 package chorus.web;
 
 import chorus.hub.Hub;
+import chorus.ws.Sockets;
 import io.javalin.http.Context;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,14 +12,16 @@ import java.util.Map;
  */
 public final class Health {
     private final Hub hub;
+    private final Sockets sockets;
     private final long startedMillis = System.currentTimeMillis();
 
-    public Health(Hub hub) {
+    public Health(Hub hub, Sockets sockets) {
         this.hub = hub;
+        this.sockets = sockets;
     }
 
     public void handle(Context ctx) {
-        String status = hub.isDraining() ? "draining" : hub.backendAvailable() ? "ok" : "degraded";
+        String status = sockets.isDraining() ? "draining" : hub.backendAvailable() ? "ok" : "degraded";
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", status);
         body.put("connections", hub.size());

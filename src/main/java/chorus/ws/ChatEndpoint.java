@@ -1,8 +1,8 @@
 package chorus.ws;
 
-import chorus.hub.Client;
 import chorus.hub.CloseCodes;
 import chorus.hub.Hub;
+import chorus.hub.Room;
 import chorus.protocol.Command;
 import chorus.protocol.ErrorCode;
 import chorus.protocol.Frames;
@@ -23,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One socket's inbound side, on Jetty's core WebSocket API: Jetty calls it for one frame at a
- * time. Jetty's core assembles text and checks its size (1009) and UTF-8 (1007); binary frames,
+ * One socket's inbound side and its lifecycle, on Jetty's core WebSocket API: Jetty calls it for
+ * one frame at a time. It opens the socket's {@link Connection}, joins the room, and on close
+ * undoes both and gives back the socket's place, whatever failed in between. Jetty's core assembles text and checks its size (1009) and UTF-8 (1007); binary frames,
  * the rate limit and the chorus.v1 protocol are ours. The core API keeps nothing of the upgrade
  * request once the socket is open, which is most of what an idle connection costs.
  */
@@ -42,16 +43,22 @@ final class ChatEndpoint implements FrameHandler {
     }
 
     private final Hub hub;
+    private final Outbound outbound;
+    private final Sockets.Lease lease;
     private final JoinRequest join;
     private final TokenBucket bucket;
     private final int maxTextBytes;
     private final Refusals refusals;
     private CoreSession session;
     private MessageSink text;
-    private Client client;
+    private Connection client;
+    private volatile Room room;
 
-    ChatEndpoint(Hub hub, JoinRequest join, TokenBucket bucket, int maxTextBytes, Refusals refusals) {
+    ChatEndpoint(Hub hub, Outbound outbound, Sockets.Lease lease, JoinRequest join, TokenBucket bucket,
+            int maxTextBytes, Refusals refusals) {
         this.hub = hub;
+        this.outbound = outbound;
+        this.lease = lease;
         this.join = join;
         this.bucket = bucket;
         this.maxTextBytes = maxTextBytes;
@@ -64,8 +71,15 @@ final class ChatEndpoint implements FrameHandler {
         // A chorus.v1 frame wraps the text in JSON, escaped: leave room for that around the text limit.
         if (join.json()) session.setMaxTextMessageSize(2L * maxTextBytes + 1024);
         text = new StringMessageSink(session, MethodHolder.from(ON_TEXT.bindTo(this)), true);
-        client = hub.join(session, join.room(), join.name(), join.json(), join.since());
+        client = outbound.open(session, join.name(), join.json());
         callback.succeeded();
+        if (!lease.opened(client)) { // the upgrade was given up meanwhile
+            client.abort();
+            return;
+        }
+        room = hub.join(client, join.room(), join.since());
+        // Closed while joining: onClosed may have run before the room was known.
+        if (client.closed()) hub.leave(room, client);
         session.demand();
     }
 
@@ -103,13 +117,18 @@ final class ChatEndpoint implements FrameHandler {
 
     private void accept(String message) {
         if (!client.json()) {
-            hub.publish(client, message, this::unavailable);
+            hub.publish(room, client.name(), message, failure -> unavailable());
             return;
         }
         Command command = Command.parse(message, maxTextBytes);
-        if (command instanceof Command.Send send) hub.publish(client, send.text(), this::unavailable);
-        else if (command instanceof Command.Rename rename) hub.rename(client, rename.name());
+        if (command instanceof Command.Send send) hub.publish(room, client.name(), send.text(), failure -> unavailable());
+        else if (command instanceof Command.Rename rename) rename(rename.name());
         else if (command instanceof Command.Invalid invalid) refuse(invalid.code(), invalid.message());
+    }
+
+    private void rename(String name) {
+        client.rename(name);
+        hub.renamed(room);
     }
 
     /** The backend could not take the message: say so rather than lose it silently. */
@@ -132,7 +151,12 @@ final class ChatEndpoint implements FrameHandler {
 
     @Override
     public void onClosed(CloseStatus status, Callback callback) {
-        if (client != null) hub.leave(client);
+        if (client != null) {
+            client.release();
+            Room joined = room;
+            if (joined != null) hub.leave(joined, client);
+        }
+        lease.end();
         int code = status.getCode();
         // The core refuses oversize text (1009) and invalid UTF-8 (1007) itself.
         if (code == CloseStatus.MESSAGE_TOO_LARGE) refusals.count("too-large");

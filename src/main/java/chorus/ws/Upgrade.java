@@ -24,12 +24,20 @@ public final class Upgrade implements WebSocketNegotiator {
     private final Config config;
     private final OriginPolicy origins;
     private final Refusals refusals;
+    private final Sockets sockets;
+    private final Outbound outbound;
 
     public Upgrade(Hub hub, Config config, MeterRegistry registry) {
         this.hub = hub;
         this.config = config;
         this.origins = new OriginPolicy(config.allowedOrigins());
         this.refusals = new Refusals(registry);
+        this.sockets = new Sockets(config.maxConnections(), registry);
+        this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes());
+    }
+
+    public Sockets sockets() {
+        return sockets;
     }
 
     @Override
@@ -37,28 +45,39 @@ public final class Upgrade implements WebSocketNegotiator {
         int status;
         String reason;
         String origin = req.getHeaders().get("Origin");
-        if (hub.isDraining()) {
+        Sockets.Lease lease = null;
+        if (sockets.isDraining()) {
             status = 503;
             reason = "server restarting";
         } else if (!origins.allows(origin, req.getHeaders().get("Host"))) {
             status = 403;
             reason = "origin not allowed: " + origin;
-        } else if (hub.size() >= config.maxConnections()) {
+        } else if ((lease = sockets.reserve()) == null) {
             status = 503;
             reason = "too many connections";
         } else {
             try {
                 JoinRequest join = JoinRequest.from(query(req), req.getSubProtocols());
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
-                return new ChatEndpoint(hub, join, new TokenBucket(config.ratePerSecond(), config.rateBurst()),
-                        config.maxMessageBytes(), refusals);
+                Sockets.Lease place = lease;
+                // An upgrade that fails before the socket opens never reaches the endpoint's close.
+                Request.addCompletionListener(req, failure -> {
+                    if (failure != null) place.end();
+                });
+                return new ChatEndpoint(hub, outbound, place, join,
+                        new TokenBucket(config.ratePerSecond(), config.rateBurst()), config.maxMessageBytes(), refusals);
             } catch (JoinRequest.BadRequest e) {
+                lease.end();
                 status = 400;
                 reason = e.getMessage();
             }
         }
         Response.writeError(req, resp, callback, status, reason);
         return null;
+    }
+
+    public void stop() {
+        outbound.stop();
     }
 
     private static Map<String, List<String>> query(Request req) {

@@ -47,7 +47,7 @@ class SlowConsumerTest {
             }
             assertEquals(1, hub.slowClientsDropped(), "exactly the stalled client is dropped");
             assertEquals(healthy.size(), hub.size());
-            long peak = hub.peakClientQueuedBytes();
+            long peak = server.server().sockets().peakQueuedBytes();
             assertTrue(peak <= QUEUE_BYTES, "queued " + peak + " bytes for one client, bound " + QUEUE_BYTES);
             assertTrue(peak > QUEUE_BYTES - 2 * MESSAGE_BYTES, "the stalled client never filled its queue: " + peak);
 

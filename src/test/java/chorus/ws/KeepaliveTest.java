@@ -1,4 +1,4 @@
-package chorus.hub;
+package chorus.ws;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package chorus.hub;
+package chorus.ws;
 
 import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
@@ -7,20 +7,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Pings every client each interval and drops those not heard from within the idle timeout.
+ * Pings every socket each interval and drops those not heard from within the idle timeout.
  *
  * <p>The interval must stay well under the 55 s after which Heroku's router closes a quiet
  * socket. Jetty's own idle timeout cannot find dead peers: our pings count as activity.
  */
 public final class Keepalive {
     private static final Logger LOG = LoggerFactory.getLogger(Keepalive.class);
-    private final Hub hub;
+    private final Sockets sockets;
     private final Duration interval;
     private final long idleNanos;
     private final ScheduledExecutorService timer;
 
-    public Keepalive(Hub hub, ScheduledExecutorService timer, Duration interval, Duration idleTimeout) {
-        this.hub = hub;
+    public Keepalive(Sockets sockets, ScheduledExecutorService timer, Duration interval, Duration idleTimeout) {
+        this.sockets = sockets;
         this.timer = timer;
         this.interval = interval;
         this.idleNanos = idleTimeout.toNanos();
@@ -33,21 +33,13 @@ public final class Keepalive {
 
     private void sweep() {
         try {
-            pingOrDrop();
+            long now = System.nanoTime();
+            for (Connection connection : sockets.open()) {
+                if (now - connection.lastHeardNanos() > idleNanos) connection.abort(); // Jetty reports the close
+                else connection.ping();
+            }
         } catch (RuntimeException e) { // a thrown sweep would silently end the schedule
             LOG.warn("keepalive sweep failed", e);
-        }
-    }
-
-    private void pingOrDrop() {
-        long now = System.nanoTime();
-        for (Client client : hub.clients()) {
-            if (now - client.lastHeardNanos() > idleNanos) {
-                hub.leave(client);
-                client.abort();
-            } else {
-                client.ping();
-            }
         }
     }
 }

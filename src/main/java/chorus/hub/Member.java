@@ -1,0 +1,42 @@
+package chorus.hub;
+
+import java.nio.ByteBuffer;
+
+/**
+ * What a room needs of one member: who it is, which encoding it reads, and a queue to offer
+ * frames to. The queue, the socket and the writes behind it belong to the transport.
+ */
+public interface Member {
+    /** What became of an offer; the room acts on it only after it let go of its lock. */
+    enum Offer {
+        /** Queued; a turn is already pending or a write is in flight. */
+        QUEUED,
+        /** Queued, and the member was idle: it needs a turn with the writers. */
+        READY,
+        /** Queued past the bound because our writers have not reached it: the sender writes it now. */
+        BEHIND,
+        /** Not queued: the bound is full while a write sits in the socket. The member must go. */
+        TOO_SLOW,
+        /** Not queued: the member is closed. */
+        GONE
+    }
+
+    String session();
+
+    String name();
+
+    boolean json();
+
+    /** True once the connection closed: a member that closed before its join is never added. */
+    boolean closed();
+
+    /**
+     * Queues a frame. Called under the room's lock, so it only decides: it never writes, never
+     * closes, never calls back. {@code owed} frames (a joiner's welcome and history) are the
+     * room's shared buffers and are not counted against the bound.
+     */
+    Offer offer(ByteBuffer frame, boolean owed);
+
+    /** Acts on a verdict, called with no lock held: a turn with the writers, a write now, or a close. */
+    void settle(Offer verdict);
+}

@@ -1,0 +1,209 @@
+package chorus.ws;
+
+import chorus.hub.CloseCodes;
+import chorus.hub.Member;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ThreadLocalRandom;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
+
+/**
+ * One socket's outbound side: a bounded queue and at most one write in flight (Jetty's rule:
+ * never start a send before the previous one completed, or buffering is unbounded).
+ *
+ * <p>The write state machine: {@code IDLE} (nothing queued), {@code SCHEDULED} (a turn waits
+ * with the {@link Writers}), {@code WRITING} (one batch, everything that was queued, handed to
+ * Jetty as one gathering write). The batch's completion releases its bytes and, if more queued
+ * meanwhile, takes a new turn at the back of the line. Offering only queues and returns a
+ * verdict; the room acts on it after releasing its lock ({@link #settle}).
+ *
+ * <p>"Too slow" means the socket is not draining: the bound is full while a batch sits in the
+ * socket. While our own writers lag (a turn not yet taken, or a writer between taking a batch
+ * and handing it over), the frame is queued anyway, up to {@link #LAG_ALLOWANCE} times the bound,
+ * and a scheduled turn is taken at once by the sender: that slows senders to what we can write.
+ */
+final class Connection implements Member {
+    private static final int LAG_ALLOWANCE = 2;
+
+    private enum State { IDLE, SCHEDULED, WRITING }
+
+    private final CoreSession session;
+    private final Writers writers;
+    private final String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    private final boolean json;
+    private final int maxFrames;
+    private final long maxBytes;
+    private volatile String name;
+    private volatile long lastHeardNanos = System.nanoTime();
+    // The batch's completion. A failed write means a broken connection: Jetty reports its close
+    // to the endpoint, which ends the membership.
+    private final Callback written = Callback.from(Callback.InvocationType.NON_BLOCKING, this::written,
+            failure -> release());
+
+    // Guarded by this.
+    private final FrameQueue queue = new FrameQueue();
+    private State state = State.IDLE;
+    private long write; // counts batches, so a late "handed over" cannot mark a newer batch
+    private boolean inSocket; // the batch in flight was handed to Jetty and has not completed
+    private long inFlightBytes;
+    private long peakBytes;
+    private boolean closed;
+    private ByteBuffer[] batch = new ByteBuffer[4];
+
+    Connection(CoreSession session, Writers writers, String name, boolean json, int maxFrames, long maxBytes) {
+        this.session = session;
+        this.writers = writers;
+        this.name = name;
+        this.json = json;
+        this.maxFrames = maxFrames;
+        this.maxBytes = maxBytes;
+    }
+
+    @Override
+    public synchronized Offer offer(ByteBuffer frame, boolean owed) {
+        if (closed) return Offer.GONE;
+        int size = owed ? 0 : frame.remaining();
+        boolean full = !owed && (queue.chargedFrames() >= maxFrames || queuedBytes() + size > maxBytes);
+        if (full && (state == State.WRITING && inSocket
+                || queue.chargedFrames() >= LAG_ALLOWANCE * maxFrames
+                || queuedBytes() + size > LAG_ALLOWANCE * maxBytes)) {
+            releaseLocked();
+            return Offer.TOO_SLOW;
+        }
+        queue.add(frame.slice(), size);
+        peakBytes = Math.max(peakBytes, queuedBytes());
+        if (state == State.IDLE) {
+            state = State.SCHEDULED;
+            return Offer.READY;
+        }
+        return full && state == State.SCHEDULED ? Offer.BEHIND : Offer.QUEUED;
+    }
+
+    @Override
+    public void settle(Offer verdict) {
+        switch (verdict) {
+            case READY -> writers.schedule(this);
+            case BEHIND -> write(); // the lag is ours: take the turn here, on the sender's thread
+            case TOO_SLOW -> close(CloseCodes.TOO_SLOW, CloseCodes.TOO_SLOW_REASON);
+            default -> {
+            }
+        }
+    }
+
+    /** Sends a frame to this client alone (an error), under the same bound. */
+    void send(ByteBuffer frame) {
+        settle(offer(frame, false));
+    }
+
+    /** Writes everything queued as one batch, if this turn has not been taken already. */
+    void write() {
+        int n;
+        long thisWrite;
+        synchronized (this) {
+            if (state != State.SCHEDULED) return;
+            if (closed || queue.isEmpty()) {
+                state = State.IDLE;
+                return;
+            }
+            state = State.WRITING;
+            thisWrite = ++write;
+            n = queue.size();
+            if (batch.length < n) batch = new ByteBuffer[Math.max(n, batch.length * 2)];
+            inFlightBytes = queue.drainTo(batch);
+        }
+        // The frames gather into one socket write; the last one flushes and reports the write.
+        for (int i = 0; i < n; i++) {
+            boolean last = i == n - 1;
+            session.sendFrame(new Frame(OpCode.TEXT, true, batch[i]), last ? written : Callback.NOOP, !last);
+            batch[i] = null;
+        }
+        synchronized (this) {
+            if (state == State.WRITING && write == thisWrite) inSocket = true;
+        }
+    }
+
+    /** The batch is out: release its bytes, and if more queued meanwhile, take a new turn. */
+    private void written() {
+        synchronized (this) {
+            inFlightBytes = 0;
+            inSocket = false;
+            if (closed || queue.isEmpty()) {
+                state = State.IDLE;
+                return;
+            }
+            state = State.SCHEDULED;
+        }
+        // To the back of the line rather than looping here: a client that keeps receiving must
+        // not starve the others that share the writer thread.
+        writers.schedule(this);
+    }
+
+    /** Sends a close frame; the endpoint ends the membership when Jetty reports the close. */
+    void close(int code, String reason) {
+        session.close(code, reason, Callback.NOOP);
+    }
+
+    /** Drops the connection at once, for peers that no longer answer. */
+    void abort() {
+        release();
+        session.abort();
+    }
+
+    void ping() {
+        session.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
+    }
+
+    /** Nothing more is queued; what Jetty holds is released when its write ends. */
+    synchronized void release() {
+        releaseLocked();
+    }
+
+    private void releaseLocked() {
+        closed = true;
+        queue.clear();
+    }
+
+    @Override
+    public synchronized boolean closed() {
+        return closed;
+    }
+
+    @Override
+    public String session() {
+        return id;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    void rename(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public boolean json() {
+        return json;
+    }
+
+    /** Called for every frame the peer sends, pongs included. */
+    void heard() {
+        lastHeardNanos = System.nanoTime();
+    }
+
+    long lastHeardNanos() {
+        return lastHeardNanos;
+    }
+
+    /** Bytes queued and in flight, charged against the bound. */
+    synchronized long queuedBytes() {
+        return queue.chargedBytes() + inFlightBytes;
+    }
+
+    synchronized long peakBytes() {
+        return peakBytes;
+    }
+}

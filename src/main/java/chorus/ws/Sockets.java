@@ -1,0 +1,98 @@
+package chorus.ws;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The open sockets of this instance: a place under {@code MAX_CONNECTIONS} is reserved when an
+ * upgrade is accepted, so the cap holds exactly under a stampede, and given back once, by
+ * {@link Lease#end()}, whatever ends the socket (a close, or an upgrade that never opened).
+ */
+public final class Sockets {
+    private final int max;
+    private final AtomicInteger reserved = new AtomicInteger();
+    private final Set<Connection> open = ConcurrentHashMap.newKeySet();
+    private final AtomicLong retiredPeakBytes = new AtomicLong();
+    private volatile boolean draining;
+
+    Sockets(int max, MeterRegistry registry) {
+        this.max = max;
+        Gauge.builder("chorus.connections", reserved, AtomicInteger::get).description("open sockets")
+                .register(registry);
+        Gauge.builder("chorus.outbound.queue.bytes", this, Sockets::queuedBytes)
+                .description("bytes queued or in flight to clients").register(registry);
+    }
+
+    /** One socket's place: ended exactly once. */
+    final class Lease {
+        private final AtomicBoolean ended = new AtomicBoolean();
+        private volatile Connection connection;
+
+        /** False if the lease ended before the socket opened (its upgrade failed): close it. */
+        boolean opened(Connection connection) {
+            this.connection = connection;
+            open.add(connection);
+            if (!ended.get()) return true;
+            open.remove(connection);
+            return false;
+        }
+
+        void end() {
+            if (!ended.compareAndSet(false, true)) return;
+            Connection c = connection;
+            if (c != null) {
+                open.remove(c);
+                retiredPeakBytes.accumulateAndGet(c.peakBytes(), Math::max);
+            }
+            reserved.decrementAndGet();
+        }
+    }
+
+    /** A place for one more socket, or null when full. */
+    Lease reserve() {
+        int n;
+        do {
+            n = reserved.get();
+            if (n >= max) return null;
+        } while (!reserved.compareAndSet(n, n + 1));
+        return new Lease();
+    }
+
+    Iterable<Connection> open() {
+        return open;
+    }
+
+    /** Open or opening sockets. */
+    public int size() {
+        return reserved.get();
+    }
+
+    /** Stops new sockets and closes every open one with 1001, so pages reconnect elsewhere. */
+    public void drain(int code, String reason) {
+        draining = true;
+        for (Connection connection : open) connection.close(code, reason);
+    }
+
+    public boolean isDraining() {
+        return draining;
+    }
+
+    /** Bytes queued or in flight across all sockets: the engine's own memory accounting. */
+    public long queuedBytes() {
+        long sum = 0;
+        for (Connection connection : open) sum += connection.queuedBytes();
+        return sum;
+    }
+
+    /** The most any one socket ever had queued; never above the configured bound. */
+    public long peakQueuedBytes() {
+        long peak = retiredPeakBytes.get();
+        for (Connection connection : open) peak = Math.max(peak, connection.peakBytes());
+        return peak;
+    }
+}

@@ -1,0 +1,59 @@
+package chorus.hub;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/** A member with no socket: it records what it was offered, or answers every offer as too slow. */
+final class FakeMember implements Member {
+    final List<String> received = new CopyOnWriteArrayList<>();
+    private final String name;
+    private final boolean slow;
+    private final Consumer<FakeMember> onClose;
+    private volatile boolean closed;
+
+    /** onClose runs as a transport's close would: off the room's lock, and it may call the hub. */
+    FakeMember(String name, boolean slow, Consumer<FakeMember> onClose) {
+        this.name = name;
+        this.slow = slow;
+        this.onClose = onClose;
+    }
+
+    @Override
+    public String session() {
+        return name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public boolean json() {
+        return false;
+    }
+
+    @Override
+    public boolean closed() {
+        return closed;
+    }
+
+    @Override
+    public Offer offer(ByteBuffer frame, boolean owed) {
+        if (closed) return Offer.GONE;
+        if (slow) {
+            closed = true;
+            return Offer.TOO_SLOW;
+        }
+        received.add(StandardCharsets.UTF_8.decode(frame.duplicate()).toString());
+        return Offer.QUEUED;
+    }
+
+    @Override
+    public void settle(Offer verdict) {
+        if (verdict == Offer.TOO_SLOW) onClose.accept(this);
+    }
+}

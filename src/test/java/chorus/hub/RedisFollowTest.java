@@ -1,0 +1,46 @@
+package chorus.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.redis.RedisBackend;
+import chorus.support.RedisServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** Rooms and the Redis backend, on a real redis-server. */
+class RedisFollowTest {
+    @Test
+    void aRoomMadeAgainWhileItsOldSelfIsUnfollowedStillHearsFromRedis() throws Exception {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        try (RedisServer redis = new RedisServer()) {
+            RedisBackend backend = new RedisBackend(redis.url(), false, 100);
+            try {
+                for (int i = 0; i < 500 && !backend.available(); i++) Thread.sleep(10);
+                SimpleMeterRegistry meters = new SimpleMeterRegistry();
+                Rooms shared = new Rooms(backend, 100, timer, new AtomicInteger(), new EmptyRooms(),
+                        meters.counter("d"), meters.counter("s"), meters.timer("f"));
+                Room old = new Room("again", shared);
+                FakeMember gone = new FakeMember("gone", false, null);
+                assertTrue(old.join(gone, null));
+                Room fresh = new Room("again", shared); // made while the old one is being forgotten
+                FakeMember here = new FakeMember("here", false, null);
+                assertTrue(fresh.join(here, null));
+                for (int i = 0; i < 500 && fresh.members().length == 0; i++) Thread.sleep(10);
+                old.leave(gone);
+                backend.unfollow(old); // late: the fresh room is already followed under the same key
+
+                backend.publish(fresh, "ann", "still heard", failure -> { });
+                for (int i = 0; i < 500 && here.received.isEmpty(); i++) Thread.sleep(10);
+                assertEquals(List.of("still heard"), here.received);
+            } finally {
+                backend.stop();
+                timer.shutdownNow();
+            }
+        }
+    }
+}

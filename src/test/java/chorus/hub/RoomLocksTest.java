@@ -1,0 +1,60 @@
+package chorus.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The hub with members that have no socket: who takes which lock, and who acts after. */
+class RoomLocksTest {
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final Hub hub = new Hub(new MemoryBackend(), 100, timer, new SimpleMeterRegistry());
+
+    @AfterEach
+    void stop() {
+        timer.shutdownNow();
+    }
+
+    @Test
+    void twoRoomsDroppingSlowMembersWhileIdleRoomsAreForgottenNeverDeadlock() {
+        // Past the idle-room limit, every leave forgets the room that went empty longest ago.
+        for (int i = 0; i < Hub.MAX_IDLE_ROOMS + 50; i++) {
+            FakeMember m = new FakeMember("idle" + i, false, null);
+            hub.leave(hub.join(m, "idle-" + i, null), m);
+        }
+        FakeMember readerA = new FakeMember("readerA", false, null);
+        FakeMember readerB = new FakeMember("readerB", false, null);
+        Room a = hub.join(readerA, "a", null);
+        Room b = hub.join(readerB, "b", null);
+        int rounds = 2000;
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            List<CompletableFuture<Void>> work = new ArrayList<>();
+            for (String roomName : List.of("a", "b")) {
+                Room room = roomName.equals("a") ? a : b;
+                work.add(CompletableFuture.runAsync(() -> {
+                    for (int i = 0; i < rounds; i++) {
+                        // A slow member whose close, like Jetty's, leaves the hub from the settle.
+                        hub.join(new FakeMember("slow" + i, true, m -> hub.leave(room, m)), roomName, null);
+                        // And an idle room that empties, so the leave forgets another room.
+                        FakeMember passer = new FakeMember("p" + i, false, null);
+                        hub.leave(hub.join(passer, roomName + "-idle-" + i, null), passer);
+                        hub.publish(room, "x", roomName + i, failure -> { });
+                    }
+                }));
+            }
+            CompletableFuture.allOf(work.toArray(CompletableFuture[]::new)).join();
+        }, "deadlocked");
+        assertEquals(rounds, readerA.received.size(), "every message reached the healthy member of a");
+        assertEquals(rounds, readerB.received.size(), "every message reached the healthy member of b");
+        assertEquals(2, hub.size(), "only the two healthy members remain");
+        assertEquals(2L * rounds, hub.slowClientsDropped());
+    }
+}

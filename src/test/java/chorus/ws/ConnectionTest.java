@@ -1,0 +1,125 @@
+package chorus.ws;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.hub.Member.Offer;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.OutgoingEntry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The outbound queue's verdicts: our writers' lag is never the client's fault; a stuck socket is. */
+class ConnectionTest {
+    private static final int BOUND = 8;
+
+    /** A socket that takes frames as written at once, unless it is told to hold them. */
+    private static final class Socket extends CoreSession.Empty {
+        final List<String> written = new CopyOnWriteArrayList<>();
+        volatile CountDownLatch writerGate; // when set, a writer thread stalls in sendFrame (descheduled)
+        final CountDownLatch stalled = new CountDownLatch(1);
+        volatile boolean draining = true; // false: writes never complete (a peer that stopped reading)
+        volatile Integer closedWith;
+
+        @Override
+        public void sendFrame(OutgoingEntry entry) {
+            CountDownLatch gate = writerGate;
+            if (gate != null && Thread.currentThread().getName().startsWith("chorus-writer")) {
+                stalled.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            written.add(StandardCharsets.UTF_8.decode(entry.getFrame().getPayload()).toString());
+            if (draining) entry.getCallback().succeeded();
+        }
+
+        @Override
+        public void close(int statusCode, String reason, Callback callback) {
+            closedWith = statusCode;
+        }
+    }
+
+    private final Writers writers = new Writers(1);
+
+    @AfterEach
+    void stop() {
+        writers.stop();
+    }
+
+    private static ByteBuffer frame(int i) {
+        return ByteBuffer.wrap(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void awaitWritten(Socket socket, int count) throws InterruptedException {
+        for (int i = 0; i < 500 && socket.written.size() < count; i++) Thread.sleep(10);
+        assertEquals(count, socket.written.size(), "frames written");
+    }
+
+    @Test
+    void aBurstWhileTheWriterIsPausedDropsNobodyHealthy() throws Exception {
+        Socket first = new Socket();
+        Socket second = new Socket();
+        CountDownLatch gate = new CountDownLatch(1);
+        first.writerGate = gate;
+        Connection paused = new Connection(first, writers, "a", false, BOUND, 1 << 20);
+        Connection waiting = new Connection(second, writers, "b", false, BOUND, 1 << 20);
+
+        // The only writer thread takes paused's batch and is descheduled before handing it over.
+        paused.send(frame(0));
+        assertTrue(first.stalled.await(5, TimeUnit.SECONDS), "the writer never took the batch");
+
+        // A burst of one and a half times the bound arrives for both.
+        List<Offer> verdicts = new ArrayList<>();
+        for (int i = 1; i <= BOUND * 3 / 2; i++) {
+            Offer p = paused.offer(frame(i), false);
+            Offer w = waiting.offer(frame(i), false);
+            verdicts.add(p);
+            verdicts.add(w);
+            paused.settle(p);
+            waiting.settle(w); // BEHIND: this thread, the sender, takes waiting's turn
+        }
+        assertTrue(verdicts.stream().noneMatch(v -> v == Offer.TOO_SLOW), "a healthy client was judged too slow: " + verdicts);
+        assertEquals(null, first.closedWith);
+        assertEquals(null, second.closedWith);
+
+        gate.countDown();
+        awaitWritten(first, BOUND * 3 / 2 + 1);
+        awaitWritten(second, BOUND * 3 / 2);
+        for (int i = 0; i < first.written.size(); i++) assertEquals(String.valueOf(i), first.written.get(i));
+        for (int i = 0; i < second.written.size(); i++) assertEquals(String.valueOf(i + 1), second.written.get(i));
+    }
+
+    @Test
+    void aSocketThatStopsDrainingIsTooSlowOnceItsBoundIsFull() throws Exception {
+        Socket stuck = new Socket();
+        stuck.draining = false;
+        Connection slow = new Connection(stuck, writers, "s", false, BOUND, 1 << 20);
+        slow.send(frame(0));
+        awaitWritten(stuck, 1); // handed to the socket, never completed
+        Thread.sleep(50);
+        Offer last = null;
+        int queued = 0;
+        for (int i = 1; i <= BOUND + 1; i++) {
+            last = slow.offer(frame(i), false);
+            slow.settle(last);
+            if (last != Offer.TOO_SLOW) queued++;
+        }
+        assertEquals(Offer.TOO_SLOW, last);
+        assertEquals(BOUND, queued, "the bound counts queued frames, behind the one in flight");
+        assertEquals(1008, stuck.closedWith);
+        assertNotEquals(Offer.QUEUED, slow.offer(frame(99), false), "nothing is queued after the verdict");
+        assertTrue(slow.closed());
+    }
+}
