@@ -22,11 +22,17 @@ public final class Suite {
     record Server(String name, String command, Map<String, String> env) {
     }
 
+    /** One ramp step, with the CPU the server and the load generator used (% of one core). */
+    record Step(Fleet.Result result, double serverCpuPercent, double generatorCpuPercent) {
+    }
+
     /** What the suite measured for one server. */
     record Figures(String server, long startupMillis, Fleet.Result fixed, double cpuMicrosPerDelivery,
-            List<Fleet.Result> ramp, double maxDeliveriesPerSecond, int idleHeld, int idleFailed,
-            double rssKiBPerIdleConnection, long lost) {
+            double generatorCpuMicrosPerDelivery, List<Step> ramp, double maxDeliveriesPerSecond, int idleHeld,
+            int idleFailed, double connectionsPerSecond, double rssKiBPerIdleConnection, long lost) {
     }
+
+    private static final int DIALS_IN_PARALLEL = 128;
 
     private final int subscribers;
     private final int idle;
@@ -44,7 +50,8 @@ public final class Suite {
         fixedRate = Double.parseDouble(a.getOrDefault("fixed-rate", "50"));
         warmup = Args.duration(a.getOrDefault("warmup", "3s"));
         window = Args.duration(a.getOrDefault("window", "5s"));
-        rampStart = Double.parseDouble(a.getOrDefault("ramp-start", "100"));
+        // Low enough that every server holds the first step (10 000 deliveries/s to 1 000).
+        rampStart = Double.parseDouble(a.getOrDefault("ramp-start", "10"));
         rampMax = Double.parseDouble(a.getOrDefault("ramp-max", "12800"));
         subprotocol = a.get("subprotocol");
     }
@@ -58,15 +65,28 @@ public final class Suite {
         return r.p99Ms() <= 100 && r.deliveredShare() >= 0.95 && r.subscribersClosed() == 0;
     }
 
-    private Fleet.Result step(Server server, double rate) throws Exception {
+    private Step step(Server server, double rate) throws Exception {
         try (ServerProcess process = ServerProcess.start(server.command(), server.env());
                 Fleet fleet = Fleet.connect(process.url(), subscribers, subprotocol)) {
-            Fleet.Result r = fleet.run(rate, publishers(rate), warmup, window, 64);
+            if (!warmup.isZero()) fleet.run(rate, publishers(rate), Duration.ZERO, warmup, 64);
+            double server0 = process.cpuSeconds(), generator0 = generatorCpuSeconds();
+            long t0 = System.nanoTime();
+            Fleet.Result r = fleet.run(rate, publishers(rate), Duration.ZERO, window, 64);
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            Step step = new Step(r, 100 * (process.cpuSeconds() - server0) / seconds,
+                    100 * (generatorCpuSeconds() - generator0) / seconds);
             lost += Math.max(0, r.lost());
-            System.out.printf("  %-8s %7.0f msg/s -> %9.0f deliveries/s  p99 %8.2f ms  delivered %5.1f%%  closed %d%n",
-                    server.name(), rate, r.deliveriesPerSecond(), r.p99Ms(), 100 * r.deliveredShare(), r.subscribersClosed());
-            return r;
+            System.out.printf("  %-8s %7.0f msg/s -> %9.0f deliveries/s  p99 %8.2f ms  delivered %5.1f%%  closed %d"
+                    + "  CPU server %3.0f%% generator %3.0f%%%n", server.name(), rate, r.deliveriesPerSecond(), r.p99Ms(),
+                    100 * r.deliveredShare(), r.subscribersClosed(), step.serverCpuPercent(), step.generatorCpuPercent());
+            return step;
         }
+    }
+
+    /** The load generator's own CPU: a saturated generator shows here, not as a slow server. */
+    private static double generatorCpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
     }
 
     private Figures measure(Server server) throws Exception {
@@ -81,26 +101,28 @@ public final class Suite {
         System.out.printf("%s: start-up %d ms (median of 3)%n", server.name(), startups[1]);
 
         Fleet.Result fixed;
-        double cpuPerDelivery;
+        double cpuPerDelivery, generatorPerDelivery;
         try (ServerProcess process = ServerProcess.start(server.command(), server.env());
                 Fleet fleet = Fleet.connect(process.url(), subscribers, subprotocol)) {
             fleet.run(fixedRate, publishers(fixedRate), Duration.ZERO, warmup, 64);
-            double cpuBefore = process.cpuSeconds();
+            double cpuBefore = process.cpuSeconds(), generatorBefore = generatorCpuSeconds();
             fixed = fleet.run(fixedRate, publishers(fixedRate), Duration.ZERO, window, 64);
             cpuPerDelivery = (process.cpuSeconds() - cpuBefore) * 1e6 / Math.max(1, fixed.delivered());
+            generatorPerDelivery = (generatorCpuSeconds() - generatorBefore) * 1e6 / Math.max(1, fixed.delivered());
             lost += Math.max(0, fixed.lost());
         }
-        System.out.printf("%s: %.0f deliveries/s p99 %.2f ms, %.2f µs CPU per delivery%n", server.name(),
-                fixed.deliveriesPerSecond(), fixed.p99Ms(), cpuPerDelivery);
+        System.out.printf("%s: %.0f deliveries/s p99 %.2f ms, %.2f µs CPU per delivery (generator %.2f µs)%n",
+                server.name(), fixed.deliveriesPerSecond(), fixed.p99Ms(), cpuPerDelivery, generatorPerDelivery);
 
         // Double until it no longer holds (p99 over 100 ms, under 95 % delivered, or clients
         // dropped), then bisect twice between the last rate that held and the first that did not.
-        List<Fleet.Result> ramp = new ArrayList<>();
+        List<Step> ramp = new ArrayList<>();
         double good = 0, bad = 0;
         Fleet.Result best = null;
         for (double rate = rampStart; rate <= rampMax; rate *= 2) {
-            Fleet.Result r = step(server, rate);
-            ramp.add(r);
+            Step step = step(server, rate);
+            Fleet.Result r = step.result();
+            ramp.add(step);
             if (!sustained(r)) {
                 bad = rate;
                 break;
@@ -110,8 +132,9 @@ public final class Suite {
         }
         for (int i = 0; i < 2 && good > 0 && bad > 0; i++) {
             double mid = (good + bad) / 2;
-            Fleet.Result r = step(server, mid);
-            ramp.add(r);
+            Step step = step(server, mid);
+            Fleet.Result r = step.result();
+            ramp.add(step);
             if (sustained(r)) {
                 good = mid;
                 best = r;
@@ -122,21 +145,23 @@ public final class Suite {
 
         long rss0, rss1;
         int held, failed;
+        double perSecond;
         try (ServerProcess process = ServerProcess.start(server.command(), server.env())) {
             Thread.sleep(1000);
             rss0 = process.rssBytes();
-            try (IdleConnections connections = IdleConnections.open(process.url(), idle)) {
+            try (IdleConnections connections = IdleConnections.open(process.url(), idle, DIALS_IN_PARALLEL)) {
                 Thread.sleep(2000);
                 rss1 = process.rssBytes();
                 held = connections.size();
                 failed = connections.failures;
+                perSecond = connections.openedPerSecond;
             }
         }
         double perConnection = held == 0 ? 0 : (rss1 - rss0) / 1024.0 / held;
-        System.out.printf("%s: %d idle connections held (%d failed), %.2f KiB RSS each%n", server.name(), held, failed,
-                perConnection);
-        return new Figures(server.name(), startups[1], fixed, cpuPerDelivery, ramp,
-                best == null ? 0 : best.deliveriesPerSecond(), held, failed, perConnection, lost);
+        System.out.printf("%s: %d idle connections opened at %.0f/s (%d failed), %.2f KiB RSS each%n", server.name(),
+                held, perSecond, failed, perConnection);
+        return new Figures(server.name(), startups[1], fixed, cpuPerDelivery, generatorPerDelivery, ramp,
+                best == null ? 0 : best.deliveriesPerSecond(), held, failed, perSecond, perConnection, lost);
     }
 
     private static String ratio(double ours, double theirs) {
@@ -153,7 +178,10 @@ public final class Suite {
         row(all, String.format("p99 at %.0f deliveries/s (ms)", fixedRate * subscribers), f -> f.fixed().p99Ms());
         row(all, String.format("p50 at %.0f deliveries/s (ms)", fixedRate * subscribers), f -> f.fixed().p50Ms());
         row(all, String.format("server CPU per delivery at %.0f/s (µs)", fixedRate * subscribers), Figures::cpuMicrosPerDelivery);
+        row(all, "load generator CPU per delivery (µs)", Figures::generatorCpuMicrosPerDelivery);
         row(all, "max sustained deliveries/s", Figures::maxDeliveriesPerSecond);
+        row(all, String.format("connections opened/s (%d dials in parallel)", DIALS_IN_PARALLEL),
+                Figures::connectionsPerSecond);
         row(all, String.format("RSS per idle connection (KiB, %d held)", idle), Figures::rssKiBPerIdleConnection);
         row(all, "undelivered after 3 s drain (all runs)", f -> (double) f.lost());
     }
@@ -175,7 +203,8 @@ public final class Suite {
         // By default, Chorus exactly as the Procfile starts it on a dyno.
         String procfile = java.nio.file.Files.readString(Path.of("Procfile")).strip().replaceFirst("^web: ", "");
         servers.add(new Server("chorus", a.getOrDefault("server", procfile),
-                Map.of("RATE_LIMIT_PER_SECOND", "1000000", "RATE_LIMIT_BURST", "1000000", "MAX_CONNECTIONS", "100000")));
+                Map.of("RATE_LIMIT_PER_SECOND", "1000000", "RATE_LIMIT_BURST", "1000000", "MAX_CONNECTIONS", "100000",
+                        "MAX_CONNECTIONS_PER_ADDRESS", "100000", "RATE_LIMIT_PER_ADDRESS", "1000000")));
         // Known references run side by side (bench/reference has the first two).
         Map<String, String> known = Map.of(
                 "node-ws", "node bench/reference/ws-server.js",
