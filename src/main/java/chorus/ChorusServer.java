@@ -8,8 +8,10 @@ import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
 import chorus.web.Assets;
+import chorus.web.HeaderDeadline;
 import chorus.web.Health;
 import chorus.web.SecurityHeaders;
+import chorus.ws.CheckedUpgradeHandler;
 import chorus.ws.Keepalive;
 import chorus.ws.Sockets;
 import chorus.ws.Upgrade;
@@ -48,8 +50,8 @@ public final class ChorusServer {
         });
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize());
-        this.hub = new Hub(backend, config.historySize(), timer, metrics.registry());
-        this.upgrade = new Upgrade(hub, config, metrics.registry());
+        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), timer, metrics.registry());
+        this.upgrade = new Upgrade(hub, config, timer, metrics.registry());
         this.sockets = upgrade.sockets();
         this.keepalive = new Keepalive(sockets, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub, sockets);
@@ -64,7 +66,10 @@ public final class ChorusServer {
             // /ws is served by Jetty's core WebSocket handler, in front of Javalin's servlet: it lets
             // us pick the subprotocol and refuse an upgrade with a status before any socket
             // exists, and keeps nothing of the HTTP request once the socket is open.
-            c.jetty.modifyServer(server -> server.setHandler(webSockets(config, upgrade)));
+            c.jetty.modifyServer(server -> {
+                server.setHandler(webSockets(config, upgrade));
+                HeaderDeadline.install(server, timer, config.headerTimeout(), metrics.registry());
+            });
         });
     }
 
@@ -73,10 +78,11 @@ public final class ChorusServer {
         // Chat messages are small; compressing each one again for every recipient would cost
         // more CPU than it saves bytes.
         components.getExtensionRegistry().unregister("permessage-deflate");
-        WebSocketUpgradeHandler handler = new WebSocketUpgradeHandler(components);
+        WebSocketUpgradeHandler handler = new CheckedUpgradeHandler(components, "/ws");
         handler.setHandler((Handler) null); // Javalin puts its servlet context here
         handler.getConfiguration().setIdleTimeout(config.idleTimeout());
-        handler.getConfiguration().setMaxTextMessageSize(config.maxMessageBytes());
+        // Our endpoint assembles text and applies each mode's limit; no frame may exceed the larger.
+        handler.getConfiguration().setMaxFrameSize(6L * config.maxMessageBytes() + 1024);
         handler.addMapping("/ws", upgrade);
         return handler;
     }

@@ -25,7 +25,14 @@ public record Config(
         Duration idleTimeout,
         int historySize,
         String redisUrl,
-        boolean redisTlsVerify) {
+        boolean redisTlsVerify,
+        long historyBytes,
+        int maxFragments,
+        Duration messageTimeout,
+        Duration headerTimeout,
+        int maxConnectionsPerAddress,
+        double ratePerAddress,
+        boolean trustProxy) {
 
     /** Thrown for a malformed variable; its message is meant for the operator. */
     public static final class Invalid extends RuntimeException {
@@ -50,7 +57,16 @@ public record Config(
                 duration(env, "IDLE_TIMEOUT", Duration.ofSeconds(60)),
                 integer(env, "HISTORY_SIZE", 100, 1, 10_000),
                 redisUrl(env, "REDIS_URL"),
-                bool(env, "REDIS_TLS_VERIFY", false));
+                bool(env, "REDIS_TLS_VERIFY", false),
+                // A sixth of a 512 MB dyno's ~300 MB heap: room left for queues, sockets and the JVM.
+                integer(env, "HISTORY_BYTES", 48 << 20, 1 << 16, Integer.MAX_VALUE),
+                integer(env, "MAX_FRAGMENTS", 64, 1, 100_000),
+                duration(env, "MESSAGE_TIMEOUT", Duration.ofSeconds(10)),
+                duration(env, "HEADER_TIMEOUT", Duration.ofSeconds(10)),
+                integer(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
+                integer(env, "RATE_LIMIT_PER_ADDRESS", 100, 1, 1_000_000),
+                // Heroku sets DYNO on every dyno, and there every socket comes from its router.
+                bool(env, "TRUST_PROXY", env.get("DYNO") != null && !env.get("DYNO").isBlank()));
         // A ping must be able to come back before the peer is declared gone.
         if (config.idleTimeout.compareTo(config.pingInterval) <= 0) {
             throw new Invalid("IDLE_TIMEOUT (" + config.idleTimeout + ") must be longer than PING_INTERVAL ("
@@ -123,7 +139,7 @@ public record Config(
         List<String> origins = java.util.Arrays.stream(raw.split(","))
                 .map(String::trim).filter(s -> !s.isEmpty()).toList();
         for (String origin : origins) {
-            if (!origin.matches("https?://[A-Za-z0-9.\\-]+(:\\d{1,5})?")) {
+            if (!origin.matches("(?i)https?://[A-Za-z0-9.\\-]+(:\\d{1,5})?/?")) {
                 throw new Invalid(name + " must be '*' or a comma-separated list of origins such as "
                         + "https://example.com,http://localhost:3000; '" + origin + "' is not one");
             }

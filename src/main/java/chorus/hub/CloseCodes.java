@@ -12,6 +12,8 @@ public final class CloseCodes {
     public static final int TOO_SLOW = POLICY;
     public static final String TOO_SLOW_REASON = "too slow";
     public static final String RATE_REASON = "rate limit exceeded";
+    public static final String FRAGMENTS_REASON = "message in too many fragments";
+    public static final String MESSAGE_TIMEOUT_REASON = "message not finished in time";
 
     public static final int TRY_AGAIN = 1013;
     public static final String UNAVAILABLE_REASON = "storage unavailable; try again";

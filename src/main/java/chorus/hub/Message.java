@@ -12,6 +12,11 @@ public record Message(MessageId id, ByteBuffer plain, ByteBuffer json) {
                 Frames.message(id.toString(), room, from, text, ts));
     }
 
+    /** What keeping it costs: both encodings and the objects around them. */
+    long cost() {
+        return plain.capacity() + json.capacity() + 200;
+    }
+
     ByteBuffer encodedFor(Member member) {
         return member.json() ? json : plain;
     }

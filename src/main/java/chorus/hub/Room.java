@@ -41,6 +41,8 @@ public final class Room {
     private MessageId floor; // the newest id no longer held: a since below it missed messages
     private MessageId latest;
     private long sequence; // the last id this room numbered itself (in-memory backend)
+    private long historyBytes;
+    private volatile long lastActiveNanos = System.nanoTime();
     private List<String> remoteNames = List.of(); // members on other instances
     private boolean presencePending;
     private Phase phase = Phase.NEW;
@@ -108,6 +110,7 @@ public final class Room {
 
     private void settle(Settlements after, int offered, long start) {
         after.settle();
+        shared.budget().enforce();
         shared.delivered().increment(offered);
         shared.slowDropped().increment(after.tooSlow());
         shared.fanOut().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
@@ -116,7 +119,29 @@ public final class Room {
     private void remember(Message message) {
         history.addLast(message);
         latest = message.id();
-        if (history.size() > shared.historySize()) floor = history.removeFirst().id();
+        lastActiveNanos = System.nanoTime();
+        historyBytes += message.cost();
+        shared.budget().charge(this, message.cost());
+        if (history.size() > shared.historySize()) dropOldestLocked();
+    }
+
+    private long dropOldestLocked() {
+        Message oldest = history.removeFirst();
+        floor = oldest.id();
+        historyBytes -= oldest.cost();
+        shared.budget().release(this, oldest.cost(), history.isEmpty());
+        return oldest.cost();
+    }
+
+    /** Drops this room's oldest messages, about this many bytes' worth, for the history budget. */
+    synchronized void shed(long bytes) {
+        long freed = 0;
+        while (freed < bytes && !history.isEmpty()) freed += dropOldestLocked();
+        shared.budget().evicted(freed);
+    }
+
+    long lastActiveNanos() {
+        return lastActiveNanos;
     }
 
     /**
@@ -156,6 +181,7 @@ public final class Room {
             waiting.clear();
         }
         after.settle();
+        shared.budget().enforce();
     }
 
     private void admitLocked(Member member, MessageId since, Settlements after) {
@@ -252,7 +278,12 @@ public final class Room {
 
     /** Marks an empty room retired, so it can be forgotten; false if someone is here or waiting. */
     synchronized boolean retireIfEmpty() {
-        if (members.length == 0 && waiting.isEmpty()) phase = Phase.RETIRED;
+        if (members.length == 0 && waiting.isEmpty() && phase != Phase.RETIRED) {
+            phase = Phase.RETIRED;
+            history.clear();
+            shared.budget().release(this, historyBytes, true);
+            historyBytes = 0;
+        }
         return phase == Phase.RETIRED;
     }
 

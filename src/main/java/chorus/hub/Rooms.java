@@ -9,6 +9,6 @@ import java.util.concurrent.atomic.AtomicInteger;
  * What every room shares: the backend, the history's size, the timer, the member count, the
  * queue of rooms that went empty, and the meters. Rooms only add to these; none calls back.
  */
-record Rooms(Backend backend, int historySize, ScheduledExecutorService timer, AtomicInteger members,
+record Rooms(Backend backend, int historySize, HistoryBudget budget, ScheduledExecutorService timer, AtomicInteger members,
         EmptyRooms emptied, Counter delivered, Counter slowDropped, Timer fanOut) {
 }

@@ -1,6 +1,9 @@
 package chorus.protocol;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 
@@ -18,7 +21,9 @@ public sealed interface Command {
     record Invalid(ErrorCode code, String message) implements Command {
     }
 
-    ObjectMapper MAPPER = new ObjectMapper();
+    /** Strict: one JSON value per frame, no key twice (which copy would count?). */
+    ObjectMapper MAPPER = JsonMapper.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).build();
 
     static Command parse(String frame, int maxTextBytes) {
         JsonNode node;
@@ -37,6 +42,9 @@ public sealed interface Command {
                 if (text == null || !text.isTextual() || text.asText().isEmpty()) {
                     return new Invalid(ErrorCode.BAD_MESSAGE, "\"send\" needs a non-empty string \"text\"");
                 }
+                if (hasLoneSurrogate(text.asText())) {
+                    return new Invalid(ErrorCode.BAD_MESSAGE, "text has a lone surrogate escape (\\ud800-\\udfff)");
+                }
                 if (text.asText().getBytes(StandardCharsets.UTF_8).length > maxTextBytes) {
                     return new Invalid(ErrorCode.TOO_LONG, "text is longer than " + maxTextBytes + " bytes of UTF-8");
                 }
@@ -44,13 +52,24 @@ public sealed interface Command {
             }
             case "rename" -> {
                 JsonNode name = node.get("name");
-                String problem = name != null && name.isTextual() ? Names.problem(name.asText()) : Names.RULE;
-                return problem == null ? new Rename(name.asText().strip())
+                String problem = name != null && name.isTextual() && !hasLoneSurrogate(name.asText())
+                        ? Names.problem(name.asText()) : Names.RULE;
+                return problem == null ? new Rename(Names.normalize(name.asText()))
                         : new Invalid(ErrorCode.BAD_NAME, problem);
             }
             default -> {
                 return new Invalid(ErrorCode.UNKNOWN_TYPE, "unknown type \"" + type + "\"; expected send or rename");
             }
         }
+    }
+
+    /** JSON escapes can name half a character ("\\ud800"), which no encoding can carry on. */
+    private static boolean hasLoneSurrogate(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) i++;
+            else if (Character.isSurrogate(c)) return true;
+        }
+        return false;
     }
 }

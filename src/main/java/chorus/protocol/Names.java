@@ -1,13 +1,18 @@
 package chorus.protocol;
 
+import java.text.Normalizer;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
-/** What a room name and a display name may be. */
+/**
+ * What a room name and a display name may be. The page mirrors the name rule in chorus.js
+ * ({@code nameProblem}); keep the two in step.
+ */
 public final class Names {
     public static final String MAIN_ROOM = "main";
     public static final String ROOM_RULE = "room must be 1-64 letters, digits, '-', '_' or '.'";
-    public static final String RULE = "name must be 1-32 characters after trimming, without control characters";
+    public static final String RULE = "name must be 1-32 characters with at least one visible one, "
+            + "and no control, formatting or invisible characters";
     private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private Names() {
@@ -17,17 +22,39 @@ public final class Names {
         return ROOM.matcher(room).matches();
     }
 
-    /** Why the name is refused, or null when it is fine. */
+    /** The name as it will be shown: trimmed and in Unicode's composed form (NFC). */
+    public static String normalize(String name) {
+        return Normalizer.normalize(name.strip(), Normalizer.Form.NFC);
+    }
+
+    /** Why the (normalized) name is refused, or null when it is fine. */
     public static String problem(String name) {
-        String trimmed = name.strip();
-        int length = trimmed.codePointCount(0, trimmed.length());
+        String n = normalize(name);
+        int length = n.codePointCount(0, n.length());
         if (length < 1 || length > 32) return RULE;
-        // Control characters, line breaks, and the bidi controls that let a name disguise itself.
-        boolean control = trimmed.codePoints().anyMatch(c -> Character.isISOControl(c)
-                || Character.getType(c) == Character.LINE_SEPARATOR
-                || Character.getType(c) == Character.PARAGRAPH_SEPARATOR
-                || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069));
-        return control ? RULE : null;
+        boolean visible = false;
+        for (int i = 0; i < n.length(); ) {
+            int c = n.codePointAt(i);
+            i += Character.charCount(c);
+            if (invisible(c)) return RULE;
+            if (!Character.isWhitespace(c) && !Character.isSpaceChar(c)) visible = true;
+        }
+        return visible ? null : RULE;
+    }
+
+    /**
+     * Control characters, line breaks, lone surrogates, formatting characters (zero-width
+     * spaces and joiners, bidi marks and controls, the byte-order mark: Unicode category Cf) and
+     * the letters that render as blank (Hangul fillers, the Braille blank): each lets a name
+     * hide or pass for another.
+     */
+    private static boolean invisible(int c) {
+        int type = Character.getType(c);
+        return Character.isISOControl(c) || type == Character.FORMAT || type == Character.SURROGATE
+                || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR
+                || type == Character.UNASSIGNED || type == Character.PRIVATE_USE
+                || c == 0x115F || c == 0x1160 || c == 0x3164 || c == 0xFFA0 || c == 0x2800 || c == 0x034F
+                || (c >= 0x180B && c <= 0x180F);
     }
 
     public static String guest() {

@@ -6,9 +6,6 @@ import chorus.hub.Room;
 import chorus.protocol.Command;
 import chorus.protocol.ErrorCode;
 import chorus.protocol.Frames;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -16,61 +13,51 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
-import org.eclipse.jetty.websocket.core.messages.MessageSink;
-import org.eclipse.jetty.websocket.core.messages.StringMessageSink;
-import org.eclipse.jetty.websocket.core.util.MethodHolder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One socket's inbound side and its lifecycle, on Jetty's core WebSocket API: Jetty calls it for
  * one frame at a time. It opens the socket's {@link Connection}, joins the room, and on close
- * undoes both and gives back the socket's place, whatever failed in between. Jetty's core assembles text and checks its size (1009) and UTF-8 (1007); binary frames,
- * the rate limit and the chorus.v1 protocol are ours. The core API keeps nothing of the upgrade
- * request once the socket is open, which is most of what an idle connection costs.
+ * undoes both and gives back the socket's places, whatever failed in between.
+ *
+ * <p>Every frame the peer sends costs it a token of its own budget, pings and fragments included,
+ * so a flood of anything is refused and then closed. Whole messages also cost a token of its
+ * address's budget. Text is assembled here ({@link TextAssembler}) so that invalid UTF-8, size,
+ * fragment count and time are refused at the first frame that breaks them.
  */
 final class ChatEndpoint implements FrameHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChatEndpoint.class);
-    private static final MethodHandle ON_TEXT;
-
-    static {
-        try {
-            ON_TEXT = MethodHandles.lookup().findVirtual(ChatEndpoint.class, "onText",
-                    MethodType.methodType(void.class, String.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     private final Hub hub;
     private final Outbound outbound;
     private final Sockets.Lease lease;
     private final JoinRequest join;
-    private final TokenBucket bucket;
-    private final int maxTextBytes;
+    private final Limits limits;
+    private final Addresses.Entry address;
+    private final TokenBucket budget;
+    private final TextAssembler text;
     private final Refusals refusals;
     private CoreSession session;
-    private MessageSink text;
     private Connection client;
     private volatile Room room;
 
-    ChatEndpoint(Hub hub, Outbound outbound, Sockets.Lease lease, JoinRequest join, TokenBucket bucket,
-            int maxTextBytes, Refusals refusals) {
+    ChatEndpoint(Hub hub, Outbound outbound, Sockets.Lease lease, JoinRequest join, Limits limits,
+            Refusals refusals) {
         this.hub = hub;
         this.outbound = outbound;
         this.lease = lease;
         this.join = join;
-        this.bucket = bucket;
-        this.maxTextBytes = maxTextBytes;
+        this.limits = limits;
+        this.address = lease.limits;
         this.refusals = refusals;
+        this.budget = limits.connectionBudget();
+        this.text = limits.assembler(join.json());
     }
 
     @Override
     public void onOpen(CoreSession session, Callback callback) {
         this.session = session;
-        // A chorus.v1 frame wraps the text in JSON, escaped: leave room for that around the text limit.
-        if (join.json()) session.setMaxTextMessageSize(2L * maxTextBytes + 1024);
-        text = new StringMessageSink(session, MethodHolder.from(ON_TEXT.bindTo(this)), true);
         client = outbound.open(session, join.name(), join.json());
         callback.succeeded();
         if (!lease.opened(client)) { // the upgrade was given up meanwhile
@@ -86,32 +73,80 @@ final class ChatEndpoint implements FrameHandler {
     @Override
     public void onFrame(Frame frame, Callback callback) {
         client.heard();
-        switch (frame.getOpCode()) {
-            case OpCode.TEXT, OpCode.CONTINUATION -> text.accept(frame, callback); // demands the next frame
+        byte opCode = frame.getOpCode();
+        if (opCode == OpCode.CLOSE) { // the core answers it once the callback completes
+            callback.succeeded();
+            return;
+        }
+        TokenBucket.Verdict verdict = budget.take();
+        if (verdict == TokenBucket.Verdict.ABUSE) {
+            callback.succeeded();
+            refuse("frame-flood");
+            close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
+            return;
+        }
+        boolean refused = verdict == TokenBucket.Verdict.REFUSE;
+        switch (opCode) {
+            case OpCode.TEXT, OpCode.CONTINUATION -> {
+                callback.succeeded();
+                assemble(frame, refused);
+            }
             case OpCode.BINARY -> {
                 callback.succeeded();
-                refusals.count("binary");
-                client.close(CloseCodes.UNSUPPORTED, CloseCodes.BINARY_REASON);
-                session.demand(); // to read the peer's close
+                refuse("binary");
+                close(CloseCodes.UNSUPPORTED, CloseCodes.BINARY_REASON);
             }
-            case OpCode.PING -> session.sendFrame(new Frame(OpCode.PONG).setPayload(BufferUtil.copy(frame.getPayload())),
-                    Callback.from(() -> {
-                        callback.succeeded();
-                        session.demand();
-                    }, callback::failed), false);
-            default -> { // PONG, and CLOSE, which the core answers once the callback completes
-                callback.succeeded();
-                if (frame.getOpCode() != OpCode.CLOSE) session.demand();
+            case OpCode.PING -> {
+                if (refused) { // unanswered: a ping flood costs its sender, not us
+                    callback.succeeded();
+                    refuse("ping-flood");
+                    session.demand();
+                    return;
+                }
+                // The next frame is read only once the pong is out, so pongs never pile up.
+                session.sendFrame(new Frame(OpCode.PONG).setPayload(BufferUtil.copy(frame.getPayload())),
+                        Callback.from(() -> {
+                            callback.succeeded();
+                            session.demand();
+                        }, callback::failed), false);
+                return;
+            }
+            default -> callback.succeeded(); // PONG
+        }
+        session.demand();
+    }
+
+    private void assemble(Frame frame, boolean refused) {
+        switch (text.add(frame, refused)) {
+            case COMPLETE -> onText(text.take());
+            case DISCARDED -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages; slow down");
+            case TOO_LARGE -> {
+                refuse("too-large");
+                close(CloseStatus.MESSAGE_TOO_LARGE, "message larger than " + limits.frameBytes(join.json()) + " bytes");
+            }
+            case INVALID_UTF8 -> {
+                refuse("invalid-utf8");
+                close(CloseStatus.BAD_PAYLOAD, "invalid UTF-8");
+            }
+            case TOO_MANY_FRAGMENTS -> {
+                refuse("too-many-fragments");
+                close(CloseCodes.POLICY, CloseCodes.FRAGMENTS_REASON);
+            }
+            case TOO_SLOW -> {
+                refuse("message-timeout");
+                close(CloseCodes.POLICY, CloseCodes.MESSAGE_TIMEOUT_REASON);
+            }
+            case MORE -> {
             }
         }
     }
 
     /** A whole text message, valid UTF-8 and within the size limit. */
     private void onText(String message) {
-        switch (bucket.take()) {
+        switch (address.budget.take()) {
             case ACCEPT -> accept(message);
-            case REFUSE -> refuse(ErrorCode.RATE_LIMITED, "too many messages; slow down");
-            case ABUSE -> client.close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
+            case REFUSE -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages from your address; slow down");
+            case ABUSE -> close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
         }
     }
 
@@ -120,10 +155,10 @@ final class ChatEndpoint implements FrameHandler {
             hub.publish(room, client.name(), message, failure -> unavailable());
             return;
         }
-        Command command = Command.parse(message, maxTextBytes);
+        Command command = Command.parse(message, limits.maxTextBytes());
         if (command instanceof Command.Send send) hub.publish(room, client.name(), send.text(), failure -> unavailable());
         else if (command instanceof Command.Rename rename) rename(rename.name());
-        else if (command instanceof Command.Invalid invalid) refuse(invalid.code(), invalid.message());
+        else if (command instanceof Command.Invalid invalid) refuseMessage(invalid.code(), invalid.message());
     }
 
     private void rename(String name) {
@@ -133,14 +168,22 @@ final class ChatEndpoint implements FrameHandler {
 
     /** The backend could not take the message: say so rather than lose it silently. */
     private void unavailable() {
-        if (client.json()) refuse(ErrorCode.UNAVAILABLE, "the message was not sent: storage is unavailable; try again");
-        else client.close(CloseCodes.TRY_AGAIN, CloseCodes.UNAVAILABLE_REASON); // plain mode has no other way
+        if (client.json()) refuseMessage(ErrorCode.UNAVAILABLE, "the message was not sent: storage is unavailable; try again");
+        else close(CloseCodes.TRY_AGAIN, CloseCodes.UNAVAILABLE_REASON); // plain mode has no other way
     }
 
     /** Counts the refusal; JSON clients also hear why (plain mode has no way to say it). */
-    private void refuse(ErrorCode code, String message) {
-        refusals.count(code.wire());
+    private void refuseMessage(ErrorCode code, String message) {
+        refuse(code.wire());
         if (client.json()) client.send(Frames.error(code, message));
+    }
+
+    private void refuse(String reason) {
+        refusals.count(reason);
+    }
+
+    private void close(int code, String reason) {
+        client.close(code, reason);
     }
 
     @Override
@@ -158,10 +201,9 @@ final class ChatEndpoint implements FrameHandler {
         }
         lease.end();
         int code = status.getCode();
-        // The core refuses oversize text (1009) and invalid UTF-8 (1007) itself.
-        if (code == CloseStatus.MESSAGE_TOO_LARGE) refusals.count("too-large");
-        else if (code == CloseStatus.BAD_PAYLOAD) refusals.count("invalid-utf8");
-        else if (!CloseCodes.isExpected(code)) LOG.info("socket closed: {} {}", code, status.getReason());
+        if (!CloseCodes.isExpected(code) && code != CloseStatus.MESSAGE_TOO_LARGE && code != CloseStatus.BAD_PAYLOAD) {
+            LOG.info("socket closed: {} {}", code, status.getReason());
+        }
         callback.succeeded();
     }
 }

@@ -24,7 +24,7 @@ record JoinRequest(String room, String name, MessageId since, boolean json) {
         String name = single(params, "name");
         if (name == null) name = Names.guest();
         else if (Names.problem(name) != null) throw new BadRequest(Names.RULE);
-        else name = name.strip();
+        else name = Names.normalize(name);
 
         String sinceText = single(params, "since");
         MessageId since = sinceText == null ? null : MessageId.parse(sinceText);

@@ -15,23 +15,42 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Sockets {
     private final int max;
+    private final Addresses addresses;
     private final AtomicInteger reserved = new AtomicInteger();
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong retiredPeakBytes = new AtomicLong();
     private volatile boolean draining;
 
-    Sockets(int max, MeterRegistry registry) {
+    Sockets(int max, Addresses addresses, MeterRegistry registry) {
         this.max = max;
+        this.addresses = addresses;
         Gauge.builder("chorus.connections", reserved, AtomicInteger::get).description("open sockets")
                 .register(registry);
         Gauge.builder("chorus.outbound.queue.bytes", this, Sockets::queuedBytes)
                 .description("bytes queued or in flight to clients").register(registry);
     }
 
-    /** One socket's place: ended exactly once. */
+    /** Why an upgrade gets no place: the HTTP status and reason it is answered with. */
+    static final class Refused extends Exception {
+        final int status;
+
+        Refused(int status, String reason) {
+            super(reason, null, false, false);
+            this.status = status;
+        }
+    }
+
+    /** One socket's place, here and under its address: ended exactly once. */
     final class Lease {
         private final AtomicBoolean ended = new AtomicBoolean();
+        private final String address;
+        final Addresses.Entry limits;
         private volatile Connection connection;
+
+        private Lease(String address, Addresses.Entry limits) {
+            this.address = address;
+            this.limits = limits;
+        }
 
         /** False if the lease ended before the socket opened (its upgrade failed): close it. */
         boolean opened(Connection connection) {
@@ -49,18 +68,24 @@ public final class Sockets {
                 open.remove(c);
                 retiredPeakBytes.accumulateAndGet(c.peakBytes(), Math::max);
             }
+            addresses.release(address);
             reserved.decrementAndGet();
         }
     }
 
-    /** A place for one more socket, or null when full. */
-    Lease reserve() {
+    /** A place for one more socket from this client address. */
+    Lease reserve(String address) throws Refused {
         int n;
         do {
             n = reserved.get();
-            if (n >= max) return null;
+            if (n >= max) throw new Refused(503, "too many connections");
         } while (!reserved.compareAndSet(n, n + 1));
-        return new Lease();
+        Addresses.Entry limits = addresses.admit(address);
+        if (limits == null) {
+            reserved.decrementAndGet();
+            throw new Refused(429, "too many connections from your address");
+        }
+        return new Lease(address, limits);
     }
 
     Iterable<Connection> open() {

@@ -1,11 +1,11 @@
 package chorus.ws;
 
 /**
- * Per-connection message rate limit: {@code rate} tokens a second, at most {@code burst} saved.
+ * A rate limit: {@code rate} tokens a second, at most {@code burst} saved.
  *
- * <p>A message without a token is refused. A client that keeps sending anyway, more than
+ * <p>Something without a token is refused. A sender that keeps sending anyway, more than
  * {@code burst} refusals without once letting the bucket refill, is persistently over the limit.
- * Used from the connection's own reading thread only.
+ * A connection's own bucket is used by its reading thread only; an address's is shared.
  */
 final class TokenBucket {
     private final double ratePerNano;
@@ -23,15 +23,24 @@ final class TokenBucket {
 
     enum Verdict { ACCEPT, REFUSE, ABUSE }
 
-    Verdict take() {
-        long now = System.nanoTime();
-        tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
-        last = now;
+    synchronized Verdict take() {
+        refill();
         if (tokens >= burst) refusals = 0; // behaved long enough to refill: forgive
         if (tokens >= 1) {
             tokens -= 1;
             return Verdict.ACCEPT;
         }
         return ++refusals > burst ? Verdict.ABUSE : Verdict.REFUSE;
+    }
+
+    synchronized boolean isFull() {
+        refill();
+        return tokens >= burst;
+    }
+
+    private void refill() {
+        long now = System.nanoTime();
+        tokens = Math.min(burst, tokens + (now - last) * ratePerNano);
+        last = now;
     }
 }

@@ -5,6 +5,8 @@ import chorus.hub.Hub;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -17,23 +19,29 @@ import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 
 /**
  * Decides each upgrade request to /ws before any socket exists: an HTTP error with its reason
- * (503 restarting or full, 403 foreign origin, 400 bad query), or a new endpoint.
+ * (503 restarting or full, 429 too many from one address, 403 foreign origin, 400 bad query),
+ * or a new endpoint holding the socket's reserved place.
  */
 public final class Upgrade implements WebSocketNegotiator {
     private final Hub hub;
-    private final Config config;
+    private final boolean trustProxy;
     private final OriginPolicy origins;
     private final Refusals refusals;
+    private final Addresses addresses;
     private final Sockets sockets;
     private final Outbound outbound;
+    private final Limits limits;
 
-    public Upgrade(Hub hub, Config config, MeterRegistry registry) {
+    public Upgrade(Hub hub, Config config, ScheduledExecutorService timer, MeterRegistry registry) {
         this.hub = hub;
-        this.config = config;
+        this.trustProxy = config.trustProxy();
         this.origins = new OriginPolicy(config.allowedOrigins());
         this.refusals = new Refusals(registry);
-        this.sockets = new Sockets(config.maxConnections(), registry);
+        this.addresses = new Addresses(config.maxConnectionsPerAddress(), config.ratePerAddress());
+        this.sockets = new Sockets(config.maxConnections(), addresses, registry);
         this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes());
+        this.limits = new Limits(config);
+        timer.scheduleWithFixedDelay(addresses::sweep, 1, 1, TimeUnit.SECONDS);
     }
 
     public Sockets sockets() {
@@ -45,35 +53,49 @@ public final class Upgrade implements WebSocketNegotiator {
         int status;
         String reason;
         String origin = req.getHeaders().get("Origin");
-        Sockets.Lease lease = null;
         if (sockets.isDraining()) {
             status = 503;
             reason = "server restarting";
         } else if (!origins.allows(origin, req.getHeaders().get("Host"))) {
             status = 403;
             reason = "origin not allowed: " + origin;
-        } else if ((lease = sockets.reserve()) == null) {
-            status = 503;
-            reason = "too many connections";
         } else {
             try {
                 JoinRequest join = JoinRequest.from(query(req), req.getSubProtocols());
+                Sockets.Lease lease = sockets.reserve(clientAddress(req));
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
-                Sockets.Lease place = lease;
                 // An upgrade that fails before the socket opens never reaches the endpoint's close.
                 Request.addCompletionListener(req, failure -> {
-                    if (failure != null) place.end();
+                    if (failure != null) lease.end();
                 });
-                return new ChatEndpoint(hub, outbound, place, join,
-                        new TokenBucket(config.ratePerSecond(), config.rateBurst()), config.maxMessageBytes(), refusals);
+                return new ChatEndpoint(hub, outbound, lease, join, limits, refusals);
             } catch (JoinRequest.BadRequest e) {
-                lease.end();
                 status = 400;
+                reason = e.getMessage();
+            } catch (Sockets.Refused e) {
+                status = e.status;
                 reason = e.getMessage();
             }
         }
+        refusals.count("upgrade-" + status);
         Response.writeError(req, resp, callback, status, reason);
         return null;
+    }
+
+    /**
+     * Who is connecting: the peer, or behind a trusted proxy (Heroku's router) the last
+     * X-Forwarded-For entry, the one the proxy appended; earlier entries are the client's to forge.
+     */
+    private String clientAddress(Request req) {
+        if (trustProxy) {
+            List<String> forwarded = req.getHeaders().getValuesList("X-Forwarded-For");
+            if (!forwarded.isEmpty()) {
+                String last = forwarded.get(forwarded.size() - 1);
+                String entry = last.substring(last.lastIndexOf(',') + 1).strip();
+                if (!entry.isEmpty()) return entry;
+            }
+        }
+        return Request.getRemoteAddr(req);
     }
 
     public void stop() {

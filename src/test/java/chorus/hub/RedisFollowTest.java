@@ -22,7 +22,7 @@ class RedisFollowTest {
             try {
                 for (int i = 0; i < 500 && !backend.available(); i++) Thread.sleep(10);
                 SimpleMeterRegistry meters = new SimpleMeterRegistry();
-                Rooms shared = new Rooms(backend, 100, timer, new AtomicInteger(), new EmptyRooms(),
+                Rooms shared = new Rooms(backend, 100, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
                         meters.counter("d"), meters.counter("s"), meters.timer("f"));
                 Room old = new Room("again", shared);
                 FakeMember gone = new FakeMember("gone", false, null);

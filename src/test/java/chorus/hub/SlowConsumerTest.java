@@ -20,7 +20,8 @@ class SlowConsumerTest {
     @Test
     void aStalledReaderIsClosedAsTooSlowWhileHealthyClientsGetEverything() throws Exception {
         Map<String, String> env = Map.of("SEND_QUEUE_BYTES", String.valueOf(QUEUE_BYTES),
-                "MAX_MESSAGE_BYTES", "8192", "RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000");
+                "MAX_MESSAGE_BYTES", "8192", "RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000",
+                "RATE_LIMIT_PER_ADDRESS", "100000");
         try (TestServer server = new TestServer(env);
                 RawSocket stalled = new RawSocket(server.port(), 4096)) {
             Hub hub = server.server().hub();

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ProtocolTest {
-    private TestServer server = new TestServer(Map.of("RATE_LIMIT_PER_SECOND", "10000", "RATE_LIMIT_BURST", "10000"));
+    private TestServer server = new TestServer(Map.of("RATE_LIMIT_PER_SECOND", "10000", "RATE_LIMIT_BURST", "10000", "RATE_LIMIT_PER_ADDRESS", "100000"));
     private final List<AutoCloseable> open = new ArrayList<>();
 
     @AfterEach

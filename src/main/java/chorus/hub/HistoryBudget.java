@@ -1,0 +1,69 @@
+package chorus.hub;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One bound on the bytes every room's history keeps, charged for each encoding actually held.
+ * Past it, the oldest messages of the rooms least recently active go first, down to nine tenths
+ * of the bound, so shedding is rare. Shedding runs with no lock held and takes one room's lock
+ * at a time; a room that lost messages answers an older {@code since} with a reset.
+ */
+final class HistoryBudget {
+    private final long limit;
+    private final AtomicLong held = new AtomicLong();
+    private final Set<Room> rooms = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean shedding = new AtomicBoolean();
+    private final Counter evicted;
+
+    HistoryBudget(long limit, MeterRegistry registry) {
+        this.limit = limit;
+        Gauge.builder("chorus.history.bytes", held, AtomicLong::get).description("bytes of history held, all rooms")
+                .register(registry);
+        this.evicted = Counter.builder("chorus.history.evicted.bytes")
+                .description("bytes of history dropped to stay within HISTORY_BYTES").register(registry);
+    }
+
+    void charge(Room room, long bytes) {
+        held.addAndGet(bytes);
+        rooms.add(room);
+    }
+
+    void release(Room room, long bytes, boolean empty) {
+        held.addAndGet(-bytes);
+        if (empty) rooms.remove(room);
+    }
+
+    void evicted(long bytes) {
+        evicted.increment(bytes);
+    }
+
+    /** Called with no lock held, after a room kept something. */
+    void enforce() {
+        if (held.get() <= limit || !shedding.compareAndSet(false, true)) return;
+        try {
+            long target = limit / 10 * 9;
+            List<Room> oldestFirst = new ArrayList<>(rooms);
+            oldestFirst.sort(Comparator.comparingLong(Room::lastActiveNanos));
+            for (Room room : oldestFirst) {
+                long excess = held.get() - target;
+                if (excess <= 0) break;
+                room.shed(excess);
+            }
+        } finally {
+            shedding.set(false);
+        }
+    }
+
+    long held() {
+        return held.get();
+    }
+}

@@ -1,0 +1,63 @@
+package chorus.ws;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Limits per client address, shared by all of that address's sockets: how many may be open, and
+ * one message budget. An address with no socket left is forgotten once its budget has refilled,
+ * when a fresh entry would be the same; so the map holds the addresses with sockets, plus those
+ * that left in the last few seconds.
+ */
+final class Addresses {
+    /** One address: its sockets (changed only inside the map's compute) and its budget. */
+    static final class Entry {
+        final TokenBucket budget;
+        private int sockets;
+
+        Entry(TokenBucket budget) {
+            this.budget = budget;
+        }
+    }
+
+    private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final int maxSockets;
+    private final double rate;
+    private final int burst;
+
+    Addresses(int maxSockets, double ratePerSecond) {
+        this.maxSockets = maxSockets;
+        this.rate = ratePerSecond;
+        this.burst = (int) Math.max(1, Math.min(Integer.MAX_VALUE, 2 * ratePerSecond));
+    }
+
+    /** A socket for this address, or null when it already has the most it may. */
+    Entry admit(String address) {
+        boolean[] full = {false};
+        Entry entry = entries.compute(address, (a, e) -> {
+            if (e == null) e = new Entry(new TokenBucket(rate, burst));
+            if (e.sockets >= maxSockets) full[0] = true;
+            else e.sockets++;
+            return e;
+        });
+        return full[0] ? null : entry;
+    }
+
+    void release(String address) {
+        entries.computeIfPresent(address, (a, e) -> {
+            e.sockets--;
+            return e;
+        });
+    }
+
+    /** Forgets addresses with no socket whose budget is full again. */
+    void sweep() {
+        for (String address : entries.keySet()) {
+            entries.computeIfPresent(address, (a, e) -> e.sockets <= 0 && e.budget.isFull() ? null : e);
+        }
+    }
+
+    int size() {
+        return entries.size();
+    }
+}
