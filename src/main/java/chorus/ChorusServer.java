@@ -83,6 +83,9 @@ public final class ChorusServer {
         handler.getConfiguration().setIdleTimeout(config.idleTimeout());
         // Our endpoint assembles text and applies each mode's limit; no frame may exceed the larger.
         handler.getConfiguration().setMaxFrameSize(6L * config.maxMessageBytes() + 1024);
+        // Whole frames as the client sent them: every frame costs a token and counts as a
+        // fragment, so Jetty must not split a large one into pieces of its read buffer.
+        handler.getConfiguration().setAutoFragment(false);
         handler.addMapping("/ws", upgrade);
         return handler;
     }

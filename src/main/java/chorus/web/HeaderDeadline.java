@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.AbstractMetaDataConnection;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.component.LifeCycle;
@@ -40,6 +41,8 @@ public final class HeaderDeadline implements Connection.Listener {
 
     @Override
     public void onOpened(Connection connection) {
+        // Connector listeners also hear of the WebSocket connection an upgrade puts in its place.
+        if (!(connection instanceof AbstractMetaDataConnection)) return;
         timer.schedule(() -> {
             if (connection.getMessagesIn() == 0 && connection.getEndPoint().getConnection() == connection
                     && connection.getEndPoint().isOpen()) {

@@ -88,8 +88,8 @@ final class ChatEndpoint implements FrameHandler {
         boolean refused = verdict == TokenBucket.Verdict.REFUSE;
         switch (opCode) {
             case OpCode.TEXT, OpCode.CONTINUATION -> {
+                assemble(frame, refused); // before the callback: it hands the frame's buffer back
                 callback.succeeded();
-                assemble(frame, refused);
             }
             case OpCode.BINARY -> {
                 callback.succeeded();

@@ -34,6 +34,14 @@ class ConfigTest {
     }
 
     @Test
+    void theProxyIsTrustedOnHerokuByDefaultAndTrustProxyDecidesEitherWay() {
+        assertEquals(false, Config.fromEnv(Map.of()).trustProxy(), "a bare server trusts no forwarded header");
+        assertEquals(true, Config.fromEnv(Map.of("DYNO", "web.1")).trustProxy(), "every dyno is behind Heroku's router");
+        assertEquals(false, Config.fromEnv(Map.of("DYNO", "web.1", "TRUST_PROXY", "false")).trustProxy());
+        assertEquals(true, Config.fromEnv(Map.of("TRUST_PROXY", "true")).trustProxy());
+    }
+
+    @Test
     void malformedValuesNameTheVariableAndTheAcceptedForm() {
         assertMessage(Map.of("PORT", "http"), "PORT must be a whole number from 0 to 65535, got 'http'");
         assertMessage(Map.of("PORT", "70000"), "PORT must be a whole number from 0 to 65535, got '70000'");

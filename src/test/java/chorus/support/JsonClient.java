@@ -20,6 +20,7 @@ public final class JsonClient implements AutoCloseable {
     private final WsClient socket;
     private final JsonNode welcome;
     private JsonNode lastPresence;
+    private final java.util.ArrayDeque<JsonNode> setAside = new java.util.ArrayDeque<>(); // seen while awaiting presence
 
     private JsonClient(WsClient socket) {
         this.socket = socket;
@@ -60,6 +61,7 @@ public final class JsonClient implements AutoCloseable {
 
     /** The next frame that is not presence (presence is remembered for {@link #awaitPresence}). */
     public JsonNode next() {
+        if (!setAside.isEmpty()) return setAside.poll();
         while (true) {
             JsonNode frame = nextRaw();
             if (!frame.get("type").asText().equals("presence")) return frame;
@@ -106,6 +108,8 @@ public final class JsonClient implements AutoCloseable {
                 if (frame.get("type").asText().equals("presence")) {
                     lastPresence = frame;
                     if (condition.test(frame)) return frame;
+                } else {
+                    setAside.add(frame); // for next(): waiting for presence loses no message
                 }
             } catch (Exception e) {
                 throw new AssertionError(e);

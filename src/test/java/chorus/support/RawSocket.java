@@ -30,17 +30,42 @@ public final class RawSocket implements AutoCloseable {
 
     /** Opens and upgrades; a small receive buffer makes a stalled reader fill up quickly. */
     public RawSocket(int port, int receiveBuffer) throws IOException {
+        this(port, receiveBuffer, "127.0.0.1", "/ws", "");
+    }
+
+    /**
+     * Opens from a given loopback source address (127.x: as many clients as addresses) and
+     * upgrades the target ("/ws?room=r") with extra header lines ("Name: value\r\n" each).
+     */
+    public RawSocket(int port, int receiveBuffer, String from, String target, String extraHeaders) throws IOException {
         socket = new Socket();
         socket.setReceiveBufferSize(receiveBuffer);
+        socket.bind(new java.net.InetSocketAddress(from, 0));
         socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
         socket.setSoTimeout(10_000);
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();
-        out.write(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        out.write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n")
                 .getBytes(StandardCharsets.US_ASCII));
         String status = readHeaders();
         if (!status.startsWith("HTTP/1.1 101")) throw new IOException("upgrade refused: " + status);
+    }
+
+    /** Sends a raw HTTP request on a fresh connection and returns the response head. */
+    public static String exchange(int port, String request) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            InputStream input = s.getInputStream();
+            while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+                int b = input.read();
+                if (b < 0) break;
+                head.write(b);
+            }
+            return head.toString(StandardCharsets.US_ASCII);
+        }
     }
 
     private String readHeaders() throws IOException {
@@ -64,15 +89,20 @@ public final class RawSocket implements AutoCloseable {
         frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length < 126) {
             frame.write(0x80 | payload.length);
-        } else {
+        } else if (payload.length < 65536) {
             frame.write(0x80 | 126);
             frame.write(payload.length >> 8);
             frame.write(payload.length & 0xff);
+        } else {
+            frame.write(0x80 | 127);
+            for (int shift = 56; shift >= 0; shift -= 8) frame.write((int) ((long) payload.length >> shift) & 0xff);
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
         frame.write(mask);
-        for (int i = 0; i < payload.length; i++) frame.write(payload[i] ^ mask[i % 4]);
+        byte[] masked = new byte[payload.length];
+        for (int i = 0; i < payload.length; i++) masked[i] = (byte) (payload[i] ^ mask[i & 3]);
+        frame.write(masked);
         out.write(frame.toByteArray());
         out.flush();
     }

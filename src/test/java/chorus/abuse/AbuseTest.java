@@ -1,0 +1,386 @@
+package chorus.abuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.JsonClient;
+import chorus.support.RawSocket;
+import chorus.support.TestServer;
+import chorus.support.WsClient;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Hostile clients against the real server: for each attack, what the attacker gets (the close,
+ * the status, the error) and that a bystander in another room keeps receiving.
+ */
+class AbuseTest {
+    private static final int TEXT = 0x1, CONTINUATION = 0x0, PING = 0x9, PONG = 0xA, CLOSE = 0x8;
+    private TestServer server;
+    private WsClient bystander;
+
+    private void start(Map<String, String> env) throws InterruptedException {
+        server = new TestServer(env);
+        bystander = WsClient.connect(URI.create(server.ws() + "?room=elsewhere"));
+        server.awaitConnections(1);
+    }
+
+    @AfterEach
+    void stop() {
+        if (bystander != null) bystander.close();
+        if (server != null) server.close();
+    }
+
+    private void bystanderCarriesOn() {
+        assertTrue(!bystander.isClosed(), "the bystander was closed");
+        bystander.send("still here");
+        String next;
+        do {
+            next = bystander.next();
+        } while (!next.equals("still here"));
+    }
+
+    private String metrics() throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    // 1. History: the memory it holds stays under HISTORY_BYTES, whatever clients send.
+
+    @Test
+    void historyStaysWithinItsByteBudgetAndOldSinceGetsAReset() throws Exception {
+        int budget = 2 << 20;
+        start(Map.of("HISTORY_BYTES", String.valueOf(budget), "RATE_LIMIT_PER_SECOND", "100000",
+                "RATE_LIMIT_BURST", "100000", "RATE_LIMIT_PER_ADDRESS", "100000"));
+        // Control characters: six bytes each once escaped in JSON, the costliest text there is.
+        String costly = "\u0001".repeat(16 * 1024);
+        List<String> firstIds = new ArrayList<>();
+        for (int room = 0; room < 10; room++) {
+            try (JsonClient sender = JsonClient.connect(server, "room=heavy" + room)) {
+                for (int i = 0; i < 20; i++) sender.send(costly);
+                List<com.fasterxml.jackson.databind.JsonNode> got = sender.messages(20);
+                firstIds.add(got.get(0).get("id").asText());
+            }
+        }
+        String m = metrics();
+        double held = Double.parseDouble(m.lines().filter(l -> l.startsWith("chorus_history_bytes ")).findFirst()
+                .orElseThrow().split(" ")[1]);
+        assertTrue(held <= budget, "history holds " + held + " bytes, budget " + budget);
+        assertTrue(m.contains("chorus_history_evicted_bytes_total"), "evictions not in /metrics");
+        // The first room was the least recently active: what it lost, a resume says.
+        try (JsonClient back = JsonClient.connect(server, "room=heavy0&since=" + firstIds.get(0))) {
+            assertEquals("reset", back.next().get("type").asText());
+        }
+        bystanderCarriesOn();
+    }
+
+    // 2. Floods that cost nothing to send.
+
+    @Test
+    void emptyContinuationsOfAMessageNeverFinishedAreClosed() throws Exception {
+        start(Map.of("RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000", "MAX_FRAGMENTS", "64"));
+        try (RawSocket attacker = new RawSocket(server.port(), 64 * 1024)) {
+            attacker.sendFrame(TEXT, utf8("start"), false);
+            try {
+                for (int i = 0; i < 100_000; i++) attacker.sendFrame(CONTINUATION, new byte[0], false);
+            } catch (IOException closedByServer) {
+                // expected once the server closes; the close frame is read below
+            }
+            RawSocket.Frame close = attacker.readUntilClose();
+            assertEquals(1008, close.closeCode());
+            assertEquals("message in too many fragments", close.closeReason());
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void fragmentsCostTokensLikeMessages() throws Exception {
+        start(Map.of("RATE_LIMIT_PER_SECOND", "1", "RATE_LIMIT_BURST", "10"));
+        try (RawSocket attacker = new RawSocket(server.port(), 64 * 1024)) {
+            attacker.sendFrame(TEXT, utf8("start"), false);
+            try {
+                for (int i = 0; i < 1000; i++) attacker.sendFrame(CONTINUATION, new byte[0], false);
+            } catch (IOException closedByServer) {
+                // expected once the server closes
+            }
+            RawSocket.Frame close = attacker.readUntilClose();
+            assertEquals(1008, close.closeCode());
+            assertEquals("rate limit exceeded", close.closeReason());
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void aMessageMustFinishInTime() throws Exception {
+        start(Map.of("MESSAGE_TIMEOUT", "300ms"));
+        try (RawSocket attacker = new RawSocket(server.port(), 64 * 1024)) {
+            attacker.sendFrame(TEXT, utf8("slow "), false);
+            Thread.sleep(500);
+            attacker.sendFrame(CONTINUATION, utf8("message"), true);
+            RawSocket.Frame close = attacker.readUntilClose();
+            assertEquals(1008, close.closeCode());
+            assertEquals("message not finished in time", close.closeReason());
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void aPingFloodIsAnsweredOnlyWithinTheBudgetThenClosed() throws Exception {
+        start(Map.of("RATE_LIMIT_PER_SECOND", "1", "RATE_LIMIT_BURST", "10"));
+        int pongs = 0;
+        try (RawSocket attacker = new RawSocket(server.port(), 64 * 1024)) {
+            try {
+                for (int i = 0; i < 1000; i++) attacker.sendFrame(PING, utf8("p"));
+            } catch (IOException closedByServer) {
+                // expected once the server closes
+            }
+            RawSocket.Frame frame;
+            while ((frame = attacker.readFrame()).opcode() != CLOSE) if (frame.opcode() == PONG) pongs++;
+            assertEquals(1008, frame.closeCode());
+        }
+        assertTrue(pongs <= 11, pongs + " pongs for a burst of 10");
+        assertTrue(metrics().contains("reason=\"ping-flood\""), "ping refusals not counted");
+        bystanderCarriesOn();
+    }
+
+    // 3. Limits per client address.
+
+    @Test
+    void messagesPerSecondAreSharedByAnAddressesSockets() throws Exception {
+        start(Map.of("RATE_LIMIT_PER_ADDRESS", "5")); // a burst of 10 for the whole address
+        try (JsonClient observer = JsonClient.connect(server, "room=nat")) {
+            List<JsonClient> sockets = new ArrayList<>();
+            for (int i = 0; i < 8; i++) sockets.add(JsonClient.connect(server, "room=nat"));
+            long start = System.nanoTime();
+            for (JsonClient socket : sockets) {
+                for (int m = 0; m < 3; m++) socket.send("m" + m); // well within each socket's own limit
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            int delivered = 0;
+            String frame;
+            while ((frame = observer.socket().poll(Duration.ofMillis(500))) != null) {
+                if (frame.contains("\"type\":\"message\"")) delivered++;
+            }
+            sockets.forEach(JsonClient::close);
+            // 24 sent against a shared burst of 10, and what refilled while they were sent.
+            int allowed = 10 + (int) Math.ceil(5 * seconds);
+            assertTrue(delivered <= allowed, delivered + " delivered, at most " + allowed + " allowed");
+            assertTrue(delivered >= 10, "the burst itself was refused: " + delivered);
+        }
+        assertTrue(metrics().contains("chorus_messages_refused_total{reason=\"rate-limited\"}"));
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void socketsPerAddressAreCappedWith429AndOtherAddressesStillConnect() throws Exception {
+        start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "3"));
+        try (RawSocket a = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "");
+                RawSocket b = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "");
+                RawSocket c = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "")) {
+            IOException refused = null;
+            try (RawSocket d = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "")) {
+                // not reached
+            } catch (IOException e) {
+                refused = e;
+            }
+            assertTrue(refused != null && refused.getMessage().contains("429"), String.valueOf(refused));
+            try (RawSocket other = new RawSocket(server.port(), 4096, "127.0.0.3", "/ws", "")) {
+                assertTrue(other != null);
+            }
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void behindATrustedProxyTheLastForwardedAddressIsTheClient() throws Exception {
+        start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "1", "TRUST_PROXY", "true"));
+        // The router appends the client's address last; a client's own entries come first.
+        try (RawSocket ann = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "X-Forwarded-For: 1.2.3.4, 10.0.0.1\r\n");
+                RawSocket bob = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "X-Forwarded-For: 10.0.0.2\r\n")) {
+            String refused = "";
+            try (RawSocket annAgain = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws",
+                    "X-Forwarded-For: 5.6.7.8, 10.0.0.1\r\n")) {
+                // not reached
+            } catch (IOException e) {
+                refused = e.getMessage();
+            }
+            assertTrue(refused.contains("429"), "a second socket for 10.0.0.1 was accepted: " + refused);
+        }
+    }
+
+    @Test
+    void anUntrustedForwardedForHeaderIsIgnored() throws Exception {
+        start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "1", "TRUST_PROXY", "false"));
+        try (RawSocket first = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "X-Forwarded-For: 10.0.0.1\r\n")) {
+            String refused = "";
+            try (RawSocket forged = new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "X-Forwarded-For: 10.0.0.2\r\n")) {
+                // not reached
+            } catch (IOException e) {
+                refused = e.getMessage();
+            }
+            assertTrue(refused.contains("429"), "a forged X-Forwarded-For bought a second socket: " + refused);
+        }
+    }
+
+    // 4. Slow headers.
+
+    @Test
+    void aRequestWhoseHeadersDripInIsDropped() throws Exception {
+        start(Map.of("HEADER_TIMEOUT", "1s"));
+        try (Socket slow = new Socket("127.0.0.1", server.port())) {
+            slow.setSoTimeout(5000);
+            OutputStream out = slow.getOutputStream();
+            long start = System.nanoTime();
+            boolean dropped = false;
+            byte[] head = utf8("GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+            try {
+                for (byte b : head) {
+                    out.write(b);
+                    out.flush();
+                }
+                for (int i = 0; i < 40 && !dropped; i++) {
+                    out.write('a');
+                    out.flush();
+                    Thread.sleep(100);
+                    dropped = slow.getInputStream().available() == 0 && !slow.isConnected();
+                }
+                dropped = slow.getInputStream().read() < 0;
+            } catch (IOException e) {
+                dropped = true;
+            }
+            long seconds = (System.nanoTime() - start) / 1_000_000_000L;
+            assertTrue(dropped, "still connected");
+            assertTrue(seconds < 5, "dropped only after " + seconds + " s");
+        }
+        bystanderCarriesOn();
+    }
+
+    // 5. Handshakes RFC 6455 refuses.
+
+    private String handshake(String headers) throws IOException {
+        return RawSocket.exchange(server.port(), "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n");
+    }
+
+    @Test
+    void badHandshakesGetTheAnswersRfc6455Gives() throws Exception {
+        start(Map.of());
+        String upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+        String key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+        assertTrue(handshake(upgrade + "Sec-WebSocket-Key: abc\r\nSec-WebSocket-Version: 13\r\n").startsWith("HTTP/1.1 400"));
+        assertTrue(handshake(upgrade + "Sec-WebSocket-Key: \r\nSec-WebSocket-Version: 13\r\n").startsWith("HTTP/1.1 400"));
+        for (String version : List.of("8", "12")) {
+            String answer = handshake(upgrade + key + "Sec-WebSocket-Version: " + version + "\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 426"), answer);
+            assertTrue(answer.contains("Sec-WebSocket-Version: 13"), answer);
+        }
+        assertTrue(handshake(key + "Sec-WebSocket-Version: 13\r\n").startsWith("HTTP/1.1 400"));
+        assertTrue(handshake(upgrade + key + "Sec-WebSocket-Version: 13\r\n").startsWith("HTTP/1.1 101"));
+        bystanderCarriesOn();
+    }
+
+    // 6. Origins.
+
+    @Test
+    void theOwnHostOnlyOverHttpOrHttpsAndOriginsCompareNormalised() throws Exception {
+        start(Map.of("ALLOWED_ORIGINS", "https://Friend.example/"));
+        String host = "127.0.0.1:" + server.port();
+        assertEquals(403, WsClient.refusedStatus(server.ws(), Map.of("Origin", "javascript://" + host)));
+        assertEquals(403, WsClient.refusedStatus(server.ws(), Map.of("Origin", "file://" + host)));
+        for (String origin : List.of("https://friend.example", "https://FRIEND.example:443", "https://friend.example/",
+                "http://" + host, "HTTP://" + host + "/")) {
+            try (WsClient ok = WsClient.connect(server.ws(), Map.of("Origin", origin))) {
+                assertTrue(!ok.isClosed(), origin);
+            }
+        }
+        assertEquals(403, WsClient.refusedStatus(server.ws(), Map.of("Origin", "http://friend.example")));
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void herokusHttpsPageReachesThePlainPortWithNoSetting() throws Exception {
+        start(Map.of());
+        // The router ends TLS: the page is https://app.herokuapp.com, the request arrives as HTTP.
+        String answer = RawSocket.exchange(server.port(), "GET /ws HTTP/1.1\r\nHost: app.herokuapp.com\r\n"
+                + "Origin: https://app.herokuapp.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        assertTrue(answer.startsWith("HTTP/1.1 101"), answer);
+    }
+
+    // 7. Names that hide or pass for another.
+
+    @Test
+    void invisibleAndBlankNamesAreRefused() throws Exception {
+        start(Map.of());
+        for (String name : List.of("\u200B", "\uFEFF", "\u00A0", "\u3164", "\u2800", "ann\u200E", "a\u200Fb",
+                "x\u061C", "ann\u200D", "   ")) {
+            String query = "?name=" + java.net.URLEncoder.encode(name, StandardCharsets.UTF_8);
+            assertEquals(400, WsClient.refusedStatus(URI.create(server.ws() + query), Map.of()), "name " + name.codePoints().boxed().toList());
+        }
+        try (JsonClient ann = JsonClient.connect(server, "name=ann")) {
+            ann.rename("ann\u200B");
+            com.fasterxml.jackson.databind.JsonNode error = ann.next("error");
+            assertEquals("bad-name", error.get("code").asText());
+            ann.rename("e\u0301ve"); // decomposed: shown composed
+            ann.send("hi");
+            assertEquals("\u00e9ve", ann.next("message").get("from").asText());
+        }
+        bystanderCarriesOn();
+    }
+
+    // 8. A strict chorus.v1 parser.
+
+    @Test
+    void trailingContentDuplicateKeysAndLoneSurrogatesAreRefused() throws Exception {
+        start(Map.of());
+        try (JsonClient c = JsonClient.connect(server, "room=strict")) {
+            Map<String, String> cases = new HashMap<>();
+            cases.put("{\"type\":\"send\",\"text\":\"a\"} garbage", "bad-json");
+            cases.put("{\"type\":\"send\",\"text\":\"a\"}{\"type\":\"send\",\"text\":\"b\"}", "bad-json");
+            cases.put("{\"type\":\"send\",\"text\":\"a\",\"text\":\"b\"}", "bad-json");
+            cases.put("{\"type\":\"send\",\"text\":\"A\\ud800B\"}", "bad-message");
+            for (Map.Entry<String, String> each : cases.entrySet()) {
+                c.socket().send(each.getKey());
+                com.fasterxml.jackson.databind.JsonNode frame = c.next();
+                assertEquals("error", frame.get("type").asText(), each.getKey() + " gave " + frame);
+                assertEquals(each.getValue(), frame.get("code").asText(), each.getKey());
+            }
+            // Within the text limit, however it is escaped: 4 096 emoji written as \\u escapes.
+            String escaped = "\\ud83d\\ude00".repeat(4096);
+            c.socket().send("{\"type\":\"send\",\"text\":\"" + escaped + "\"}");
+            assertEquals("\uD83D\uDE00".repeat(4096), c.next("message").get("text").asText());
+        }
+        bystanderCarriesOn();
+    }
+
+    // 10. Invalid UTF-8 is refused at the first fragment that holds it.
+
+    @Test
+    void invalidUtf8InAnEarlyFragmentClosesAtOnce() throws Exception {
+        start(Map.of());
+        try (RawSocket attacker = new RawSocket(server.port(), 64 * 1024)) {
+            attacker.sendFrame(TEXT, new byte[] {'o', 'k', (byte) 0xC3, (byte) 0x28}, false); // not finished
+            RawSocket.Frame close = attacker.readUntilClose(); // no further fragment is ever sent
+            assertEquals(1007, close.closeCode());
+        }
+        assertNotEquals(null, metrics());
+        bystanderCarriesOn();
+    }
+}
