@@ -18,11 +18,23 @@
   let socket = null;
   let attempt = 0;
   let lastId = null; // the newest message shown: the resume point
-  // The server's rule for names (1-32 characters, no control characters); a stored name that
-  // breaks it would be refused at every reconnect.
-  const validName = (name) => /^[^\p{Cc}\u2028\u2029\u202A-\u202E\u2066-\u2069]{1,32}$/u.test(name.trim());
+  // The server's rule for names, mirrored from protocol/Names.java (keep the two in step): 1-32
+  // characters after trimming and composing (NFC), at least one visible, and no control,
+  // formatting (Cf: zero-width, bidi marks), unassigned, private-use or blank-letter characters.
+  // A stored name that broke it would be refused at every reconnect.
+  const normalizeName = (name) => name.trim().normalize("NFC");
+  const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Co}\u2028\u2029\u115F\u1160\u3164\uFFA0\u2800\u034F\u180B-\u180F]/u;
+  const nameProblem = (raw) => {
+    const name = normalizeName(raw);
+    const length = [...name].length;
+    if (length < 1 || length > 32 || INVISIBLE.test(name) || !/[^\s\p{Zs}]/u.test(name)) {
+      return "A name needs 1-32 characters, at least one visible, and no invisible or control characters.";
+    }
+    return null;
+  };
+  const validName = (name) => nameProblem(name) === null;
   const stored = localStorage.getItem(NAME_KEY) || "";
-  let myName = validName(stored) ? stored.trim() : "";
+  let myName = validName(stored) ? normalizeName(stored) : "";
   let unread = 0;
 
   const roomFromUrl = () => {
@@ -161,8 +173,13 @@
 
   $("name-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const name = nameInput.value.trim();
-    if (!validName(name) || name === myName) return;
+    const problem = nameProblem(nameInput.value);
+    if (problem) {
+      $("notice").textContent = problem;
+      return;
+    }
+    const name = normalizeName(nameInput.value);
+    if (name === myName) return;
     myName = name;
     localStorage.setItem(NAME_KEY, name);
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "rename", name }));

@@ -88,6 +88,16 @@ class PageTest {
     }
 
     @Test
+    void anInvisibleNameIsRefusedOnThePageWithTheServersRule() {
+        Page page = open("ann", null);
+        page.locator("#name").fill("ann\u200B");
+        page.locator("#name").press("Enter");
+        assertThat(page.locator("#notice")).containsText("no invisible or control characters");
+        say(page, "still ann");
+        assertThat(page.locator("#log li .from").last()).hasText("ann");
+    }
+
+    @Test
     void aRestartedServerIsRejoinedWithoutReload() {
         int port = server.port();
         Page page = open("ann", null);
