@@ -1,28 +1,31 @@
 package chorus.bench;
 
+import java.io.IOException;
 import java.net.URI;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
-import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
-import org.eclipse.jetty.websocket.client.WebSocketClient;
 
 /**
- * S subscribers on one URL, some of which also publish. A run sends at a total rate, with
- * latency counted from when each message was due (no coordinated omission) and only messages
- * due inside the measured window counted.
+ * S subscribers on one URL (or spread over several), some of which also publish. A run sends at
+ * a total rate, with latency counted from when each message was due (no coordinated omission)
+ * and only messages due inside the measured window counted. Two reader threads, each with a
+ * selector, read every socket: the generator stays cheap next to the servers it measures.
  */
 final class Fleet implements AutoCloseable {
+    private static final int READERS = 2;
+
     /** One measured run. */
     record Result(double rate, long sent, long expected, long delivered, int subscribersClosed,
             double deliveriesPerSecond, double p50Ms, double p99Ms, double p999Ms, double maxMs) {
@@ -35,15 +38,16 @@ final class Fleet implements AutoCloseable {
         }
     }
 
-    private final WebSocketClient client;
     private final List<Subscriber> subscribers = new ArrayList<>();
     private final String subprotocol;
     private final Recorder latency = new Recorder(3);
     private final LongAdder delivered = new LongAdder();
-    private final LongAdder closed = new LongAdder();
+    private final Selector[] selectors = new Selector[READERS];
+    private final Thread[] readers = new Thread[READERS];
+    private volatile long countFrom = Long.MAX_VALUE; // messages due before this are warm-up
+    private volatile boolean running = true;
 
-    private Fleet(WebSocketClient client, String subprotocol) {
-        this.client = client;
+    private Fleet(String subprotocol) {
         this.subprotocol = subprotocol;
     }
 
@@ -53,29 +57,68 @@ final class Fleet implements AutoCloseable {
 
     /** Subscribers spread round-robin over the URLs (instances sharing one backend). */
     static Fleet connect(List<URI> urls, int count, String subprotocol) throws Exception {
-        QueuedThreadPool pool = new QueuedThreadPool(8, 2);
-        pool.setName("fleet");
-        HttpClient http = new HttpClient();
-        http.setExecutor(pool);
-        http.setMaxConnectionsPerDestination(count + 16);
-        WebSocketClient client = new WebSocketClient(http);
-        client.setIdleTimeout(Duration.ofMinutes(10));
-        client.setMaxTextMessageSize(1 << 20);
-        client.start();
-        Fleet fleet = new Fleet(client, subprotocol);
-        for (int batch = 0; batch < count; batch += 200) {
-            List<CompletableFuture<Session>> pending = new ArrayList<>();
-            for (int i = batch; i < Math.min(count, batch + 200); i++) {
-                Subscriber s = new Subscriber(fleet.latency, fleet.delivered, fleet.closed);
-                fleet.subscribers.add(s);
-                ClientUpgradeRequest request = new ClientUpgradeRequest();
-                if (subprotocol != null) request.setSubProtocols(subprotocol);
-                pending.add(client.connect(s, urls.get(i % urls.size()), request));
-            }
-            for (CompletableFuture<Session> f : pending) f.get(30, TimeUnit.SECONDS);
+        Fleet fleet = new Fleet(subprotocol);
+        ExecutorService dialers = Executors.newFixedThreadPool(32);
+        List<CompletableFuture<Subscriber>> pending = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            URI url = urls.get(i % urls.size());
+            pending.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return Subscriber.connect(url, subprotocol);
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, dialers));
+        }
+        try {
+            for (CompletableFuture<Subscriber> f : pending) fleet.subscribers.add(f.get(30, TimeUnit.SECONDS));
+        } finally {
+            dialers.shutdownNow();
+        }
+        for (int r = 0; r < READERS; r++) fleet.selectors[r] = Selector.open();
+        for (int i = 0; i < fleet.subscribers.size(); i++) {
+            Subscriber s = fleet.subscribers.get(i);
+            s.channel.register(fleet.selectors[i % READERS], SelectionKey.OP_READ, s);
+        }
+        for (int r = 0; r < READERS; r++) {
+            Selector selector = fleet.selectors[r];
+            fleet.readers[r] = new Thread(() -> fleet.read(selector), "fleet-reader-" + r);
+            fleet.readers[r].setDaemon(true);
+            fleet.readers[r].start();
         }
         Thread.sleep(300); // let the server finish registering the last sockets
         return fleet;
+    }
+
+    private void read(Selector selector) {
+        Subscriber.Sink sink = (due, now) -> {
+            if (due < countFrom) return;
+            latency.recordValue(Math.max(0, (now - due) / 1000));
+            delivered.increment();
+        };
+        try {
+            while (running) {
+                selector.select(100);
+                for (SelectionKey key : selector.selectedKeys()) {
+                    Subscriber s = (Subscriber) key.attachment();
+                    try {
+                        s.readable(sink);
+                    } catch (IOException e) {
+                        s.closed = true;
+                    }
+                    if (s.closed) key.cancel();
+                }
+                selector.selectedKeys().clear();
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private int closedCount() {
+        int n = 0;
+        for (Subscriber s : subscribers) if (s.closed) n++;
+        return n;
     }
 
     /** Warms up, then measures one window at the given total rate (messages per second). */
@@ -83,17 +126,17 @@ final class Fleet implements AutoCloseable {
         if (!warmup.isZero()) publish(rate, publishers, System.nanoTime(), warmup, size);
         Thread.sleep(200);
         long start = System.nanoTime();
-        Subscriber.countFrom = start; // messages due before this were warm-up
+        countFrom = start;
         latency.reset();
         delivered.reset();
         long sent = publish(rate, publishers, start, window, size);
-        long expected = sent * (subscribers.size() - closed.sum());
+        long expected = sent * (subscribers.size() - closedCount());
         long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         while (delivered.sum() < expected && System.nanoTime() < drainUntil) Thread.sleep(10);
         Histogram h = latency.getIntervalHistogram();
         long got = delivered.sum();
         double seconds = window.toNanos() / 1e9;
-        return new Result(rate, sent, sent * subscribers.size(), got, (int) closed.sum(), got / seconds,
+        return new Result(rate, sent, sent * subscribers.size(), got, closedCount(), got / seconds,
                 h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
                 h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
     }
@@ -106,11 +149,15 @@ final class Fleet implements AutoCloseable {
         for (long due = start; due < end; due = start + n * interval) {
             long wait = due - System.nanoTime();
             if (wait > 0) LockSupport.parkNanos(wait);
-            Session publisher = subscribers.get((int) (n % publishers)).session;
+            Subscriber publisher = subscribers.get((int) (n % publishers));
             String message = Subscriber.message(due, size);
-            if (publisher != null && publisher.isOpen()) {
-                publisher.sendText(subprotocol == null ? message : "{\"type\":\"send\",\"text\":\"" + message + "\"}",
-                        Callback.NOOP);
+            String text = subprotocol == null ? message : "{\"type\":\"send\",\"text\":\"" + message + "\"}";
+            if (!publisher.closed) {
+                try {
+                    publisher.send(0x1, text.getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    publisher.closed = true;
+                }
             }
             n++;
         }
@@ -123,6 +170,9 @@ final class Fleet implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
-        client.stop();
+        running = false;
+        for (Thread reader : readers) if (reader != null) reader.join(1000);
+        for (Selector selector : selectors) if (selector != null) selector.close();
+        for (Subscriber s : subscribers) s.channel.close();
     }
 }
