@@ -1,5 +1,8 @@
 package chorus;
 
+import chorus.api.Api;
+import chorus.api.Operator;
+import chorus.api.Tokens;
 import chorus.config.Config;
 import chorus.hub.Hub;
 import chorus.hub.Backend;
@@ -56,13 +59,19 @@ public final class ChorusServer {
         this.keepalive = new Keepalive(sockets, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub, sockets);
         Assets assets = new Assets();
+        backend.onOrder(new Operator(hub, upgrade, backend)::carryOut);
+        Api api = config.apiToken() == null ? null
+                : new Api(hub, backend, config.apiToken(), config.maxMessageBytes(), metrics.registry());
+        String metricsToken = config.metricsToken() != null ? config.metricsToken() : config.apiToken();
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
             c.routes.before(SecurityHeaders::apply);
             for (String path : assets.paths()) c.routes.get(path, assets::handle);
             c.routes.get("/health", health::handle);
+            if (metricsToken != null) c.routes.before("/metrics", new Tokens(metricsToken, "metrics", metrics.registry())::check);
             c.routes.get("/metrics", metrics::handle);
+            if (api != null) api.routes(c); // without API_TOKEN, /api answers 404
             // /ws is served by Jetty's core WebSocket handler, in front of Javalin's servlet: it lets
             // us pick the subprotocol and refuse an upgrade with a status before any socket
             // exists, and keeps nothing of the HTTP request once the socket is open.

@@ -141,8 +141,15 @@
       const handle = handlers[frame.type];
       if (handle) handle(frame);
     };
-    current.onclose = () => {
+    current.onclose = (event) => {
       if (socket !== current) return; // replaced on purpose (room change)
+      const stop = OPERATOR_CLOSES[event.code];
+      if (stop) { // an operator's decision: say so, and come back only when asked
+        setState(stop.state);
+        $("notice").textContent = stop.text;
+        $("rejoin").hidden = false;
+        return;
+      }
       attempt += 1;
       setState("reconnecting");
       const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
@@ -150,7 +157,21 @@
     };
   }
 
+  // Close codes an operator's action sends (docs/API.md); the page does not reconnect by itself.
+  const OPERATOR_CLOSES = {
+    4001: { state: "closed", text: "This room was closed by an operator." },
+    4002: { state: "disconnected", text: "You were disconnected by an operator." },
+  };
+
+  $("rejoin").addEventListener("click", () => {
+    $("rejoin").hidden = true;
+    $("notice").textContent = "";
+    attempt = 0;
+    connect();
+  });
+
   function enterRoom() {
+    $("rejoin").hidden = true;
     room = roomFromUrl();
     roomInput.value = room;
     $("room-name").textContent = room;

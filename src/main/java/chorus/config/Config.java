@@ -32,7 +32,9 @@ public record Config(
         Duration headerTimeout,
         int maxConnectionsPerAddress,
         double ratePerAddress,
-        boolean trustProxy) {
+        boolean trustProxy,
+        String apiToken,
+        String metricsToken) {
 
     /** Thrown for a malformed variable; its message is meant for the operator. */
     public static final class Invalid extends RuntimeException {
@@ -66,7 +68,9 @@ public record Config(
                 integer(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
                 integer(env, "RATE_LIMIT_PER_ADDRESS", 100, 1, 1_000_000),
                 // Heroku sets DYNO on every dyno, and there every socket comes from its router.
-                bool(env, "TRUST_PROXY", env.get("DYNO") != null && !env.get("DYNO").isBlank()));
+                bool(env, "TRUST_PROXY", env.get("DYNO") != null && !env.get("DYNO").isBlank()),
+                token(env, "API_TOKEN"),
+                token(env, "METRICS_TOKEN"));
         // A ping must be able to come back before the peer is declared gone.
         if (config.idleTimeout.compareTo(config.pingInterval) <= 0) {
             throw new Invalid("IDLE_TIMEOUT (" + config.idleTimeout + ") must be longer than PING_INTERVAL ("
@@ -122,6 +126,18 @@ public record Config(
         }
         // The value may hold a password: name the variable, not the value.
         throw new Invalid(name + " must be a URL such as redis://localhost:6379 or rediss://:password@host:port");
+    }
+
+    /** Null when unset. A token must be long enough not to be guessed. */
+    private static String token(Map<String, String> env, String name) {
+        String raw = env.get(name);
+        if (raw == null || raw.isBlank()) return null;
+        String token = raw.strip();
+        if (token.length() < 16 || !token.chars().allMatch(c -> c > 32 && c < 127)) {
+            // The value is a secret: name the variable, not the value.
+            throw new Invalid(name + " must be at least 16 visible ASCII characters (for example: openssl rand -hex 32)");
+        }
+        return token;
     }
 
     private static boolean bool(Map<String, String> env, String name, boolean fallback) {

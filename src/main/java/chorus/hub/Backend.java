@@ -2,20 +2,22 @@ package chorus.hub;
 
 import chorus.protocol.MessageId;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 
 /**
- * Where messages get their order and ids, and how they reach every instance's rooms. The
- * in-memory backend serves one process; the Redis backend spans many with the same behaviour.
- * No method is called under a room's lock, and none may call into a room while holding a lock
- * of its own that a room's caller could need.
+ * Where messages get their order and ids, and how they and operators' orders reach every
+ * instance. The in-memory backend serves one process; the Redis backend spans many with the same
+ * behaviour. No method is called under a room's lock, and none calls into a room while holding
+ * a lock of its own.
  */
 public interface Backend {
     /** Where a new room's ids begin: a since below it is from before this room's history. */
     MessageId origin();
 
-    /** Orders a message and has it delivered to the room everywhere; failure reaches onFailure. */
-    void publish(Room room, String from, String text, Consumer<Throwable> onFailure);
+    /** Orders a message and has it delivered to the room everywhere; completes with its id. */
+    CompletionStage<MessageId> publish(Room room, String from, String text);
 
     /** A room came into use here: load what it already holds into {@link Room#load}, then follow it. */
     void follow(Room room);
@@ -25,6 +27,18 @@ public interface Backend {
 
     /** This instance's members of a room changed to these names. */
     void presence(Room room, List<String> localNames);
+
+    /** Deletes a room's stored history (not this instance's copy, which the room drops itself). */
+    CompletionStage<Void> deleteHistory(String room);
+
+    /** Rooms with members on other instances, and how many. */
+    CompletionStage<Map<String, Integer>> remoteRooms();
+
+    /** Sends an order to every instance, this one included, where {@link #onOrder}'s handler runs it. */
+    CompletionStage<Void> order(Order order);
+
+    /** Who carries out orders on this instance; set once, before the server starts. */
+    void onOrder(Consumer<Order> handler);
 
     /** False while the backend cannot take messages (Redis unreachable). */
     boolean available();

@@ -8,10 +8,12 @@ import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
+
 
 /**
  * Owns the rooms on this instance and who is in them; knows nothing of sockets.
@@ -62,10 +64,53 @@ public final class Hub {
         forgetIdleRooms();
     }
 
-    /** Orders a message through the backend; a failure reaches onFailure. */
-    public void publish(Room room, String from, String text, Consumer<Throwable> onFailure) {
+    /** Orders a message through the backend; completes with its id. */
+    public CompletionStage<MessageId> publish(Room room, String from, String text) {
         received.increment();
-        shared.backend().publish(room, from, text, onFailure);
+        return shared.backend().publish(room, from, text);
+    }
+
+    /** Publishes into a room by name, as a member of it would (the HTTP API); joins nobody. */
+    public CompletionStage<MessageId> publish(String roomName, String from, String text) {
+        forgetIdleRooms();
+        Room room = rooms.computeIfAbsent(roomName, name -> new Room(name, shared));
+        CompletionStage<MessageId> id = publish(room, from, text);
+        if (room.members().length == 0) emptied.add(room); // kept like any empty room, then forgotten
+        return id;
+    }
+
+    /** The room of that name, loaded from the backend if it is not here yet (nobody joins). */
+    public CompletionStage<Room> loaded(String name) {
+        forgetIdleRooms();
+        Room room = rooms.computeIfAbsent(name, n -> new Room(n, shared));
+        if (room.members().length == 0) emptied.add(room); // kept like any empty room, then forgotten
+        return room.loaded();
+    }
+
+    /** Rooms with members here, and how many. */
+    public Map<String, Integer> occupied() {
+        Map<String, Integer> occupied = new TreeMap<>();
+        for (Room room : rooms.values()) {
+            int n = room.members().length;
+            if (n > 0) occupied.put(room.name(), n);
+        }
+        return occupied;
+    }
+
+    /** Closes a room here: its members are closed with the code and reason, its history dropped. */
+    public void closeRoom(String name, int code, String reason) {
+        Room room = rooms.remove(name);
+        if (room == null) return;
+        room.close(code, reason);
+        shared.backend().unfollow(room);
+    }
+
+    /** The member with this session here, if any. */
+    public Member member(String session) {
+        for (Room room : rooms.values()) {
+            for (Member member : room.members()) if (member.session().equals(session)) return member;
+        }
+        return null;
     }
 
     public void renamed(Room room) {

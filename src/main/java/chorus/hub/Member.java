@@ -25,6 +25,9 @@ public interface Member {
 
     String name();
 
+    /** The client's address, for an operator who bans it. */
+    String address();
+
     boolean json();
 
     /** True once the connection closed: a member that closed before its join is never added. */
@@ -39,4 +42,7 @@ public interface Member {
 
     /** Acts on a verdict, called with no lock held: a turn with the writers, a write now, or a close. */
     void settle(Offer verdict);
+
+    /** Closes the connection with this code and reason; called with no lock held. */
+    void close(int code, String reason);
 }

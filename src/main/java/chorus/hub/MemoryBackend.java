@@ -2,6 +2,9 @@ package chorus.hub;
 
 import chorus.protocol.MessageId;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -9,10 +12,11 @@ import java.util.function.Consumer;
  * One process, no dependencies. Ids are "{epoch}-{count}": the epoch is when this room began in
  * this process (milliseconds, never repeated), so ids keep increasing across a restart or a room
  * forgotten and begun again, and a since from before is recognised. The room numbers its own
- * messages, in arrival order.
+ * messages, in arrival order, and its history is the only copy.
  */
 public final class MemoryBackend implements Backend {
     private final AtomicLong lastEpoch = new AtomicLong();
+    private volatile Consumer<Order> orders = order -> { };
 
     @Override
     public MessageId origin() {
@@ -21,8 +25,8 @@ public final class MemoryBackend implements Backend {
     }
 
     @Override
-    public void publish(Room room, String from, String text, Consumer<Throwable> onFailure) {
-        room.append(from, text);
+    public CompletionStage<MessageId> publish(Room room, String from, String text) {
+        return CompletableFuture.completedFuture(room.append(from, text));
     }
 
     @Override
@@ -36,6 +40,27 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public void presence(Room room, List<String> localNames) {
+    }
+
+    @Override
+    public CompletionStage<Void> deleteHistory(String room) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Map<String, Integer>> remoteRooms() {
+        return CompletableFuture.completedFuture(Map.of());
+    }
+
+    @Override
+    public CompletionStage<Void> order(Order order) {
+        orders.accept(order);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void onOrder(Consumer<Order> handler) {
+        this.orders = handler;
     }
 
     @Override

@@ -7,6 +7,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -46,6 +47,7 @@ public final class Room {
     private List<String> remoteNames = List.of(); // members on other instances
     private boolean presencePending;
     private Phase phase = Phase.NEW;
+    private final CompletableFuture<Room> live = new CompletableFuture<>();
 
     Room(String name, Rooms shared) {
         this.name = name;
@@ -59,15 +61,17 @@ public final class Room {
     }
 
     /** Numbers a message here, where the order is decided, and delivers it (the in-memory backend). */
-    public void append(String from, String text) {
+    public MessageId append(String from, String text) {
         Settlements after = new Settlements();
         long start = System.nanoTime();
         int offered;
+        MessageId id;
         synchronized (this) {
-            MessageId id = new MessageId(origin.epoch(), ++sequence);
+            id = new MessageId(origin.epoch(), ++sequence);
             offered = deliverLocked(Message.of(id, name, from, text, System.currentTimeMillis()), after);
         }
         settle(after, offered, start);
+        return id;
     }
 
     /** Delivers one message ordered elsewhere (Redis), once: ids not above the latest are skipped. */
@@ -167,6 +171,17 @@ public final class Room {
         return true;
     }
 
+    /** Loads the room if nobody has yet (no member joins); completes once it is live. */
+    CompletableFuture<Room> loaded() {
+        boolean load;
+        synchronized (this) {
+            load = phase == Phase.NEW;
+            if (load) phase = Phase.LOADING;
+        }
+        if (load) shared.backend().follow(this);
+        return live;
+    }
+
     /** What the backend holds, oldest first, and the id before them: the room goes live. */
     public void load(List<Message> held, MessageId before) {
         Settlements after = new Settlements();
@@ -180,6 +195,7 @@ public final class Room {
             for (Joiner joiner : waiting) admitLocked(joiner.member(), joiner.since(), after);
             waiting.clear();
         }
+        live.complete(this);
         after.settle();
         shared.budget().enforce();
     }
@@ -202,20 +218,67 @@ public final class Room {
     }
 
     private void replay(Member member, MessageId since) {
+        Replay replay = replayLocked(since, Integer.MAX_VALUE);
+        if (replay.reset() != null) member.offer(Frames.reset(replay.reset(), replay.oldest()), true);
+        for (Message message : replay.messages()) member.offer(message.json(), true);
+    }
+
+    /** What a client resuming after {@code since} is owed: a reset if it cannot be honoured, then messages. */
+    public record Replay(String reset, String oldest, List<Message> messages) {
+    }
+
+    private Replay replayLocked(MessageId since, int limit) {
         MessageId after = null;
+        String reset = null;
+        String oldest = history.isEmpty() ? null : history.peekFirst().id().toString();
         if (since != null) {
-            String oldest = history.isEmpty() ? null : history.peekFirst().id().toString();
             if (since.compareTo(origin) < 0 || since.compareTo(latest == null ? floor : latest) > 0) {
-                member.offer(Frames.reset("unknown-since", oldest), true);
+                reset = "unknown-since";
             } else if (since.compareTo(floor) < 0) {
-                member.offer(Frames.reset("history-exceeded", oldest), true);
+                reset = "history-exceeded";
             } else {
                 after = since;
             }
         }
+        List<Message> messages = new ArrayList<>();
         for (Message message : history) {
-            if (after == null || message.id().compareTo(after) > 0) member.offer(message.json(), true);
+            if (messages.size() >= limit) break;
+            if (after == null || message.id().compareTo(after) > 0) messages.add(message);
         }
+        return new Replay(reset, oldest, messages);
+    }
+
+    /** The history as a client resuming after {@code since} would get it, at most limit messages. */
+    public synchronized Replay replay(MessageId since, int limit) {
+        return replayLocked(since, limit);
+    }
+
+    /** Who is here, and what the room holds. */
+    public record Summary(List<Member> members, int messages, MessageId newest) {
+    }
+
+    public synchronized Summary summary() {
+        return new Summary(List.of(members), history.size(), latest);
+    }
+
+    /**
+     * Closes the room for good: every member and waiting joiner is closed with this code and
+     * reason, and the history is dropped. The hub has already forgotten the room.
+     */
+    void close(int code, String reason) {
+        List<Member> closing = new ArrayList<>();
+        synchronized (this) {
+            phase = Phase.RETIRED;
+            closing.addAll(List.of(members));
+            for (Joiner joiner : waiting) closing.add(joiner.member());
+            waiting.clear();
+            shared.members().addAndGet(-members.length);
+            members = new Member[0];
+            history.clear();
+            shared.budget().release(this, historyBytes, true);
+            historyBytes = 0;
+        }
+        for (Member member : closing) member.close(code, reason);
     }
 
     /** Removes a member, or a joiner still waiting for the room to load; safe to call twice. */

@@ -3,6 +3,9 @@ package chorus.redis;
 import chorus.hub.Room;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanCursor;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,8 +45,31 @@ final class Presence {
         timer.scheduleWithFixedDelay(this::refresh, REFRESH_MS, REFRESH_MS, TimeUnit.MILLISECONDS);
     }
 
+    private static final String PREFIX = "chorus:presence:";
+
+    static String key(String room) {
+        return PREFIX + room;
+    }
+
     private static String key(Room room) {
-        return "chorus:presence:" + room.name();
+        return key(room.name());
+    }
+
+    /** Rooms with members on other instances, and how many, from every room's presence hash. */
+    Map<String, Integer> elsewhere() {
+        StatefulRedisConnection<String, String> c = connection.get();
+        if (c == null || !c.isOpen()) throw new IllegalStateException("Redis is not connected");
+        Map<String, Integer> rooms = new java.util.TreeMap<>();
+        ScanCursor cursor = ScanCursor.INITIAL;
+        do {
+            KeyScanCursor<String> page = c.sync().scan(cursor, ScanArgs.Builder.matches(PREFIX + "*").limit(500));
+            for (String key : page.getKeys()) {
+                int n = others(c, key).size();
+                if (n > 0) rooms.put(key.substring(PREFIX.length()), n);
+            }
+            cursor = page;
+        } while (!cursor.isFinished());
+        return rooms;
     }
 
     void follow(Room room) {
@@ -90,19 +116,24 @@ final class Presence {
     private List<String> readOthers(Room room) {
         StatefulRedisConnection<String, String> c = connection.get();
         if (c == null || !c.isOpen()) return List.of();
+        return others(c, key(room));
+    }
+
+    /** The names other live instances list in one presence hash; stale fields are removed. */
+    private List<String> others(StatefulRedisConnection<String, String> c, String key) {
         List<String> names = new ArrayList<>();
         long now = System.currentTimeMillis();
-        for (Map.Entry<String, String> field : c.sync().hgetall(key(room)).entrySet()) {
+        for (Map.Entry<String, String> field : c.sync().hgetall(key).entrySet()) {
             if (field.getKey().equals(instance)) continue;
             try {
                 JsonNode value = JSON.readTree(field.getValue());
                 if (now - value.path("at").asLong() > STALE_MS) {
-                    c.async().hdel(key(room), field.getKey()); // an instance that died without cleaning up
+                    c.async().hdel(key, field.getKey()); // an instance that died without cleaning up
                     continue;
                 }
                 value.path("names").forEach(n -> names.add(n.asText()));
             } catch (Exception e) {
-                c.async().hdel(key(room), field.getKey());
+                c.async().hdel(key, field.getKey());
             }
         }
         return names;

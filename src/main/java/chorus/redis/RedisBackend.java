@@ -2,6 +2,7 @@ package chorus.redis;
 
 import chorus.hub.Backend;
 import chorus.hub.Message;
+import chorus.hub.Order;
 import chorus.hub.Room;
 import chorus.protocol.MessageId;
 import io.lettuce.core.ClientOptions;
@@ -15,6 +16,12 @@ import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.XReadArgs.StreamOffset;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -50,6 +57,8 @@ public final class RedisBackend implements Backend {
     private final Thread loop;
     private volatile StatefulRedisConnection<String, String> commands;
     private volatile StatefulRedisConnection<String, String> reading;
+    private volatile StatefulRedisPubSubConnection<String, String> orders;
+    private volatile Consumer<Order> orderHandler = order -> { };
     private volatile boolean readingWorks;
     private volatile boolean running = true;
 
@@ -73,8 +82,13 @@ public final class RedisBackend implements Backend {
         loop.start();
     }
 
+    private static final String STREAM_PREFIX = "chorus:room:";
+    /** The channel operators' orders go out on, to every instance. */
+    private static final String ORDERS = "chorus:orders";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private static String key(Room room) {
-        return "chorus:room:" + room.name();
+        return STREAM_PREFIX + room.name();
     }
 
     StatefulRedisConnection<String, String> connection() {
@@ -87,18 +101,50 @@ public final class RedisBackend implements Backend {
     }
 
     @Override
-    public void publish(Room room, String from, String text, Consumer<Throwable> onFailure) {
+    public CompletionStage<MessageId> publish(Room room, String from, String text) {
         StatefulRedisConnection<String, String> c = commands;
-        if (c == null || !c.isOpen()) {
-            onFailure.accept(new IllegalStateException("Redis is not connected"));
-            return;
-        }
+        if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
         Map<String, String> body = Map.of("from", from, "text", text, "ts", String.valueOf(System.currentTimeMillis()));
-        c.async().xadd(key(room), XAddArgs.Builder.maxlen(historySize).approximateTrimming(), body)
-                .whenComplete((id, failure) -> {
-                    if (failure != null) onFailure.accept(failure);
-                });
+        CompletionStage<MessageId> id = c.async().xadd(key(room), XAddArgs.Builder.maxlen(historySize).approximateTrimming(), body)
+                .thenApply(MessageId::parse);
         c.async().pexpire(key(room), ROOM_TTL); // pipelined behind the XADD; nothing waits for it
+        return id;
+    }
+
+    @Override
+    public CompletionStage<Void> deleteHistory(String room) {
+        StatefulRedisConnection<String, String> c = commands;
+        if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
+        return c.async().del(STREAM_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
+    }
+
+    @Override
+    public CompletionStage<Map<String, Integer>> remoteRooms() {
+        return CompletableFuture.supplyAsync(presence::elsewhere);
+    }
+
+    @Override
+    public CompletionStage<Void> order(Order order) {
+        StatefulRedisConnection<String, String> c = commands;
+        if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
+        String json = JSON.createObjectNode().put("kind", order.kind().name()).put("target", order.target())
+                .put("seconds", order.seconds()).toString();
+        return c.async().publish(ORDERS, json).thenApply(receivers -> null);
+    }
+
+    @Override
+    public void onOrder(Consumer<Order> handler) {
+        this.orderHandler = handler;
+    }
+
+    private void heard(String json) {
+        try {
+            JsonNode node = JSON.readTree(json);
+            orderHandler.accept(new Order(Order.Kind.valueOf(node.path("kind").asText()), node.path("target").asText(),
+                    node.path("seconds").asLong()));
+        } catch (Exception e) {
+            LOG.warn("ignored an order that is not one: {}", json);
+        }
     }
 
     /**
@@ -180,6 +226,17 @@ public final class RedisBackend implements Backend {
     private void connect() {
         if (commands == null) commands = client.connect();
         if (reading == null) reading = client.connect();
+        if (orders == null) {
+            StatefulRedisPubSubConnection<String, String> pubSub = client.connectPubSub();
+            pubSub.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    heard(message);
+                }
+            });
+            pubSub.sync().subscribe(ORDERS); // Lettuce subscribes again after a reconnect
+            orders = pubSub;
+        }
     }
 
     @SuppressWarnings("unchecked")

@@ -21,6 +21,7 @@ final class Addresses {
     }
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
+    private final Map<String, Long> bannedUntil = new ConcurrentHashMap<>(); // by operators: few, and they expire
     private final int maxSockets;
     private final double rate;
     private final int burst;
@@ -50,8 +51,19 @@ final class Addresses {
         });
     }
 
-    /** Forgets addresses with no socket whose budget is full again. */
+    /** Refuses new sockets from this address for a while. */
+    void ban(String address, long seconds) {
+        bannedUntil.put(address, System.nanoTime() + seconds * 1_000_000_000L);
+    }
+
+    boolean banned(String address) {
+        Long until = bannedUntil.get(address);
+        return until != null && until - System.nanoTime() > 0;
+    }
+
+    /** Forgets addresses with no socket whose budget is full again, and bans that ran out. */
     void sweep() {
+        bannedUntil.values().removeIf(until -> until - System.nanoTime() <= 0);
         for (String address : entries.keySet()) {
             entries.computeIfPresent(address, (a, e) -> e.sockets <= 0 && e.budget.isFull() ? null : e);
         }

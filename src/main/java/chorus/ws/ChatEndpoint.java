@@ -58,7 +58,7 @@ final class ChatEndpoint implements FrameHandler {
     @Override
     public void onOpen(CoreSession session, Callback callback) {
         this.session = session;
-        client = outbound.open(session, join.name(), join.json());
+        client = outbound.open(session, join.name(), join.json(), lease.address);
         callback.succeeded();
         if (!lease.opened(client)) { // the upgrade was given up meanwhile
             client.abort();
@@ -152,13 +152,19 @@ final class ChatEndpoint implements FrameHandler {
 
     private void accept(String message) {
         if (!client.json()) {
-            hub.publish(room, client.name(), message, failure -> unavailable());
+            publish(message);
             return;
         }
         Command command = Command.parse(message, limits.maxTextBytes());
-        if (command instanceof Command.Send send) hub.publish(room, client.name(), send.text(), failure -> unavailable());
+        if (command instanceof Command.Send send) publish(send.text());
         else if (command instanceof Command.Rename rename) rename(rename.name());
         else if (command instanceof Command.Invalid invalid) refuseMessage(invalid.code(), invalid.message());
+    }
+
+    private void publish(String text) {
+        hub.publish(room, client.name(), text).whenComplete((id, failure) -> {
+            if (failure != null) unavailable();
+        });
     }
 
     private void rename(String name) {

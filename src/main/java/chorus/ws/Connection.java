@@ -33,6 +33,7 @@ final class Connection implements Member {
     private final Writers writers;
     private final String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private final boolean json;
+    private final String address;
     private final int maxFrames;
     private final long maxBytes;
     private volatile String name;
@@ -52,8 +53,10 @@ final class Connection implements Member {
     private boolean closed;
     private ByteBuffer[] batch = new ByteBuffer[4];
 
-    Connection(CoreSession session, Writers writers, String name, boolean json, int maxFrames, long maxBytes) {
+    Connection(CoreSession session, Writers writers, String name, boolean json, String address, int maxFrames,
+            long maxBytes) {
         this.session = session;
+        this.address = address;
         this.writers = writers;
         this.name = name;
         this.json = json;
@@ -141,7 +144,8 @@ final class Connection implements Member {
     }
 
     /** Sends a close frame; the endpoint ends the membership when Jetty reports the close. */
-    void close(int code, String reason) {
+    @Override
+    public void close(int code, String reason) {
         session.close(code, reason, Callback.NOOP);
     }
 
@@ -178,6 +182,11 @@ final class Connection implements Member {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public String address() {
+        return address;
     }
 
     void rename(String name) {

@@ -13,8 +13,8 @@ final class Outbound {
         this.queueBytes = queueBytes;
     }
 
-    Connection open(CoreSession session, String name, boolean json) {
-        return new Connection(session, writers, name, json, queueFrames, queueBytes);
+    Connection open(CoreSession session, String name, boolean json, String address) {
+        return new Connection(session, writers, name, json, address, queueFrames, queueBytes);
     }
 
     void stop() {

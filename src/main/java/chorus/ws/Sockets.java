@@ -43,7 +43,7 @@ public final class Sockets {
     /** One socket's place, here and under its address: ended exactly once. */
     final class Lease {
         private final AtomicBoolean ended = new AtomicBoolean();
-        private final String address;
+        final String address;
         final Addresses.Entry limits;
         private volatile Connection connection;
 
@@ -80,6 +80,10 @@ public final class Sockets {
             n = reserved.get();
             if (n >= max) throw new Refused(503, "too many connections");
         } while (!reserved.compareAndSet(n, n + 1));
+        if (addresses.banned(address)) {
+            reserved.decrementAndGet();
+            throw new Refused(403, "your address is refused for a while by an operator");
+        }
         Addresses.Entry limits = addresses.admit(address);
         if (limits == null) {
             reserved.decrementAndGet();

@@ -48,6 +48,11 @@ public final class Upgrade implements WebSocketNegotiator {
         return sockets;
     }
 
+    /** Refuses new sockets from this client address for a while (an operator's order). */
+    public void ban(String address, long seconds) {
+        addresses.ban(address, seconds);
+    }
+
     @Override
     public FrameHandler negotiate(ServerUpgradeRequest req, ServerUpgradeResponse resp, Callback callback) {
         int status;

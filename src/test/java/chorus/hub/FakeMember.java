@@ -32,6 +32,17 @@ final class FakeMember implements Member {
     }
 
     @Override
+    public String address() {
+        return "127.0.0.1";
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        closed = true;
+        onClose.accept(this);
+    }
+
+    @Override
     public boolean json() {
         return false;
     }

@@ -73,8 +73,8 @@ class ConnectionTest {
         Socket second = new Socket();
         CountDownLatch gate = new CountDownLatch(1);
         first.writerGate = gate;
-        Connection paused = new Connection(first, writers, "a", false, BOUND, 1 << 20);
-        Connection waiting = new Connection(second, writers, "b", false, BOUND, 1 << 20);
+        Connection paused = new Connection(first, writers, "a", false, "127.0.0.1", BOUND, 1 << 20);
+        Connection waiting = new Connection(second, writers, "b", false, "127.0.0.1", BOUND, 1 << 20);
 
         // The only writer thread takes paused's batch and is descheduled before handing it over.
         paused.send(frame(0));
@@ -105,7 +105,7 @@ class ConnectionTest {
     void aSocketThatStopsDrainingIsTooSlowOnceItsBoundIsFull() throws Exception {
         Socket stuck = new Socket();
         stuck.draining = false;
-        Connection slow = new Connection(stuck, writers, "s", false, BOUND, 1 << 20);
+        Connection slow = new Connection(stuck, writers, "s", false, "127.0.0.1", BOUND, 1 << 20);
         slow.send(frame(0));
         awaitWritten(stuck, 1); // handed to the socket, never completed
         Thread.sleep(50);

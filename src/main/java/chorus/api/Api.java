@@ -1,0 +1,201 @@
+package chorus.api;
+
+import chorus.hub.Backend;
+import chorus.hub.Hub;
+import chorus.hub.Member;
+import chorus.hub.Message;
+import chorus.hub.Order;
+import chorus.hub.Room;
+import chorus.protocol.MessageId;
+import chorus.protocol.Names;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP API under /api, for operators and backends (docs/API.md): publish into a room as a
+ * socket would, list rooms and history, close a room, disconnect a session. Orders go to every
+ * instance through the backend. Every route needs the API token.
+ */
+public final class Api {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long WAIT_SECONDS = 5; // how long a request waits on the backend
+    static final int MAX_LIMIT = 1000;
+
+    private final Hub hub;
+    private final Backend backend;
+    private final Tokens tokens;
+    private final int maxTextBytes;
+
+    public Api(Hub hub, Backend backend, String token, int maxTextBytes, MeterRegistry registry) {
+        this.hub = hub;
+        this.backend = backend;
+        this.tokens = new Tokens(token, "api", registry);
+        this.maxTextBytes = maxTextBytes;
+    }
+
+    /** The routes, in one place. */
+    public void routes(JavalinConfig c) {
+        c.routes.before("/api/*", tokens::check);
+        c.routes.post("/api/rooms/{room}/messages", this::publish);
+        c.routes.get("/api/rooms", this::rooms);
+        c.routes.get("/api/rooms/{room}", this::summary);
+        c.routes.get("/api/rooms/{room}/messages", this::messages);
+        c.routes.delete("/api/rooms/{room}", this::closeRoom);
+        c.routes.delete("/api/sessions/{session}", this::disconnect);
+        c.routes.exception(HttpResponseException.class, (e, ctx) -> {
+            if (ctx.path().startsWith("/api/")) ctx.status(e.getStatus()).json(error(e.getMessage(), e.getDetails().get("field")));
+            else ctx.status(e.getStatus()).result(e.getMessage());
+        });
+    }
+
+    private static Map<String, Object> error(String message, String field) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("error", message);
+        if (field != null) body.put("field", field);
+        return body;
+    }
+
+    private static HttpResponseException bad(String field, String message) {
+        return new HttpResponseException(400, message, Map.of("field", field));
+    }
+
+    private static String roomParam(Context ctx) {
+        String room = ctx.pathParam("room");
+        if (!Names.isRoom(room)) throw bad("room", Names.ROOM_RULE);
+        return room;
+    }
+
+    private static <T> T await(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new HttpResponseException(503, "interrupted", Map.of());
+        } catch (Exception e) {
+            throw new HttpResponseException(503, "storage unavailable; try again", Map.of());
+        }
+    }
+
+    /** POST /api/rooms/{room}/messages {"text": "...", "from": "..."} → 201 {"id": ...}. */
+    private void publish(Context ctx) {
+        String room = roomParam(ctx);
+        JsonNode body;
+        try {
+            body = JSON.readTree(ctx.body());
+        } catch (Exception e) {
+            throw bad("body", "the body must be a JSON object");
+        }
+        if (body == null || !body.isObject()) throw bad("body", "the body must be a JSON object");
+        JsonNode text = body.get("text");
+        if (text == null || !text.isTextual() || text.asText().isEmpty()) throw bad("text", "text must be a non-empty string");
+        if (text.asText().getBytes(StandardCharsets.UTF_8).length > maxTextBytes) {
+            throw bad("text", "text is longer than " + maxTextBytes + " bytes of UTF-8");
+        }
+        JsonNode from = body.get("from");
+        String name = "api";
+        if (from != null) {
+            if (!from.isTextual() || Names.problem(from.asText()) != null) throw bad("from", Names.RULE);
+            name = Names.normalize(from.asText());
+        }
+        if (body.has("ref")) throw bad("ref", "ref is not supported yet; send without it");
+        MessageId id = await(hub.publish(room, name, text.asText()));
+        ctx.status(201).json(Map.of("id", id.toString(), "room", room));
+    }
+
+    /** GET /api/rooms → rooms with members here or on any instance, and how many. */
+    private void rooms(Context ctx) {
+        Map<String, Integer> all = new TreeMap<>(hub.occupied());
+        await(backend.remoteRooms()).forEach((room, n) -> all.merge(room, n, Integer::sum));
+        List<Map<String, Object>> rooms = new ArrayList<>();
+        all.forEach((room, n) -> rooms.add(Map.of("room", room, "members", n)));
+        ctx.json(Map.of("rooms", rooms));
+    }
+
+    /** GET /api/rooms/{room} → members here (names and sessions), messages held, newest id. */
+    private void summary(Context ctx) {
+        String name = roomParam(ctx);
+        Room.Summary summary = await(hub.loaded(name)).summary();
+        List<Map<String, String>> members = new ArrayList<>();
+        for (Member m : summary.members()) members.add(Map.of("session", m.session(), "name", m.name()));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("room", name);
+        body.put("members", members);
+        body.put("messages", summary.messages());
+        body.put("newest", summary.newest() == null ? null : summary.newest().toString());
+        ctx.json(body);
+    }
+
+    /** GET /api/rooms/{room}/messages?since=ID&limit=N → the replay a socket with that since would get. */
+    private void messages(Context ctx) {
+        String name = roomParam(ctx);
+        String sinceText = ctx.queryParam("since");
+        MessageId since = sinceText == null ? null : MessageId.parse(sinceText);
+        if (sinceText != null && since == null) throw bad("since", "since must be a message id such as 1764000000000-42");
+        int limit = 100;
+        String limitText = ctx.queryParam("limit");
+        if (limitText != null) {
+            try {
+                limit = Integer.parseInt(limitText);
+            } catch (NumberFormatException e) {
+                limit = -1;
+            }
+            if (limit < 1 || limit > MAX_LIMIT) throw bad("limit", "limit must be a whole number from 1 to " + MAX_LIMIT);
+        }
+        Room.Replay replay = await(hub.loaded(name)).replay(since, limit);
+        List<JsonNode> messages = new ArrayList<>();
+        for (Message m : replay.messages()) messages.add(readJson(m));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("room", name);
+        body.put("reset", replay.reset());
+        body.put("messages", messages);
+        ctx.json(body);
+    }
+
+    private static JsonNode readJson(Message m) {
+        try {
+            byte[] bytes = new byte[m.json().remaining()];
+            m.json().duplicate().get(bytes);
+            return JSON.readTree(bytes);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e); // our own encoding
+        }
+    }
+
+    /** DELETE /api/rooms/{room} → its history deleted, every member everywhere closed with 4001. */
+    private void closeRoom(Context ctx) {
+        String room = roomParam(ctx);
+        await(backend.deleteHistory(room));
+        await(backend.order(Order.closeRoom(room)));
+        ctx.status(204);
+    }
+
+    /** DELETE /api/sessions/{session}?ban=SECONDS → closed with 4002 wherever it is; its address refused a while. */
+    private void disconnect(Context ctx) {
+        String session = ctx.pathParam("session");
+        if (!session.matches("[0-9a-z]{1,16}")) throw bad("session", "session must be a session id from a welcome frame");
+        long ban = 0;
+        String banText = ctx.queryParam("ban");
+        if (banText != null) {
+            try {
+                ban = Long.parseLong(banText);
+            } catch (NumberFormatException e) {
+                ban = -1;
+            }
+            if (ban < 0 || ban > 86_400) throw bad("ban", "ban must be a number of seconds from 0 to 86400");
+        }
+        await(backend.order(Order.disconnect(session, ban)));
+        ctx.status(202).json(Map.of("session", session, "banSeconds", ban));
+    }
+}
