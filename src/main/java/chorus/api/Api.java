@@ -119,7 +119,12 @@ public final class Api {
         Map<String, Integer> all = new TreeMap<>(hub.occupied());
         await(backend.remoteRooms()).forEach((room, n) -> all.merge(room, n, Integer::sum));
         List<Map<String, Object>> rooms = new ArrayList<>();
-        all.forEach((room, n) -> rooms.add(Map.of("room", room, "members", n)));
+        all.forEach((room, n) -> {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("room", room);
+            entry.put("members", n);
+            rooms.add(entry);
+        });
         ctx.json(Map.of("rooms", rooms));
     }
 

@@ -47,6 +47,7 @@ public final class RedisBackend implements Backend {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
     private static final long BLOCK_MS = 100; // how long one XREAD waits: also how soon a new room is read
     private static final long RETRY_MS = 500;
+    private static final Duration STARTUP = Duration.ofSeconds(5); // well inside Heroku's 90 s to bind
     /** A room nobody has written to for this long disappears from Redis, history and all. */
     private static final Duration ROOM_TTL = Duration.ofDays(7);
 
@@ -79,6 +80,7 @@ public final class RedisBackend implements Backend {
         this.loop = new Thread(this::readLoop, "chorus-redis-reader");
         loop.setDaemon(true);
         LOG.info("Redis backend at {}:{}{}", uri.getHost(), uri.getPort(), uri.isSsl() ? " (TLS)" : "");
+        connectBeforeTraffic();
         loop.start();
     }
 
@@ -218,6 +220,27 @@ public final class RedisBackend implements Backend {
                 if (!running) return;
                 if (!warned) LOG.warn("Redis unreachable ({}): degraded, retrying every {} ms", e.getMessage(), RETRY_MS);
                 warned = true;
+                sleep(RETRY_MS);
+            }
+        }
+    }
+
+    /**
+     * Heroku's router sends traffic as soon as the port is bound, so the connections are made
+     * before it is: within a bound, past which the instance starts degraded and says so.
+     */
+    private void connectBeforeTraffic() {
+        long deadline = System.nanoTime() + STARTUP.toNanos();
+        while (true) {
+            try {
+                connect();
+                readingWorks = true;
+                return;
+            } catch (RuntimeException e) {
+                if (System.nanoTime() > deadline) {
+                    LOG.warn("Redis unreachable at start-up ({}): starting degraded, retrying every {} ms", e.getMessage(), RETRY_MS);
+                    return;
+                }
                 sleep(RETRY_MS);
             }
         }

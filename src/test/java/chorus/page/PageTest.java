@@ -3,6 +3,7 @@ package chorus.page;
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import chorus.support.ApiClient;
 import chorus.support.Browser;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
@@ -85,6 +86,30 @@ class PageTest {
         }
         first.waitForTimeout(300); // give a would-be onerror handler its chance to run
         assertEquals(0, dialogs.get(), "a message ran script");
+    }
+
+    @Test
+    void aClosedRoomAndAnOperatorsDisconnectAreShownAndNotReconnectedAtOnce() throws Exception {
+        server.close();
+        server = new TestServer(Map.of("API_TOKEN", ApiClient.TOKEN));
+        Page page = open("ann", "doomed");
+        say(page, "hello");
+        assertThat(texts(page).last()).hasText("hello");
+        assertEquals(204, ApiClient.call(server, "DELETE", "/api/rooms/doomed", null, ApiClient.TOKEN).statusCode());
+        assertThat(page.locator("body")).hasAttribute("data-state", "closed");
+        assertThat(page.locator("#notice")).hasText("This room was closed by an operator.");
+        page.waitForTimeout(1500); // longer than any reconnect delay's first step
+        assertThat(page.locator("body")).hasAttribute("data-state", "closed");
+        assertEquals(0, server.server().hub().size(), "the page reconnected by itself");
+
+        page.locator("#rejoin").click();
+        assertThat(page.locator("body")).hasAttribute("data-state", "connected");
+        server.awaitConnections(1);
+        String id = server.server().hub().members().get(0).session();
+        ApiClient.call(server, "DELETE", "/api/sessions/" + id, null, ApiClient.TOKEN);
+        assertThat(page.locator("body")).hasAttribute("data-state", "disconnected");
+        assertThat(page.locator("#notice")).hasText("You were disconnected by an operator.");
+        assertThat(page.locator("#rejoin")).isVisible();
     }
 
     @Test

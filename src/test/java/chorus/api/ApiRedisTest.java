@@ -1,0 +1,96 @@
+package chorus.api;
+
+import static chorus.support.ApiClient.TOKEN;
+import static chorus.support.ApiClient.call;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.JsonClient;
+import chorus.support.RedisServer;
+import chorus.support.TestServer;
+import chorus.support.WsClient;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.net.http.HttpResponse;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The API on one instance acting on members of another, through a real redis-server. */
+class ApiRedisTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private RedisServer redis;
+    private TestServer a;
+    private TestServer b;
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = new RedisServer();
+        a = new TestServer(Map.of("REDIS_URL", redis.url(), "API_TOKEN", TOKEN));
+        b = new TestServer(Map.of("REDIS_URL", redis.url()));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        a.close();
+        b.close();
+        redis.close();
+    }
+
+    private long exists(String key) {
+        RedisClient client = RedisClient.create(redis.url());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            return c.sync().exists(key);
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void publishOnOneInstanceReachesAnotherAndRoomsAreListedFromEveryInstance() throws Exception {
+        try (JsonClient bob = JsonClient.connect(b, "room=far&name=bob")) {
+            HttpResponse<String> created = call(a, "POST", "/api/rooms/far/messages", "{\"text\":\"across\"}", TOKEN);
+            assertEquals(201, created.statusCode(), created.body());
+            String id = JSON.readTree(created.body()).get("id").asText();
+            var message = bob.next("message");
+            assertEquals(id, message.get("id").asText());
+            assertEquals("across", message.get("text").asText());
+            String rooms = "";
+            for (int i = 0; i < 50 && !rooms.contains("\"far\""); i++) {
+                rooms = call(a, "GET", "/api/rooms", null, TOKEN).body();
+                if (!rooms.contains("\"far\"")) Thread.sleep(100);
+            }
+            assertTrue(rooms.contains("{\"room\":\"far\",\"members\":1}"), rooms);
+        }
+    }
+
+    @Test
+    void closingARoomReachesMembersOnAnotherInstanceAndRemovesTheStream() throws Exception {
+        try (JsonClient bob = JsonClient.connect(b, "room=gone&name=bob")) {
+            bob.send("kept in the stream");
+            bob.next("message");
+            assertEquals(1, exists("chorus:room:gone"));
+            assertEquals(204, call(a, "DELETE", "/api/rooms/gone", null, TOKEN).statusCode());
+            WsClient.Close close = bob.socket().awaitClose();
+            assertEquals(4001, close.code());
+            assertEquals("room closed", close.reason());
+            assertEquals(0, exists("chorus:room:gone"), "the stream outlived the room");
+        }
+        try (JsonClient again = JsonClient.connect(b, "room=gone")) {
+            again.send("fresh");
+            assertEquals("fresh", again.next("message").get("text").asText(), "no old history before the new message");
+        }
+    }
+
+    @Test
+    void disconnectingASessionFindsItOnAnotherInstance() throws Exception {
+        try (JsonClient bob = JsonClient.connect(b, "room=r&name=bob")) {
+            String session = bob.welcome().get("session").asText();
+            assertEquals(202, call(a, "DELETE", "/api/sessions/" + session, null, TOKEN).statusCode());
+            WsClient.Close close = bob.socket().awaitClose();
+            assertEquals(4002, close.code());
+        }
+    }
+}
