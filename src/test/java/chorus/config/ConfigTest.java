@@ -51,6 +51,8 @@ class ConfigTest {
         assertMessage(Map.of("REDIS_URL", "localhost:6379"), "REDIS_URL must be a URL such as redis://");
         assertMessage(Map.of("REDIS_URL", "http://h:1"), "REDIS_URL must be a URL such as redis://");
         assertMessage(Map.of("REDIS_TLS_VERIFY", "yes"), "REDIS_TLS_VERIFY must be true or false");
+        assertMessage(Map.of("API_TOKEN", "short"), "API_TOKEN must be at least 16 visible ASCII characters");
+        assertMessage(Map.of("METRICS_TOKEN", "with a space in it, long"), "METRICS_TOKEN must be at least 16");
         assertMessage(Map.of("SEND_QUEUE_BYTES", "65536"), "SEND_QUEUE_BYTES (65536) must be at least 6 × MAX_MESSAGE_BYTES");
     }
 
