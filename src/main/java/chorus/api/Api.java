@@ -5,9 +5,12 @@ import chorus.hub.Hub;
 import chorus.hub.Member;
 import chorus.hub.Message;
 import chorus.hub.Order;
+import chorus.hub.Draft;
+import chorus.hub.Published;
 import chorus.hub.Room;
 import chorus.protocol.MessageId;
 import chorus.protocol.Names;
+import chorus.protocol.Refs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.config.JavalinConfig;
@@ -109,9 +112,16 @@ public final class Api {
             if (!from.isTextual() || Names.problem(from.asText()) != null) throw bad("from", Names.RULE);
             name = Names.normalize(from.asText());
         }
-        if (body.has("ref")) throw bad("ref", "ref is not supported yet; send without it");
-        MessageId id = await(hub.publish(room, name, text.asText()));
-        ctx.status(201).json(Map.of("id", id.toString(), "room", room));
+        JsonNode ref = body.get("ref");
+        if (ref != null && (!ref.isTextual() || !Refs.isRef(ref.asText()))) throw bad("ref", Refs.RULE);
+        // The API is one sender: a ref is delivered at most once however often it is posted.
+        Draft draft = new Draft(name, null, text.asText(), "api", ref == null ? null : ref.asText());
+        Published published = await(hub.publish(room, draft));
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("id", published.id().toString());
+        answer.put("room", room);
+        answer.put("duplicate", published.duplicate());
+        ctx.status(published.duplicate() ? 200 : 201).json(answer);
     }
 
     /** GET /api/rooms → rooms with members here or on any instance, and how many. */

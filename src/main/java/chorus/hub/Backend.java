@@ -16,8 +16,19 @@ public interface Backend {
     /** Where a new room's ids begin: a since below it is from before this room's history. */
     MessageId origin();
 
-    /** Orders a message and has it delivered to the room everywhere; completes with its id. */
-    CompletionStage<MessageId> publish(Room room, String from, String text);
+    /**
+     * Orders a message and has it delivered to the room everywhere, at most once per (sender,
+     * ref); completes with its id. A failure is {@link OutcomeUnknown} when the message may
+     * still be delivered (a timeout), and any other exception when it certainly was not.
+     */
+    CompletionStage<Published> publish(Room room, Draft draft);
+
+    /** The backend could not tell whether the message was taken: a resend with the same ref is safe. */
+    final class OutcomeUnknown extends RuntimeException {
+        public OutcomeUnknown(Throwable cause) {
+            super(cause);
+        }
+    }
 
     /** A room came into use here: load what it already holds into {@link Room#load}, then follow it. */
     void follow(Room room);

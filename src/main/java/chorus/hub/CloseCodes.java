@@ -16,7 +16,8 @@ public final class CloseCodes {
     public static final String MESSAGE_TIMEOUT_REASON = "message not finished in time";
 
     public static final int TRY_AGAIN = 1013;
-    public static final String UNAVAILABLE_REASON = "storage unavailable; try again";
+    public static final String UNAVAILABLE_REASON = "storage unavailable; not sent, try again";
+    public static final String UNKNOWN_REASON = "storage timed out; the message may have been delivered";
 
     private CloseCodes() {
     }

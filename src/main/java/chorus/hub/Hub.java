@@ -65,16 +65,16 @@ public final class Hub {
     }
 
     /** Orders a message through the backend; completes with its id. */
-    public CompletionStage<MessageId> publish(Room room, String from, String text) {
+    public CompletionStage<Published> publish(Room room, Draft draft) {
         received.increment();
-        return shared.backend().publish(room, from, text);
+        return shared.backend().publish(room, draft);
     }
 
     /** Publishes into a room by name, as a member of it would (the HTTP API); joins nobody. */
-    public CompletionStage<MessageId> publish(String roomName, String from, String text) {
+    public CompletionStage<Published> publish(String roomName, Draft draft) {
         forgetIdleRooms();
         Room room = rooms.computeIfAbsent(roomName, name -> new Room(name, shared));
-        CompletionStage<MessageId> id = publish(room, from, text);
+        CompletionStage<Published> id = publish(room, draft);
         if (room.members().length == 0) emptied.add(room); // kept like any empty room, then forgotten
         return id;
     }

@@ -25,8 +25,8 @@ public final class MemoryBackend implements Backend {
     }
 
     @Override
-    public CompletionStage<MessageId> publish(Room room, String from, String text) {
-        return CompletableFuture.completedFuture(room.append(from, text));
+    public CompletionStage<Published> publish(Room room, Draft draft) {
+        return CompletableFuture.completedFuture(room.append(draft));
     }
 
     @Override

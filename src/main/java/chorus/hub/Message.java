@@ -5,11 +5,14 @@ import chorus.protocol.MessageId;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 
-/** One chat message, encoded once for each mode: bare text for plain clients, JSON for chorus.v1. */
-public record Message(MessageId id, ByteBuffer plain, ByteBuffer json) {
-    public static Message of(MessageId id, String room, String from, String text, long ts) {
-        return new Message(id, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer(),
-                Frames.message(id.toString(), room, from, text, ts));
+/**
+ * One chat message, encoded once for each mode: bare text for plain clients, JSON for chorus.v1;
+ * with the (sender, ref) key it was sent under, if any, so a resend finds it while it is kept.
+ */
+public record Message(MessageId id, ByteBuffer plain, ByteBuffer json, String dedupeKey) {
+    public static Message of(MessageId id, String room, Draft draft, long ts) {
+        return new Message(id, ByteBuffer.wrap(draft.text().getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer(),
+                Frames.message(id.toString(), room, draft.from(), draft.text(), ts, draft.session()), draft.dedupeKey());
     }
 
     /** What keeping it costs: both encodings and the objects around them. */

@@ -6,6 +6,8 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +41,7 @@ public final class Room {
     private volatile Member[] members = new Member[0];
     private final List<Joiner> waiting = new ArrayList<>();
     private final ArrayDeque<Message> history = new ArrayDeque<>();
+    private final Map<String, MessageId> refs = new HashMap<>(); // of the messages in history
     private MessageId floor; // the newest id no longer held: a since below it missed messages
     private MessageId latest;
     private long sequence; // the last id this room numbered itself (in-memory backend)
@@ -60,18 +63,23 @@ public final class Room {
         return name;
     }
 
-    /** Numbers a message here, where the order is decided, and delivers it (the in-memory backend). */
-    public MessageId append(String from, String text) {
+    /**
+     * Numbers a message here, where the order is decided, and delivers it (the in-memory backend).
+     * A resend of a (sender, ref) still in the history is not delivered again: its id comes back.
+     */
+    public Published append(Draft draft) {
         Settlements after = new Settlements();
         long start = System.nanoTime();
         int offered;
         MessageId id;
         synchronized (this) {
+            MessageId seen = draft.dedupeKey() == null ? null : refs.get(draft.dedupeKey());
+            if (seen != null) return new Published(seen, true);
             id = new MessageId(origin.epoch(), ++sequence);
-            offered = deliverLocked(Message.of(id, name, from, text, System.currentTimeMillis()), after);
+            offered = deliverLocked(Message.of(id, name, draft, System.currentTimeMillis()), after);
         }
         settle(after, offered, start);
-        return id;
+        return new Published(id, false);
     }
 
     /** Delivers one message ordered elsewhere (Redis), once: ids not above the latest are skipped. */
@@ -122,6 +130,7 @@ public final class Room {
 
     private void remember(Message message) {
         history.addLast(message);
+        if (message.dedupeKey() != null) refs.put(message.dedupeKey(), message.id());
         latest = message.id();
         lastActiveNanos = System.nanoTime();
         historyBytes += message.cost();
@@ -131,6 +140,7 @@ public final class Room {
 
     private long dropOldestLocked() {
         Message oldest = history.removeFirst();
+        if (oldest.dedupeKey() != null) refs.remove(oldest.dedupeKey(), oldest.id());
         floor = oldest.id();
         historyBytes -= oldest.cost();
         shared.budget().release(this, oldest.cost(), history.isEmpty());
@@ -275,6 +285,7 @@ public final class Room {
             shared.members().addAndGet(-members.length);
             members = new Member[0];
             history.clear();
+            refs.clear();
             shared.budget().release(this, historyBytes, true);
             historyBytes = 0;
         }
@@ -344,6 +355,7 @@ public final class Room {
         if (members.length == 0 && waiting.isEmpty() && phase != Phase.RETIRED) {
             phase = Phase.RETIRED;
             history.clear();
+            refs.clear();
             shared.budget().release(this, historyBytes, true);
             historyBytes = 0;
         }

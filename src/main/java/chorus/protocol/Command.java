@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
  * or the error to answer it with.
  */
 public sealed interface Command {
-    record Send(String text) implements Command {
+    /** ref: the client's own name for this message, for at-most-once delivery; null when not given. */
+    record Send(String text, String ref) implements Command {
     }
 
     record Rename(String name) implements Command {
@@ -48,7 +49,11 @@ public sealed interface Command {
                 if (text.asText().getBytes(StandardCharsets.UTF_8).length > maxTextBytes) {
                     return new Invalid(ErrorCode.TOO_LONG, "text is longer than " + maxTextBytes + " bytes of UTF-8");
                 }
-                return new Send(text.asText());
+                JsonNode ref = node.get("ref");
+                if (ref != null && (!ref.isTextual() || !Refs.isRef(ref.asText()))) {
+                    return new Invalid(ErrorCode.BAD_MESSAGE, Refs.RULE);
+                }
+                return new Send(text.asText(), ref == null ? null : ref.asText());
             }
             case "rename" -> {
                 JsonNode name = node.get("name");

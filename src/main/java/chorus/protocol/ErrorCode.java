@@ -8,7 +8,8 @@ public enum ErrorCode {
     TOO_LONG("too-long"),
     BAD_NAME("bad-name"),
     RATE_LIMITED("rate-limited"),
-    UNAVAILABLE("unavailable");
+    UNAVAILABLE("unavailable"),
+    UNKNOWN("unknown");
 
     private final String wire;
 

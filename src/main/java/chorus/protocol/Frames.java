@@ -41,13 +41,24 @@ public final class Frames {
         });
     }
 
-    public static ByteBuffer message(String id, String room, String from, String text, long ts) {
+    /** session: the sender's, as its welcome gave it (null for the API), so a page knows its own. */
+    public static ByteBuffer message(String id, String room, String from, String text, long ts, String session) {
         return encode("message", g -> {
             g.writeStringField("id", id);
             g.writeStringField("room", room);
             g.writeStringField("from", from);
             g.writeStringField("text", text);
             g.writeNumberField("ts", ts);
+            if (session != null) g.writeStringField("session", session);
+        });
+    }
+
+    /** What became of a send with a ref: its id, also when it was a resend of one already delivered. */
+    public static ByteBuffer sent(String ref, String id, boolean duplicate) {
+        return encode("sent", g -> {
+            g.writeStringField("ref", ref);
+            g.writeStringField("id", id);
+            g.writeBooleanField("duplicate", duplicate);
         });
     }
 
@@ -69,9 +80,15 @@ public final class Frames {
     }
 
     public static ByteBuffer error(ErrorCode code, String message) {
+        return error(code, message, null);
+    }
+
+    /** An error about one send: its ref (when it had one) says which. */
+    public static ByteBuffer error(ErrorCode code, String message, String ref) {
         return encode("error", g -> {
             g.writeStringField("code", code.wire());
             g.writeStringField("message", message);
+            if (ref != null) g.writeStringField("ref", ref);
         });
     }
 }

@@ -1,18 +1,21 @@
 package chorus.redis;
 
 import chorus.hub.Backend;
+import chorus.hub.Draft;
 import chorus.hub.Message;
+import chorus.hub.Published;
 import chorus.hub.Order;
 import chorus.hub.Room;
 import chorus.protocol.MessageId;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SslVerifyMode;
 import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XAddArgs;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.XReadArgs.StreamOffset;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -21,6 +24,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,15 +106,41 @@ public final class RedisBackend implements Backend {
         return new MessageId(0, 0); // stream ids are time-based: every id is after this
     }
 
+    /**
+     * Appends to the room's stream and remembers the (sender, ref), in one step on Redis: a
+     * resend of a ref it still remembers gets the first one's id back instead of a second entry.
+     */
+    private static final String PUBLISH = """
+            if KEYS[2] then
+              local seen = redis.call('GET', KEYS[2])
+              if seen then return {seen, 1} end
+            end
+            local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7])
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            if KEYS[2] then redis.call('SET', KEYS[2], id, 'EX', ARGV[3]) end
+            return {id, 0}
+            """;
+    /** How long Redis remembers a (sender, ref): resends within it are delivered once. */
+    static final Duration REF_TTL = Duration.ofMinutes(10);
+
     @Override
-    public CompletionStage<MessageId> publish(Room room, String from, String text) {
+    public CompletionStage<Published> publish(Room room, Draft draft) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
-        Map<String, String> body = Map.of("from", from, "text", text, "ts", String.valueOf(System.currentTimeMillis()));
-        CompletionStage<MessageId> id = c.async().xadd(key(room), XAddArgs.Builder.maxlen(historySize).approximateTrimming(), body)
-                .thenApply(MessageId::parse);
-        c.async().pexpire(key(room), ROOM_TTL); // pipelined behind the XADD; nothing waits for it
-        return id;
+        String[] keys = draft.dedupeKey() == null ? new String[] {key(room)}
+                : new String[] {key(room), "chorus:ref:" + room.name() + ":" + draft.dedupeKey()};
+        CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
+                String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), String.valueOf(REF_TTL.toSeconds()),
+                draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
+                draft.session() == null ? "" : draft.session());
+        return reply.handle((r, failure) -> {
+            if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            // A command that timed out may still run (a hung Redis runs its queue when it wakes).
+            if (cause instanceof RedisCommandTimeoutException) throw new OutcomeUnknown(cause);
+            throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
+        });
     }
 
     @Override
@@ -202,8 +232,10 @@ public final class RedisBackend implements Backend {
 
     private static Message toMessage(Room room, StreamMessage<String, String> m) {
         Map<String, String> body = m.getBody();
-        return Message.of(MessageId.parse(m.getId()), room.name(), body.getOrDefault("from", "?"),
-                body.getOrDefault("text", ""), Long.parseLong(body.getOrDefault("ts", "0")));
+        String session = body.getOrDefault("session", "");
+        Draft draft = new Draft(body.getOrDefault("from", "?"), session.isEmpty() ? null : session,
+                body.getOrDefault("text", ""), null, null);
+        return Message.of(MessageId.parse(m.getId()), room.name(), draft, Long.parseLong(body.getOrDefault("ts", "0")));
     }
 
     private void readLoop() {

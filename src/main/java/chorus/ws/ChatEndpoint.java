@@ -1,11 +1,14 @@
 package chorus.ws;
 
+import chorus.hub.Backend;
 import chorus.hub.CloseCodes;
+import chorus.hub.Draft;
 import chorus.hub.Hub;
 import chorus.hub.Room;
 import chorus.protocol.Command;
 import chorus.protocol.ErrorCode;
 import chorus.protocol.Frames;
+import java.util.concurrent.CompletionException;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -119,7 +122,7 @@ final class ChatEndpoint implements FrameHandler {
     private void assemble(Frame frame, boolean refused) {
         switch (text.add(frame, refused)) {
             case COMPLETE -> onText(text.take());
-            case DISCARDED -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages; slow down");
+            case DISCARDED -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages; slow down", null);
             case TOO_LARGE -> {
                 refuse("too-large");
                 close(CloseStatus.MESSAGE_TOO_LARGE, "message larger than " + limits.frameBytes(join.json()) + " bytes");
@@ -143,28 +146,48 @@ final class ChatEndpoint implements FrameHandler {
 
     /** A whole text message, valid UTF-8 and within the size limit. */
     private void onText(String message) {
+        Command command = client.json() ? Command.parse(message, limits.maxTextBytes()) : new Command.Send(message, null);
+        String ref = command instanceof Command.Send send ? send.ref() : null;
         switch (address.budget.take()) {
-            case ACCEPT -> accept(message);
-            case REFUSE -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages from your address; slow down");
+            case ACCEPT -> accept(command);
+            case REFUSE -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages from your address; slow down", ref);
             case ABUSE -> close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
         }
     }
 
-    private void accept(String message) {
-        if (!client.json()) {
-            publish(message);
-            return;
-        }
-        Command command = Command.parse(message, limits.maxTextBytes());
-        if (command instanceof Command.Send send) publish(send.text());
+    private void accept(Command command) {
+        if (command instanceof Command.Send send) publish(send.text(), send.ref());
         else if (command instanceof Command.Rename rename) rename(rename.name());
-        else if (command instanceof Command.Invalid invalid) refuseMessage(invalid.code(), invalid.message());
+        else if (command instanceof Command.Invalid invalid) refuseMessage(invalid.code(), invalid.message(), null);
     }
 
-    private void publish(String text) {
-        hub.publish(room, client.name(), text).whenComplete((id, failure) -> {
-            if (failure != null) unavailable();
+    /**
+     * Publishes, and tells the sender what became of it: a sent frame with the id when it gave a
+     * ref (also for a resend already delivered), or what failed, certain or not.
+     */
+    private void publish(String text, String ref) {
+        String sender = join.client() != null ? join.client() : client.session();
+        hub.publish(room, new Draft(client.name(), client.session(), text, sender, ref)).whenComplete((published, failure) -> {
+            if (failure == null) {
+                if (ref != null) client.send(Frames.sent(ref, published.id().toString(), published.duplicate()));
+            } else if (unwrap(failure) instanceof Backend.OutcomeUnknown) {
+                refuseOrClose(ErrorCode.UNKNOWN, "storage did not answer in time: the message may or may not be delivered; "
+                        + "resend it with the same ref and it is delivered once", ref, CloseCodes.UNKNOWN_REASON);
+            } else {
+                refuseOrClose(ErrorCode.UNAVAILABLE, "the message was not sent: storage is unavailable; try again", ref,
+                        CloseCodes.UNAVAILABLE_REASON);
+            }
         });
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        return failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    }
+
+    /** A storage failure: JSON clients hear it about this message; plain mode has only the close. */
+    private void refuseOrClose(ErrorCode code, String message, String ref, String closeReason) {
+        if (client.json()) refuseMessage(code, message, ref);
+        else close(CloseCodes.TRY_AGAIN, closeReason);
     }
 
     private void rename(String name) {
@@ -172,16 +195,10 @@ final class ChatEndpoint implements FrameHandler {
         hub.renamed(room);
     }
 
-    /** The backend could not take the message: say so rather than lose it silently. */
-    private void unavailable() {
-        if (client.json()) refuseMessage(ErrorCode.UNAVAILABLE, "the message was not sent: storage is unavailable; try again");
-        else close(CloseCodes.TRY_AGAIN, CloseCodes.UNAVAILABLE_REASON); // plain mode has no other way
-    }
-
     /** Counts the refusal; JSON clients also hear why (plain mode has no way to say it). */
-    private void refuseMessage(ErrorCode code, String message) {
+    private void refuseMessage(ErrorCode code, String message, String ref) {
         refuse(code.wire());
-        if (client.json()) client.send(Frames.error(code, message));
+        if (client.json()) client.send(Frames.error(code, message, ref));
     }
 
     private void refuse(String reason) {

@@ -2,11 +2,12 @@ package chorus.ws;
 
 import chorus.protocol.MessageId;
 import chorus.protocol.Names;
+import chorus.protocol.Refs;
 import java.util.List;
 import java.util.Map;
 
-/** What an upgrade request asks for: a room, a name, where to resume, and which protocol. */
-record JoinRequest(String room, String name, MessageId since, boolean json) {
+/** What an upgrade request asks for: a room, a name, where to resume, which protocol, and who sends. */
+record JoinRequest(String room, String name, MessageId since, boolean json, String client) {
     static final String SUBPROTOCOL = "chorus.v1";
 
     /** Thrown for a malformed query parameter; the message is the HTTP 400 reason. */
@@ -31,7 +32,10 @@ record JoinRequest(String room, String name, MessageId since, boolean json) {
         if (sinceText != null && since == null) {
             throw new BadRequest("since must be a message id such as 1764000000000-42");
         }
-        return new JoinRequest(room, name, since, subprotocols.contains(SUBPROTOCOL));
+        // A page's lasting identity for at-most-once sending, kept across reconnects.
+        String client = single(params, "client");
+        if (client != null && !Refs.isClient(client)) throw new BadRequest(Refs.CLIENT_RULE);
+        return new JoinRequest(room, name, since, subprotocols.contains(SUBPROTOCOL), client);
     }
 
     private static String single(Map<String, List<String>> params, String key) throws BadRequest {

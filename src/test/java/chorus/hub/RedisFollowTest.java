@@ -34,7 +34,7 @@ class RedisFollowTest {
                 old.leave(gone);
                 backend.unfollow(old); // late: the fresh room is already followed under the same key
 
-                backend.publish(fresh, "ann", "still heard");
+                backend.publish(fresh, new Draft("ann", null, "still heard", null, null));
                 for (int i = 0; i < 500 && here.received.isEmpty(); i++) Thread.sleep(10);
                 assertEquals(List.of("still heard"), here.received);
             } finally {

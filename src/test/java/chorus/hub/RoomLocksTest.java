@@ -46,7 +46,7 @@ class RoomLocksTest {
                         // And an idle room that empties, so the leave forgets another room.
                         FakeMember passer = new FakeMember("p" + i, false, null);
                         hub.leave(hub.join(passer, roomName + "-idle-" + i, null), passer);
-                        hub.publish(room, "x", roomName + i);
+                        hub.publish(room, new Draft("x", null, roomName + i, null, null));
                     }
                 }));
             }

@@ -64,6 +64,20 @@ public final class RedisServer implements AutoCloseable {
         throw new IllegalStateException("redis-server did not start on port " + port);
     }
 
+    /** SIGSTOP: Redis hangs, holding every connection open, until {@link #wake()}. */
+    public void hang() throws Exception {
+        signal("STOP");
+    }
+
+    /** SIGCONT: it runs what queued up while it hung. */
+    public void wake() throws Exception {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Exception {
+        new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid())).inheritIO().start().waitFor();
+    }
+
     /** SIGKILL: gone at once, with everything it held. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();

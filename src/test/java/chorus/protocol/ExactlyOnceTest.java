@@ -1,0 +1,141 @@
+package chorus.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.ApiClient;
+import chorus.support.JsonClient;
+import chorus.support.RedisServer;
+import chorus.support.TestServer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A send with a ref is delivered at most once, and its sender always learns its id. */
+class ExactlyOnceTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private static void send(JsonClient c, String text, String ref) {
+        c.socket().send(JSON.createObjectNode().put("type", "send").put("text", text).put("ref", ref).toString());
+    }
+
+    @Test
+    void aResendAfterReconnectingIsDeliveredOnceAndTheSenderGetsTheSameId() throws Exception {
+        try (TestServer server = new TestServer(Map.of());
+                JsonClient reader = JsonClient.connect(server, "room=once&name=reader")) {
+            String id;
+            try (JsonClient page = JsonClient.connect(server, "room=once&name=ann&client=page-0123456789")) {
+                send(page, "only once", "r1");
+                JsonNode sent = page.next();
+                while (!sent.get("type").asText().equals("sent")) sent = page.next();
+                assertEquals("r1", sent.get("ref").asText());
+                assertFalse(sent.get("duplicate").asBoolean());
+                id = sent.get("id").asText();
+                JsonNode message = reader.next("message");
+                assertEquals(id, message.get("id").asText());
+                assertEquals(page.welcome().get("session").asText(), message.get("session").asText(),
+                        "messages carry their sender's session");
+            }
+            // The connection dropped before the page saw the answer: it resends on a new socket.
+            try (JsonClient again = JsonClient.connect(server, "room=once&name=ann&client=page-0123456789&since=" + id)) {
+                send(again, "only once", "r1");
+                JsonNode sent = again.next();
+                while (!sent.get("type").asText().equals("sent")) sent = again.next();
+                assertEquals(id, sent.get("id").asText());
+                assertTrue(sent.get("duplicate").asBoolean());
+                send(again, "a new one", "r2");
+                assertEquals("a new one", reader.next("message").get("text").asText(), "the resend was delivered again");
+            }
+            // Another client may use the same ref: refs are per sender.
+            try (JsonClient other = JsonClient.connect(server, "room=once&client=other-0123456789")) {
+                send(other, "mine", "r1");
+                assertEquals("mine", reader.next("message").get("text").asText());
+            }
+            reader.assertNoMessage(Duration.ofMillis(200));
+        }
+    }
+
+    @Test
+    void theApisRefIsAtMostOnceToo() throws Exception {
+        try (TestServer server = new TestServer(Map.of("API_TOKEN", ApiClient.TOKEN));
+                JsonClient reader = JsonClient.connect(server, "room=api")) {
+            String body = "{\"text\":\"deploy done\",\"ref\":\"deploy-42\"}";
+            HttpResponse<String> first = ApiClient.call(server, "POST", "/api/rooms/api/messages", body, ApiClient.TOKEN);
+            HttpResponse<String> again = ApiClient.call(server, "POST", "/api/rooms/api/messages", body, ApiClient.TOKEN);
+            assertEquals(201, first.statusCode());
+            assertEquals(200, again.statusCode(), again.body());
+            assertEquals(JSON.readTree(first.body()).get("id"), JSON.readTree(again.body()).get("id"));
+            assertTrue(JSON.readTree(again.body()).get("duplicate").asBoolean());
+            assertEquals("deploy done", reader.next("message").get("text").asText());
+            reader.assertNoMessage(Duration.ofMillis(300));
+            HttpResponse<String> bad = ApiClient.call(server, "POST", "/api/rooms/api/messages",
+                    "{\"text\":\"x\",\"ref\":\"no spaces\"}", ApiClient.TOKEN);
+            assertEquals(400, bad.statusCode());
+            assertEquals("ref", JSON.readTree(bad.body()).get("field").asText());
+        }
+    }
+
+    @Test
+    void withRedisAResendToAnotherInstanceIsDeliveredOnce() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer a = new TestServer(Map.of("REDIS_URL", redis.url()));
+                TestServer b = new TestServer(Map.of("REDIS_URL", redis.url()));
+                JsonClient reader = JsonClient.connect(b, "room=spread")) {
+            String id;
+            try (JsonClient page = JsonClient.connect(a, "room=spread&client=page-0123456789")) {
+                send(page, "once across", "x1");
+                JsonNode sent = page.next();
+                while (!sent.get("type").asText().equals("sent")) sent = page.next();
+                id = sent.get("id").asText();
+                assertEquals(page.welcome().get("session").asText(), reader.next("message").get("session").asText());
+            }
+            try (JsonClient moved = JsonClient.connect(b, "room=spread&client=page-0123456789&since=" + id)) {
+                send(moved, "once across", "x1");
+                JsonNode sent = moved.next();
+                while (!sent.get("type").asText().equals("sent")) sent = moved.next();
+                assertEquals(id, sent.get("id").asText());
+                assertTrue(sent.get("duplicate").asBoolean());
+            }
+            reader.assertNoMessage(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
+    void duringARedisHangTheOutcomeIsUnknownAndAResendWithTheRefIsDeliveredOnce() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()));
+                JsonClient reader = JsonClient.connect(server, "room=hang");
+                JsonClient page = JsonClient.connect(server, "room=hang&client=page-0123456789")) {
+            redis.hang();
+            try {
+                send(page, "sent into the hang", "h1");
+                JsonNode error = page.next("error"); // after the command timeout
+                assertEquals("unknown", error.get("code").asText(), "a timeout is not a certain refusal: " + error);
+                assertEquals("h1", error.get("ref").asText());
+            } finally {
+                redis.wake();
+            }
+            // Redis ran the queued command when it woke: the message went out after all.
+            assertEquals("sent into the hang", reader.next("message").get("text").asText());
+            send(page, "sent into the hang", "h1"); // as told: resend with the same ref
+            JsonNode sent = page.next();
+            while (!sent.get("type").asText().equals("sent")) sent = page.next();
+            assertTrue(sent.get("duplicate").asBoolean(), "the resend was delivered a second time");
+            reader.assertNoMessage(Duration.ofMillis(300));
+        }
+    }
+
+    @Test
+    void aMalformedRefOrClientIsRefused() throws Exception {
+        try (TestServer server = new TestServer(Map.of()); JsonClient c = JsonClient.connect(server, "room=r")) {
+            send(c, "x", "has spaces");
+            JsonNode error = c.next("error");
+            assertEquals("bad-message", error.get("code").asText());
+            assertEquals(400, chorus.support.WsClient.refusedStatus(java.net.URI.create(server.ws() + "?client=short"), Map.of()));
+        }
+    }
+}
