@@ -19,6 +19,9 @@ import io.lettuce.core.StreamMessage;
 import io.lettuce.core.XReadArgs;
 import io.lettuce.core.XReadArgs.StreamOffset;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -51,10 +54,12 @@ public final class RedisBackend implements Backend {
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
     private static final long BLOCK_MS = 100; // how long one XREAD waits: also how soon a new room is read
     private static final long RETRY_MS = 500;
+    private static final Duration RECONNECT = Duration.ofMillis(500);
     private static final Duration STARTUP = Duration.ofSeconds(5); // well inside Heroku's 90 s to bind
     /** A room nobody has written to for this long disappears from Redis, history and all. */
     private static final Duration ROOM_TTL = Duration.ofDays(7);
 
+    private final ClientResources resources;
     private final RedisClient client;
     private final int historySize;
     private final Map<String, Follow> followed = new ConcurrentHashMap<>(); // by stream key
@@ -75,7 +80,9 @@ public final class RedisBackend implements Backend {
         RedisURI uri = RedisURI.create(url);
         uri.setTimeout(COMMAND_TIMEOUT);
         if (uri.isSsl()) uri.setVerifyPeer(verifyTls ? SslVerifyMode.FULL : SslVerifyMode.NONE);
-        this.client = RedisClient.create(uri);
+        // Lettuce's default reconnect backoff grows to 30 s; a chat is back within a second of Redis.
+        this.resources = DefaultClientResources.builder().reconnectDelay(Delay.constant(RECONNECT)).build();
+        this.client = RedisClient.create(resources, uri);
         // Fail at once while disconnected rather than queue: the sender hears "unavailable" now.
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
@@ -328,5 +335,6 @@ public final class RedisBackend implements Backend {
         presence.stop();
         loop.interrupt();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        resources.shutdown(0, 1, java.util.concurrent.TimeUnit.SECONDS);
     }
 }
