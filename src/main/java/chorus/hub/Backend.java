@@ -51,8 +51,8 @@ public interface Backend {
     /** Who carries out orders on this instance; set once, before the server starts. */
     void onOrder(Consumer<Order> handler);
 
-    /** False while the backend cannot take messages (Redis unreachable). */
-    boolean available();
+    /** Why the backend cannot take messages now (unreachable, timeout, out-of-memory), or null. */
+    String problem();
 
     void stop();
 }

@@ -117,9 +117,9 @@ public final class Hub {
         room.presenceChanged();
     }
 
-    /** False while the backend cannot take messages: /health then says degraded. */
-    public boolean backendAvailable() {
-        return shared.backend().available();
+    /** Why the backend cannot take messages, or null: /health then says degraded, and why. */
+    public String backendProblem() {
+        return shared.backend().problem();
     }
 
     private void forgetIdleRooms() {

@@ -64,8 +64,8 @@ public final class MemoryBackend implements Backend {
     }
 
     @Override
-    public boolean available() {
-        return true;
+    public String problem() {
+        return null;
     }
 
     @Override

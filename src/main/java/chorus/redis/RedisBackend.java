@@ -69,7 +69,7 @@ public final class RedisBackend implements Backend {
     private volatile StatefulRedisConnection<String, String> reading;
     private volatile StatefulRedisPubSubConnection<String, String> orders;
     private volatile Consumer<Order> orderHandler = order -> { };
-    private volatile boolean readingWorks;
+    private final RedisHealth health = new RedisHealth();
     private volatile boolean running = true;
 
     /** A followed room and the id up to which this instance has read it. */
@@ -142,8 +142,9 @@ public final class RedisBackend implements Backend {
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
                 draft.session() == null ? "" : draft.session());
         return reply.handle((r, failure) -> {
-            if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            health.writing(cause);
+            if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
             // A command that timed out may still run (a hung Redis runs its queue when it wakes).
             if (cause instanceof RedisCommandTimeoutException) throw new OutcomeUnknown(cause);
             throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
@@ -232,9 +233,10 @@ public final class RedisBackend implements Backend {
     }
 
     @Override
-    public boolean available() {
+    public String problem() {
         StatefulRedisConnection<String, String> c = commands;
-        return c != null && c.isOpen() && readingWorks;
+        if (c == null || !c.isOpen()) return "unreachable";
+        return health.problem();
     }
 
     private static Message toMessage(Room room, StreamMessage<String, String> m) {
@@ -246,19 +248,14 @@ public final class RedisBackend implements Backend {
     }
 
     private void readLoop() {
-        boolean warned = false;
         while (running) {
             try {
                 connect();
                 readOnce();
-                if (!readingWorks || warned) LOG.info("Redis answers: delivering");
-                readingWorks = true;
-                warned = false;
+                health.reading(null);
             } catch (RuntimeException e) {
-                readingWorks = false;
                 if (!running) return;
-                if (!warned) LOG.warn("Redis unreachable ({}): degraded, retrying every {} ms", e.getMessage(), RETRY_MS);
-                warned = true;
+                health.reading(e);
                 sleep(RETRY_MS);
             }
         }
@@ -273,7 +270,6 @@ public final class RedisBackend implements Backend {
         while (true) {
             try {
                 connect();
-                readingWorks = true;
                 return;
             } catch (RuntimeException e) {
                 if (System.nanoTime() > deadline) {

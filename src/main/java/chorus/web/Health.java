@@ -21,9 +21,11 @@ public final class Health {
     }
 
     public void handle(Context ctx) {
-        String status = sockets.isDraining() ? "draining" : hub.backendAvailable() ? "ok" : "degraded";
+        String problem = hub.backendProblem();
+        String status = sockets.isDraining() ? "draining" : problem == null ? "ok" : "degraded";
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", status);
+        if (status.equals("degraded")) body.put("reason", problem);
         body.put("connections", hub.size());
         body.put("uptimeSeconds", (System.currentTimeMillis() - startedMillis) / 1000);
         ctx.status(status.equals("ok") ? 200 : 503).json(body);

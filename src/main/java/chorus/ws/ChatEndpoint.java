@@ -174,7 +174,9 @@ final class ChatEndpoint implements FrameHandler {
                 refuseOrClose(ErrorCode.UNKNOWN, "storage did not answer in time: the message may or may not be delivered; "
                         + "resend it with the same ref and it is delivered once", ref, CloseCodes.UNKNOWN_REASON);
             } else {
-                refuseOrClose(ErrorCode.UNAVAILABLE, "the message was not sent: storage is unavailable; try again", ref,
+                String why = hub.backendProblem(); // unreachable, out-of-memory...
+                refuseOrClose(ErrorCode.UNAVAILABLE, "the message was not sent: storage is "
+                        + (why == null ? "unavailable" : why.replace('-', ' ')) + "; try again", ref,
                         CloseCodes.UNAVAILABLE_REASON);
             }
         });

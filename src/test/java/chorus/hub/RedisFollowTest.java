@@ -20,7 +20,7 @@ class RedisFollowTest {
         try (RedisServer redis = new RedisServer()) {
             RedisBackend backend = new RedisBackend(redis.url(), false, 100);
             try {
-                for (int i = 0; i < 500 && !backend.available(); i++) Thread.sleep(10);
+                for (int i = 0; i < 500 && backend.problem() != null; i++) Thread.sleep(10);
                 SimpleMeterRegistry meters = new SimpleMeterRegistry();
                 Rooms shared = new Rooms(backend, 100, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
                         meters.counter("d"), meters.counter("s"), meters.timer("f"));

@@ -1,10 +1,16 @@
 package chorus.redis;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.support.JsonClient;
 import chorus.support.RedisServer;
 import chorus.support.TestServer;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -36,6 +42,40 @@ class FaultTest {
             System.out.println("delivery back " + deliveredAfterMs + " ms after Redis");
             assertTrue(deliveredAfterMs >= 0 && deliveredAfterMs <= 2000,
                     "delivery came back " + deliveredAfterMs + " ms after Redis did");
+        }
+    }
+
+    private static String health(TestServer server) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/health")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static void config(RedisServer redis, String key, String value) {
+        RedisClient client = RedisClient.create(redis.url());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            c.sync().configSet(key, value);
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    @Test
+    void redisOutOfMemoryIsDegradedWithItsReasonAndSaidSo() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()));
+                JsonClient ann = JsonClient.connect(server, "room=full&name=ann")) {
+            assertTrue(health(server).contains("\"status\":\"ok\""));
+            config(redis, "maxmemory", "1"); // every write is refused: OOM
+            ann.send("no room for this");
+            com.fasterxml.jackson.databind.JsonNode error = ann.next("error");
+            assertEquals("unavailable", error.get("code").asText());
+            assertTrue(error.get("message").asText().contains("out of memory"), error.toString());
+            String degraded = health(server);
+            assertTrue(degraded.contains("\"status\":\"degraded\"") && degraded.contains("\"reason\":\"out-of-memory\""), degraded);
+            config(redis, "maxmemory", "0");
+            ann.send("room again");
+            assertEquals("room again", ann.next("message").get("text").asText());
+            assertTrue(health(server).contains("\"status\":\"ok\""));
         }
     }
 }
