@@ -35,7 +35,9 @@ public final class Room {
 
     private final String name;
     private final Rooms shared;
-    private final MessageId origin; // ids below it are from before this history began (a restart)
+    // Ids below it are from before this history began: a restart in memory, or a Redis that lost
+    // the room's stream. Guarded by this.
+    private MessageId origin;
 
     // Guarded by this. Members are copied on write: presence and listing read them without the lock.
     private volatile Member[] members = new Member[0];
@@ -95,6 +97,7 @@ public final class Room {
     }
 
     private int deliverLocked(Message message, Settlements after) {
+        if (message.origin() != null && message.origin().compareTo(origin) > 0) beginAgainLocked(message.origin());
         remember(message);
         int offered = members.length;
         offerAllLocked(message.plain(), message.json(), after);
@@ -126,6 +129,20 @@ public final class Room {
         shared.delivered().increment(offered);
         shared.slowDropped().increment(after.tooSlow());
         shared.fanOut().record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * The stored history this room mirrors began again (Redis lost the stream): what is held here
+     * is from before it, and a since from before it can only get a reset, on every instance alike.
+     */
+    private void beginAgainLocked(MessageId newOrigin) {
+        history.clear();
+        refs.clear();
+        shared.budget().release(this, historyBytes, true);
+        historyBytes = 0;
+        origin = newOrigin;
+        floor = newOrigin;
+        latest = null;
     }
 
     private void remember(Message message) {
@@ -198,6 +215,7 @@ public final class Room {
         synchronized (this) {
             if (phase != Phase.LOADING) return;
             for (Message message : held) {
+                if (message.origin() != null && message.origin().compareTo(origin) > 0) beginAgainLocked(message.origin());
                 if (latest == null || message.id().compareTo(latest) > 0) remember(message);
             }
             if (before != null && (floor == null || before.compareTo(floor) > 0)) floor = before;

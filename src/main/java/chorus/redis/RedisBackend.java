@@ -96,6 +96,7 @@ public final class RedisBackend implements Backend {
     }
 
     private static final String STREAM_PREFIX = "chorus:room:";
+    private static final String ORIGIN_PREFIX = "chorus:origin:";
     /** The channel operators' orders go out on, to every instance. */
     private static final String ORDERS = "chorus:orders";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -118,14 +119,17 @@ public final class RedisBackend implements Backend {
      * resend of a ref it still remembers gets the first one's id back instead of a second entry.
      */
     private static final String PUBLISH = """
-            if KEYS[2] then
-              local seen = redis.call('GET', KEYS[2])
+            if KEYS[3] then
+              local seen = redis.call('GET', KEYS[3])
               if seen then return {seen, 1} end
             end
+            local origin = redis.call('GET', KEYS[2]) or ''
             local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7])
+              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'origin', origin)
+            if origin == '' then redis.call('SET', KEYS[2], id) end
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            if KEYS[2] then redis.call('SET', KEYS[2], id, 'EX', ARGV[3]) end
+            redis.call('PEXPIRE', KEYS[2], ARGV[2])
+            if KEYS[3] then redis.call('SET', KEYS[3], id, 'EX', ARGV[3]) end
             return {id, 0}
             """;
     /** How long Redis remembers a (sender, ref): resends within it are delivered once. */
@@ -135,8 +139,11 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Published> publish(Room room, Draft draft) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
-        String[] keys = draft.dedupeKey() == null ? new String[] {key(room)}
-                : new String[] {key(room), "chorus:ref:" + room.name() + ":" + draft.dedupeKey()};
+        // The origin key marks where this stream began: an entry written when it is missing (a new
+        // room, or a Redis that lost its data) begins the room's history anew, on every instance.
+        String origin = ORIGIN_PREFIX + room.name();
+        String[] keys = draft.dedupeKey() == null ? new String[] {key(room), origin}
+                : new String[] {key(room), origin, "chorus:ref:" + room.name() + ":" + draft.dedupeKey()};
         CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
                 String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), String.valueOf(REF_TTL.toSeconds()),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
@@ -155,7 +162,7 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Void> deleteHistory(String room) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
-        return c.async().del(STREAM_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
+        return c.async().del(STREAM_PREFIX + room, ORIGIN_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
     }
 
     @Override
@@ -244,7 +251,11 @@ public final class RedisBackend implements Backend {
         String session = body.getOrDefault("session", "");
         Draft draft = new Draft(body.getOrDefault("from", "?"), session.isEmpty() ? null : session,
                 body.getOrDefault("text", ""), null, null);
-        return Message.of(MessageId.parse(m.getId()), room.name(), draft, Long.parseLong(body.getOrDefault("ts", "0")));
+        MessageId id = MessageId.parse(m.getId());
+        // "" marks the entry that began the stream; no field at all, an entry from before origins.
+        String origin = body.get("origin");
+        MessageId began = origin == null ? null : origin.isEmpty() ? id : MessageId.parse(origin);
+        return Message.of(id, room.name(), draft, Long.parseLong(body.getOrDefault("ts", "0")), began);
     }
 
     private void readLoop() {

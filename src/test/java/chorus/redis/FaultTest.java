@@ -78,4 +78,35 @@ class FaultTest {
             assertTrue(health(server).contains("\"status\":\"ok\""));
         }
     }
+
+    @Test
+    void afterRedisLostItsDataEveryInstanceAnswersAnOldSinceWithAReset() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer holder = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+            String since;
+            try (JsonClient ann = JsonClient.connect(holder, "room=lost&name=ann")) {
+                for (int i = 1; i <= 5; i++) ann.send("m" + i);
+                java.util.List<com.fasterxml.jackson.databind.JsonNode> m = ann.messages(5);
+                since = m.get(1).get("id").asText(); // m2: m3-m5 are what a resume would owe
+                redis.kill(); // SIGKILL, and back with nothing (no persistence)
+                redis.start();
+                for (int i = 0; i < 100 && !health(holder).contains("\"status\":\"ok\""); i++) Thread.sleep(50);
+                ann.send("n1");
+                ann.send("n2");
+                assertEquals("n1", ann.next("message").get("text").asText());
+                assertEquals("n2", ann.next("message").get("text").asText());
+            }
+            try (TestServer fresh = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+                for (TestServer instance : java.util.List.of(holder, fresh)) {
+                    try (JsonClient back = JsonClient.connect(instance, "room=lost&since=" + since)) {
+                        com.fasterxml.jackson.databind.JsonNode reset = back.next();
+                        assertEquals("reset", reset.get("type").asText(), "a silent gap on instance " + instance.port());
+                        assertEquals("unknown-since", reset.get("reason").asText());
+                        assertEquals("n1", back.next("message").get("text").asText());
+                        assertEquals("n2", back.next("message").get("text").asText());
+                    }
+                }
+            }
+        }
+    }
 }
