@@ -109,4 +109,64 @@ class FaultTest {
             }
         }
     }
+
+    @Test
+    void theFirstJoinerOfAFreshInstanceGetsHistoryAndItsSinceHonoured() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer first = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+            String since;
+            try (JsonClient ann = JsonClient.connect(first, "room=early&name=ann")) {
+                for (int i = 1; i <= 3; i++) ann.send("m" + i);
+                since = ann.messages(3).get(0).get("id").asText();
+            }
+            // A new instance takes traffic the moment its port is bound, as Heroku's router does.
+            try (TestServer fresh = new TestServer(Map.of("REDIS_URL", redis.url()));
+                    JsonClient resumed = JsonClient.connect(fresh, "room=early&since=" + since);
+                    JsonClient joined = JsonClient.connect(fresh, "room=early")) {
+                assertEquals("m2", resumed.next("message").get("text").asText(), "a valid since was not honoured");
+                assertEquals("m3", resumed.next("message").get("text").asText());
+                assertEquals(java.util.List.of("m1", "m2", "m3"),
+                        joined.messages(3).stream().map(m -> m.get("text").asText()).toList());
+                joined.send("first on the new instance");
+                assertEquals("first on the new instance", resumed.next("message").get("text").asText());
+            }
+        }
+    }
+
+    /** Server threads whose stack is inside Redis code: waiting on Redis. */
+    private static long webThreadsWaitingOnRedis() {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(e -> e.getKey().getName().startsWith("JettyServerThreadPool"))
+                .filter(e -> java.util.Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().startsWith("io.lettuce")
+                        || f.getClassName().startsWith("chorus.redis")))
+                .count();
+    }
+
+    @Test
+    void joinsDuringARedisHangHoldNoWebThread() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+
+            java.util.List<java.util.concurrent.CompletableFuture<JsonClient>> joins = new java.util.ArrayList<>();
+            java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(150);
+            redis.hang();
+            long waiting = 0;
+            try {
+                for (int i = 0; i < 150; i++) { // all 150 in flight at once, each to a room new to this instance
+                    String room = "new" + i;
+                    joins.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> JsonClient.connect(server, "room=" + room), clients));
+                }
+                for (int i = 0; i < 20; i++) { // look for two seconds, past Redis's command timeout
+                    waiting = Math.max(waiting, webThreadsWaitingOnRedis());
+                    Thread.sleep(100);
+                }
+            } finally {
+                redis.wake();
+            }
+            for (var join : joins) join.get(15, java.util.concurrent.TimeUnit.SECONDS).close();
+            clients.shutdown();
+
+            assertEquals(0, waiting, "web threads waited on Redis for a join");
+        }
+    }
 }
