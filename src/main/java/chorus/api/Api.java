@@ -80,6 +80,19 @@ public final class Api {
         return room;
     }
 
+    /** A whole-number query parameter within bounds, or the fallback when absent; else 400 naming it. */
+    private static long number(Context ctx, String name, long fallback, long min, long max) {
+        String text = ctx.queryParam(name);
+        if (text == null) return fallback;
+        try {
+            long value = Long.parseLong(text);
+            if (value >= min && value <= max) return value;
+        } catch (NumberFormatException e) {
+            // answered below, naming the field
+        }
+        throw bad(name, name + " must be a whole number from " + min + " to " + max);
+    }
+
     private static <T> T await(CompletionStage<T> stage) {
         try {
             return stage.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
@@ -158,16 +171,7 @@ public final class Api {
         String sinceText = ctx.queryParam("since");
         MessageId since = sinceText == null ? null : MessageId.parse(sinceText);
         if (sinceText != null && since == null) throw bad("since", "since must be a message id such as 1764000000000-42");
-        int limit = 100;
-        String limitText = ctx.queryParam("limit");
-        if (limitText != null) {
-            try {
-                limit = Integer.parseInt(limitText);
-            } catch (NumberFormatException e) {
-                limit = -1;
-            }
-            if (limit < 1 || limit > MAX_LIMIT) throw bad("limit", "limit must be a whole number from 1 to " + MAX_LIMIT);
-        }
+        int limit = (int) number(ctx, "limit", 100, 1, MAX_LIMIT);
         Room.Replay replay = await(hub.loaded(name)).replay(since, limit);
         List<JsonNode> messages = new ArrayList<>();
         for (Message m : replay.messages()) messages.add(readJson(m));
@@ -200,16 +204,7 @@ public final class Api {
     private void disconnect(Context ctx) {
         String session = ctx.pathParam("session");
         if (!session.matches("[0-9a-z]{1,16}")) throw bad("session", "session must be a session id from a welcome frame");
-        long ban = 0;
-        String banText = ctx.queryParam("ban");
-        if (banText != null) {
-            try {
-                ban = Long.parseLong(banText);
-            } catch (NumberFormatException e) {
-                ban = -1;
-            }
-            if (ban < 0 || ban > 86_400) throw bad("ban", "ban must be a number of seconds from 0 to 86400");
-        }
+        long ban = number(ctx, "ban", 0, 0, 86_400);
         await(backend.order(Order.disconnect(session, ban)));
         ctx.status(202).json(Map.of("session", session, "banSeconds", ban));
     }

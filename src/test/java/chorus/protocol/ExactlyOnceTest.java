@@ -23,6 +23,13 @@ class ExactlyOnceTest {
         c.socket().send(JSON.createObjectNode().put("type", "send").put("text", text).put("ref", ref).toString());
     }
 
+    /** The next sent frame, past the message frames the sender also receives. */
+    private static JsonNode sent(JsonClient c) {
+        JsonNode frame = c.next();
+        while (!frame.get("type").asText().equals("sent")) frame = c.next();
+        return frame;
+    }
+
     @Test
     void aResendAfterReconnectingIsDeliveredOnceAndTheSenderGetsTheSameId() throws Exception {
         try (TestServer server = new TestServer(Map.of());
@@ -30,8 +37,7 @@ class ExactlyOnceTest {
             String id;
             try (JsonClient page = JsonClient.connect(server, "room=once&name=ann&client=page-0123456789")) {
                 send(page, "only once", "r1");
-                JsonNode sent = page.next();
-                while (!sent.get("type").asText().equals("sent")) sent = page.next();
+                JsonNode sent = sent(page);
                 assertEquals("r1", sent.get("ref").asText());
                 assertFalse(sent.get("duplicate").asBoolean());
                 id = sent.get("id").asText();
@@ -43,8 +49,7 @@ class ExactlyOnceTest {
             // The connection dropped before the page saw the answer: it resends on a new socket.
             try (JsonClient again = JsonClient.connect(server, "room=once&name=ann&client=page-0123456789&since=" + id)) {
                 send(again, "only once", "r1");
-                JsonNode sent = again.next();
-                while (!sent.get("type").asText().equals("sent")) sent = again.next();
+                JsonNode sent = sent(again);
                 assertEquals(id, sent.get("id").asText());
                 assertTrue(sent.get("duplicate").asBoolean());
                 send(again, "a new one", "r2");
@@ -88,15 +93,13 @@ class ExactlyOnceTest {
             String id;
             try (JsonClient page = JsonClient.connect(a, "room=spread&client=page-0123456789")) {
                 send(page, "once across", "x1");
-                JsonNode sent = page.next();
-                while (!sent.get("type").asText().equals("sent")) sent = page.next();
+                JsonNode sent = sent(page);
                 id = sent.get("id").asText();
                 assertEquals(page.welcome().get("session").asText(), reader.next("message").get("session").asText());
             }
             try (JsonClient moved = JsonClient.connect(b, "room=spread&client=page-0123456789&since=" + id)) {
                 send(moved, "once across", "x1");
-                JsonNode sent = moved.next();
-                while (!sent.get("type").asText().equals("sent")) sent = moved.next();
+                JsonNode sent = sent(moved);
                 assertEquals(id, sent.get("id").asText());
                 assertTrue(sent.get("duplicate").asBoolean());
             }
@@ -122,8 +125,7 @@ class ExactlyOnceTest {
             // Redis ran the queued command when it woke: the message went out after all.
             assertEquals("sent into the hang", reader.next("message").get("text").asText());
             send(page, "sent into the hang", "h1"); // as told: resend with the same ref
-            JsonNode sent = page.next();
-            while (!sent.get("type").asText().equals("sent")) sent = page.next();
+            JsonNode sent = sent(page);
             assertTrue(sent.get("duplicate").asBoolean(), "the resend was delivered a second time");
             reader.assertNoMessage(Duration.ofMillis(300));
         }
