@@ -19,7 +19,7 @@ import chorus.ws.Keepalive;
 import chorus.ws.Sockets;
 import chorus.ws.Upgrade;
 import io.javalin.Javalin;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
@@ -46,11 +46,13 @@ public final class ChorusServer {
 
     public ChorusServer(Config config) {
         this.config = config;
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "chorus-timer");
             t.setDaemon(true);
             return t;
         });
+        timer.setRemoveOnCancelPolicy(true); // a cancelled header deadline lets go of its connection now
+        this.timer = timer;
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize());
         this.hub = new Hub(backend, config.historySize(), config.historyBytes(), timer, metrics.registry());

@@ -3,7 +3,10 @@ package chorus.web;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.AbstractMetaDataConnection;
@@ -20,6 +23,9 @@ public final class HeaderDeadline implements Connection.Listener {
     private final ScheduledExecutorService timer;
     private final long millis;
     private final Counter dropped;
+    // Cancelled when the connection closes or is upgraded, so no task keeps an HTTP connection
+    // (its parser and buffers) alive for the whole deadline after its socket became a WebSocket.
+    private final Map<Connection, ScheduledFuture<?>> pending = new ConcurrentHashMap<>();
 
     private HeaderDeadline(ScheduledExecutorService timer, Duration deadline, MeterRegistry registry) {
         this.timer = timer;
@@ -43,16 +49,19 @@ public final class HeaderDeadline implements Connection.Listener {
     public void onOpened(Connection connection) {
         // Connector listeners also hear of the WebSocket connection an upgrade puts in its place.
         if (!(connection instanceof AbstractMetaDataConnection)) return;
-        timer.schedule(() -> {
+        pending.put(connection, timer.schedule(() -> {
+            pending.remove(connection);
             if (connection.getMessagesIn() == 0 && connection.getEndPoint().getConnection() == connection
                     && connection.getEndPoint().isOpen()) {
                 dropped.increment();
                 connection.getEndPoint().close();
             }
-        }, millis, TimeUnit.MILLISECONDS);
+        }, millis, TimeUnit.MILLISECONDS));
     }
 
     @Override
     public void onClosed(Connection connection) {
+        ScheduledFuture<?> deadline = pending.remove(connection);
+        if (deadline != null) deadline.cancel(false);
     }
 }

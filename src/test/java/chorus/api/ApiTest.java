@@ -86,13 +86,12 @@ class ApiTest {
                 WsClient plain = WsClient.connect(URI.create(server.ws() + "?room=news"))) {
             server.awaitConnections(2);
             ann.send("before");
+            JsonNode before = ann.next("message"); // ordered before the API's message is sent
             HttpResponse<String> created = api("POST", "/api/rooms/news/messages", "{\"text\":\"from the backend\",\"from\":\"bot\"}");
             assertEquals(201, created.statusCode(), created.body());
             String id = json(created).get("id").asText();
-            ann.send("after");
-
-            JsonNode before = ann.next("message");
             JsonNode api = ann.next("message");
+            ann.send("after");
             JsonNode after = ann.next("message");
             assertEquals("before", before.get("text").asText());
             assertEquals(id, api.get("id").asText());

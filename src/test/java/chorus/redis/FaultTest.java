@@ -133,13 +133,20 @@ class FaultTest {
         }
     }
 
-    /** Server threads whose stack is inside Redis code: waiting on Redis. */
+    /** Server threads parked on a Redis reply: waiting on Redis, not just handing it a command. */
     private static long webThreadsWaitingOnRedis() {
         return Thread.getAllStackTraces().entrySet().stream()
                 .filter(e -> e.getKey().getName().startsWith("JettyServerThreadPool"))
-                .filter(e -> java.util.Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().startsWith("io.lettuce")
-                        || f.getClassName().startsWith("chorus.redis")))
+                .filter(e -> java.util.Arrays.stream(e.getValue()).anyMatch(FaultTest::parks)
+                        && java.util.Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().startsWith("io.lettuce")
+                                || f.getClassName().startsWith("chorus.redis")))
                 .count();
+    }
+
+    private static boolean parks(StackTraceElement f) {
+        return f.getClassName().equals("java.util.concurrent.locks.LockSupport")
+                || f.getClassName().equals("java.util.concurrent.CompletableFuture")
+                        && java.util.Set.of("get", "join", "waitingGet", "timedGet").contains(f.getMethodName());
     }
 
     @Test
