@@ -94,37 +94,34 @@ class AbuseTest {
 
     // 2. Floods that cost nothing to send.
 
-    @Test
-    void emptyContinuationsOfAMessageNeverFinishedAreClosed() throws Exception {
-        start(Map.of("RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000", "MAX_FRAGMENTS", "64"));
+    /** Starts a message and never finishes it: only empty continuations; the close it gets. */
+    private RawSocket.Frame floodWithEmptyContinuations(int count) throws IOException {
         try (RawSocket attacker = new RawSocket(server.port(), 64 * 1024)) {
             attacker.sendFrame(TEXT, utf8("start"), false);
             try {
-                for (int i = 0; i < 100_000; i++) attacker.sendFrame(CONTINUATION, new byte[0], false);
+                for (int i = 0; i < count; i++) attacker.sendFrame(CONTINUATION, new byte[0], false);
             } catch (IOException closedByServer) {
                 // expected once the server closes; the close frame is read below
             }
-            RawSocket.Frame close = attacker.readUntilClose();
-            assertEquals(1008, close.closeCode());
-            assertEquals("message in too many fragments", close.closeReason());
+            return attacker.readUntilClose();
         }
+    }
+
+    @Test
+    void emptyContinuationsOfAMessageNeverFinishedAreClosed() throws Exception {
+        start(Map.of("RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000", "MAX_FRAGMENTS", "64"));
+        RawSocket.Frame close = floodWithEmptyContinuations(100_000);
+        assertEquals(1008, close.closeCode());
+        assertEquals("message in too many fragments", close.closeReason());
         bystanderCarriesOn();
     }
 
     @Test
     void fragmentsCostTokensLikeMessages() throws Exception {
         start(Map.of("RATE_LIMIT_PER_SECOND", "1", "RATE_LIMIT_BURST", "10"));
-        try (RawSocket attacker = new RawSocket(server.port(), 64 * 1024)) {
-            attacker.sendFrame(TEXT, utf8("start"), false);
-            try {
-                for (int i = 0; i < 1000; i++) attacker.sendFrame(CONTINUATION, new byte[0], false);
-            } catch (IOException closedByServer) {
-                // expected once the server closes
-            }
-            RawSocket.Frame close = attacker.readUntilClose();
-            assertEquals(1008, close.closeCode());
-            assertEquals("rate limit exceeded", close.closeReason());
-        }
+        RawSocket.Frame close = floodWithEmptyContinuations(1000);
+        assertEquals(1008, close.closeCode());
+        assertEquals("rate limit exceeded", close.closeReason());
         bystanderCarriesOn();
     }
 
