@@ -52,6 +52,7 @@ public final class Room {
     private List<String> remoteNames = List.of(); // members on other instances
     private boolean presencePending;
     private Phase phase = Phase.NEW;
+    private volatile boolean retired; // phase is RETIRED, readable without the lock
     private final CompletableFuture<Room> live = new CompletableFuture<>();
 
     Room(String name, Rooms shared) {
@@ -297,6 +298,7 @@ public final class Room {
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
             phase = Phase.RETIRED;
+            retired = true;
             closing.addAll(List.of(members));
             for (Joiner joiner : waiting) closing.add(joiner.member());
             waiting.clear();
@@ -372,6 +374,7 @@ public final class Room {
     synchronized boolean retireIfEmpty() {
         if (members.length == 0 && waiting.isEmpty() && phase != Phase.RETIRED) {
             phase = Phase.RETIRED;
+            retired = true;
             history.clear();
             refs.clear();
             shared.budget().release(this, historyBytes, true);
@@ -382,5 +385,10 @@ public final class Room {
 
     Member[] members() {
         return members;
+    }
+
+    /** True once the room was forgotten or closed: a backend stops following it. */
+    public boolean retired() {
+        return retired;
     }
 }

@@ -223,8 +223,11 @@ public final class RedisBackend implements Backend {
         for (StreamMessage<String, String> m : newest) held.add(toMessage(room, m));
         String after = newest.isEmpty() ? "0-0" : newest.get(newest.size() - 1).getId();
         room.load(held, before);
-        followed.put(key(room), new Follow(room, after));
+        Follow follow = new Follow(room, after);
+        // A room forgotten while it loaded never displaces the entry of one of its name made since.
+        followed.compute(key(room), (key, existing) -> existing == null || !room.retired() ? follow : existing);
         presence.follow(room);
+        if (room.retired()) unfollow(room); // forgotten while it loaded: the hub's unfollow may have come first
     }
 
     @Override

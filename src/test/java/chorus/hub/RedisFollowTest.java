@@ -43,4 +43,35 @@ class RedisFollowTest {
             }
         }
     }
+
+    @Test
+    void aRoomForgottenWhileItLoadedIsNotFollowed() throws Exception {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+        try (RedisServer redis = new RedisServer()) {
+            RedisBackend backend = new RedisBackend(redis.url(), false, 100);
+            try {
+                SimpleMeterRegistry meters = new SimpleMeterRegistry();
+                Rooms shared = new Rooms(backend, 100, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(),
+                        new EmptyRooms(), meters.counter("d"), meters.counter("s"), meters.timer("f"));
+                Room old = new Room("slow", shared);
+                FakeMember gone = new FakeMember("gone", false, null);
+                redis.hang(); // its load waits on Redis
+                try {
+                    old.join(gone, null);
+                    old.leave(gone);
+                    assertTrue(old.retireIfEmpty(), "forgotten while its load is in flight");
+                    backend.unfollow(old); // the hub's unfollow, before the load completes
+                } finally {
+                    redis.wake();
+                }
+                Thread.sleep(300); // the load completes
+                backend.publish(old, new Draft("ann", null, "nobody here", null, null)).toCompletableFuture().join();
+                Thread.sleep(500); // several reads
+                assertEquals(0, old.replay(null, 10).messages().size(), "the forgotten room is still followed");
+            } finally {
+                backend.stop();
+                timer.shutdownNow();
+            }
+        }
+    }
 }
