@@ -10,68 +10,66 @@ import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Rooms and the Redis backend, on a real redis-server. */
 class RedisFollowTest {
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private RedisServer redis;
+    private RedisBackend backend;
+    private Rooms shared;
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = new RedisServer();
+        backend = new RedisBackend(redis.url(), false, 100);
+        SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        shared = new Rooms(backend, 100, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
+                meters.counter("d"), meters.counter("s"), meters.timer("f"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        backend.stop();
+        timer.shutdownNow();
+        redis.close();
+    }
+
     @Test
     void aRoomMadeAgainWhileItsOldSelfIsUnfollowedStillHearsFromRedis() throws Exception {
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        try (RedisServer redis = new RedisServer()) {
-            RedisBackend backend = new RedisBackend(redis.url(), false, 100);
-            try {
-                for (int i = 0; i < 500 && backend.problem() != null; i++) Thread.sleep(10);
-                SimpleMeterRegistry meters = new SimpleMeterRegistry();
-                Rooms shared = new Rooms(backend, 100, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
-                        meters.counter("d"), meters.counter("s"), meters.timer("f"));
-                Room old = new Room("again", shared);
-                FakeMember gone = new FakeMember("gone", false, null);
-                assertTrue(old.join(gone, null));
-                Room fresh = new Room("again", shared); // made while the old one is being forgotten
-                FakeMember here = new FakeMember("here", false, null);
-                assertTrue(fresh.join(here, null));
-                for (int i = 0; i < 500 && fresh.members().length == 0; i++) Thread.sleep(10);
-                old.leave(gone);
-                backend.unfollow(old); // late: the fresh room is already followed under the same key
+        Room old = new Room("again", shared);
+        FakeMember gone = new FakeMember("gone", false, null);
+        assertTrue(old.join(gone, null));
+        Room fresh = new Room("again", shared); // made while the old one is being forgotten
+        FakeMember here = new FakeMember("here", false, null);
+        assertTrue(fresh.join(here, null));
+        for (int i = 0; i < 500 && fresh.members().length == 0; i++) Thread.sleep(10);
+        old.leave(gone);
+        backend.unfollow(old); // late: the fresh room is already followed under the same key
 
-                backend.publish(fresh, new Draft("ann", null, "still heard", null, null));
-                for (int i = 0; i < 500 && here.received.isEmpty(); i++) Thread.sleep(10);
-                assertEquals(List.of("still heard"), here.received);
-            } finally {
-                backend.stop();
-                timer.shutdownNow();
-            }
-        }
+        backend.publish(fresh, new Draft("ann", null, "still heard", null, null));
+        for (int i = 0; i < 500 && here.received.isEmpty(); i++) Thread.sleep(10);
+        assertEquals(List.of("still heard"), here.received);
     }
 
     @Test
     void aRoomForgottenWhileItLoadedIsNotFollowed() throws Exception {
-        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-        try (RedisServer redis = new RedisServer()) {
-            RedisBackend backend = new RedisBackend(redis.url(), false, 100);
-            try {
-                SimpleMeterRegistry meters = new SimpleMeterRegistry();
-                Rooms shared = new Rooms(backend, 100, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(),
-                        new EmptyRooms(), meters.counter("d"), meters.counter("s"), meters.timer("f"));
-                Room old = new Room("slow", shared);
-                FakeMember gone = new FakeMember("gone", false, null);
-                redis.hang(); // its load waits on Redis
-                try {
-                    old.join(gone, null);
-                    old.leave(gone);
-                    assertTrue(old.retireIfEmpty(), "forgotten while its load is in flight");
-                    backend.unfollow(old); // the hub's unfollow, before the load completes
-                } finally {
-                    redis.wake();
-                }
-                Thread.sleep(300); // the load completes
-                backend.publish(old, new Draft("ann", null, "nobody here", null, null)).toCompletableFuture().join();
-                Thread.sleep(500); // several reads
-                assertEquals(0, old.replay(null, 10).messages().size(), "the forgotten room is still followed");
-            } finally {
-                backend.stop();
-                timer.shutdownNow();
-            }
+        Room old = new Room("slow", shared);
+        FakeMember gone = new FakeMember("gone", false, null);
+        redis.hang(); // its load waits on Redis
+        try {
+            old.join(gone, null);
+            old.leave(gone);
+            assertTrue(old.retireIfEmpty(), "forgotten while its load is in flight");
+            backend.unfollow(old); // the hub's unfollow, before the load completes
+        } finally {
+            redis.wake();
         }
+        Thread.sleep(300); // the load completes
+        backend.publish(old, new Draft("ann", null, "nobody here", null, null)).toCompletableFuture().join();
+        Thread.sleep(500); // several reads
+        assertEquals(0, old.replay(null, 10).messages().size(), "the forgotten room is still followed");
     }
 }
