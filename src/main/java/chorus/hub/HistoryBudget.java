@@ -46,20 +46,25 @@ final class HistoryBudget {
         evicted.increment(bytes);
     }
 
-    /** Called with no lock held, after a room kept something. */
+    /**
+     * Called with no lock held, after a room kept something. One thread sheds at a time; it goes
+     * on while others keep adding, so the bound is overshot at most by the messages being kept at
+     * that very moment.
+     */
     void enforce() {
-        if (held.get() <= limit || !shedding.compareAndSet(false, true)) return;
-        try {
-            long target = limit / 10 * 9;
-            List<Room> oldestFirst = new ArrayList<>(rooms);
-            oldestFirst.sort(Comparator.comparingLong(Room::lastActiveNanos));
-            for (Room room : oldestFirst) {
-                long excess = held.get() - target;
-                if (excess <= 0) break;
-                room.shed(excess);
+        while (held.get() > limit && shedding.compareAndSet(false, true)) {
+            try {
+                long target = limit / 10 * 9;
+                List<Room> oldestFirst = new ArrayList<>(rooms);
+                oldestFirst.sort(Comparator.comparingLong(Room::lastActiveNanos));
+                for (Room room : oldestFirst) {
+                    long excess = held.get() - target;
+                    if (excess <= 0) break;
+                    room.shed(excess);
+                }
+            } finally {
+                shedding.set(false);
             }
-        } finally {
-            shedding.set(false);
         }
     }
 

@@ -115,6 +115,7 @@ class PageTest {
     @Test
     void anInvisibleNameIsRefusedOnThePageWithTheServersRule() {
         Page page = open("ann", null);
+        assertThat(page.locator("#online li")).hasText("ann"); // the welcome has been handled
         page.locator("#name").fill("ann\u200B");
         page.locator("#name").press("Enter");
         assertThat(page.locator("#notice")).containsText("no invisible or control characters");
