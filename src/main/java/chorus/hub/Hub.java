@@ -72,19 +72,24 @@ public final class Hub {
 
     /** Publishes into a room by name, as a member of it would (the HTTP API); joins nobody. */
     public CompletionStage<Published> publish(String roomName, Draft draft) {
-        forgetIdleRooms();
-        Room room = rooms.computeIfAbsent(roomName, name -> new Room(name, shared));
-        CompletionStage<Published> id = publish(room, draft);
-        if (room.members().length == 0) emptied.add(room); // kept like any empty room, then forgotten
-        return id;
+        return publish(roomWithoutJoining(roomName), draft);
     }
 
     /** The room of that name, loaded from the backend if it is not here yet (nobody joins). */
     public CompletionStage<Room> loaded(String name) {
+        return roomWithoutJoining(name).loaded();
+    }
+
+    /** The room of that name, made if need be; one made here with nobody in it is kept like any empty room. */
+    private Room roomWithoutJoining(String name) {
         forgetIdleRooms();
-        Room room = rooms.computeIfAbsent(name, n -> new Room(n, shared));
-        if (room.members().length == 0) emptied.add(room); // kept like any empty room, then forgotten
-        return room.loaded();
+        boolean[] made = {false};
+        Room room = rooms.computeIfAbsent(name, n -> {
+            made[0] = true;
+            return new Room(n, shared);
+        });
+        if (made[0]) emptied.add(room); // then forgotten past the limit, unless someone joins
+        return room;
     }
 
     /** Rooms with members here, and how many. */

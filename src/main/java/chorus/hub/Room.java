@@ -51,8 +51,7 @@ public final class Room {
     private volatile long lastActiveNanos = System.nanoTime();
     private List<String> remoteNames = List.of(); // members on other instances
     private boolean presencePending;
-    private Phase phase = Phase.NEW;
-    private volatile boolean retired; // phase is RETIRED, readable without the lock
+    private volatile Phase phase = Phase.NEW; // written under the lock; read without it by retired()
     private final CompletableFuture<Room> live = new CompletableFuture<>();
 
     Room(String name, Rooms shared) {
@@ -98,7 +97,7 @@ public final class Room {
     }
 
     private int deliverLocked(Message message, Settlements after) {
-        if (message.origin() != null && message.origin().compareTo(origin) > 0) beginAgainLocked(message.origin());
+        followOriginLocked(message);
         remember(message);
         int offered = members.length;
         offerAllLocked(message.plain(), message.json(), after);
@@ -133,17 +132,23 @@ public final class Room {
     }
 
     /**
-     * The stored history this room mirrors began again (Redis lost the stream): what is held here
-     * is from before it, and a since from before it can only get a reset, on every instance alike.
+     * When a message says the stored history this room mirrors began again (Redis lost the
+     * stream), what is held here is from before it, and a since from before it can only get a
+     * reset, on every instance alike.
      */
-    private void beginAgainLocked(MessageId newOrigin) {
+    private void followOriginLocked(Message message) {
+        if (message.origin() == null || message.origin().compareTo(origin) <= 0) return;
+        dropHistoryLocked();
+        origin = message.origin();
+        floor = origin;
+        latest = null;
+    }
+
+    private void dropHistoryLocked() {
         history.clear();
         refs.clear();
         shared.budget().release(this, historyBytes, true);
         historyBytes = 0;
-        origin = newOrigin;
-        floor = newOrigin;
-        latest = null;
     }
 
     private void remember(Message message) {
@@ -186,13 +191,9 @@ public final class Room {
         boolean load;
         synchronized (this) {
             if (phase == Phase.RETIRED) return false;
-            load = phase == Phase.NEW;
-            if (phase == Phase.LIVE) {
-                admitLocked(member, since, after);
-            } else {
-                phase = Phase.LOADING;
-                waiting.add(new Joiner(member, since));
-            }
+            load = startLoadingLocked();
+            if (phase == Phase.LIVE) admitLocked(member, since, after);
+            else waiting.add(new Joiner(member, since));
         }
         if (load) shared.backend().follow(this); // I/O, so never under the lock; it calls load()
         after.settle();
@@ -203,11 +204,17 @@ public final class Room {
     CompletableFuture<Room> loaded() {
         boolean load;
         synchronized (this) {
-            load = phase == Phase.NEW;
-            if (load) phase = Phase.LOADING;
+            load = startLoadingLocked();
         }
         if (load) shared.backend().follow(this);
         return live;
+    }
+
+    /** True for the first who finds the room new: that caller has the backend load it. */
+    private boolean startLoadingLocked() {
+        if (phase != Phase.NEW) return false;
+        phase = Phase.LOADING;
+        return true;
     }
 
     /** What the backend holds, oldest first, and the id before them: the room goes live. */
@@ -216,7 +223,7 @@ public final class Room {
         synchronized (this) {
             if (phase != Phase.LOADING) return;
             for (Message message : held) {
-                if (message.origin() != null && message.origin().compareTo(origin) > 0) beginAgainLocked(message.origin());
+                followOriginLocked(message);
                 if (latest == null || message.id().compareTo(latest) > 0) remember(message);
             }
             if (before != null && (floor == null || before.compareTo(floor) > 0)) floor = before;
@@ -298,16 +305,12 @@ public final class Room {
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
             phase = Phase.RETIRED;
-            retired = true;
             closing.addAll(List.of(members));
             for (Joiner joiner : waiting) closing.add(joiner.member());
             waiting.clear();
             shared.members().addAndGet(-members.length);
             members = new Member[0];
-            history.clear();
-            refs.clear();
-            shared.budget().release(this, historyBytes, true);
-            historyBytes = 0;
+            dropHistoryLocked();
         }
         for (Member member : closing) member.close(code, reason);
     }
@@ -374,11 +377,7 @@ public final class Room {
     synchronized boolean retireIfEmpty() {
         if (members.length == 0 && waiting.isEmpty() && phase != Phase.RETIRED) {
             phase = Phase.RETIRED;
-            retired = true;
-            history.clear();
-            refs.clear();
-            shared.budget().release(this, historyBytes, true);
-            historyBytes = 0;
+            dropHistoryLocked();
         }
         return phase == Phase.RETIRED;
     }
@@ -389,6 +388,6 @@ public final class Room {
 
     /** True once the room was forgotten or closed: a backend stops following it. */
     public boolean retired() {
-        return retired;
+        return phase == Phase.RETIRED;
     }
 }

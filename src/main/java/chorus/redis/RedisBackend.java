@@ -138,7 +138,7 @@ public final class RedisBackend implements Backend {
     @Override
     public CompletionStage<Published> publish(Room room, Draft draft) {
         StatefulRedisConnection<String, String> c = commands;
-        if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
+        if (c == null || !c.isOpen()) return notConnected();
         // The origin key marks where this stream began: an entry written when it is missing (a new
         // room, or a Redis that lost its data) begins the room's history anew, on every instance.
         String origin = ORIGIN_PREFIX + room.name();
@@ -158,10 +158,15 @@ public final class RedisBackend implements Backend {
         });
     }
 
+    /** Refused at once while disconnected, rather than queued: the caller hears it now. */
+    private static <T> CompletionStage<T> notConnected() {
+        return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
+    }
+
     @Override
     public CompletionStage<Void> deleteHistory(String room) {
         StatefulRedisConnection<String, String> c = commands;
-        if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
+        if (c == null || !c.isOpen()) return notConnected();
         return c.async().del(STREAM_PREFIX + room, ORIGIN_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
     }
 
@@ -173,7 +178,7 @@ public final class RedisBackend implements Backend {
     @Override
     public CompletionStage<Void> order(Order order) {
         StatefulRedisConnection<String, String> c = commands;
-        if (c == null || !c.isOpen()) return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
+        if (c == null || !c.isOpen()) return notConnected();
         String json = JSON.createObjectNode().put("kind", order.kind().name()).put("target", order.target())
                 .put("seconds", order.seconds()).toString();
         return c.async().publish(ORDERS, json).thenApply(receivers -> null);
@@ -314,7 +319,7 @@ public final class RedisBackend implements Backend {
     @SuppressWarnings("unchecked")
     private void readOnce() {
         if (followed.isEmpty()) {
-            reading.sync().ping(); // keeps "available" honest while no room is followed
+            reading.sync().ping(); // keeps /health honest while no room is followed
             sleep(BLOCK_MS);
             return;
         }

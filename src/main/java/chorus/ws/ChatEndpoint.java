@@ -84,8 +84,7 @@ final class ChatEndpoint implements FrameHandler {
         TokenBucket.Verdict verdict = budget.take();
         if (verdict == TokenBucket.Verdict.ABUSE) {
             callback.succeeded();
-            refuse("frame-flood");
-            close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
+            refuseAndClose("frame-flood", CloseCodes.POLICY, CloseCodes.RATE_REASON);
             return;
         }
         boolean refused = verdict == TokenBucket.Verdict.REFUSE;
@@ -96,8 +95,7 @@ final class ChatEndpoint implements FrameHandler {
             }
             case OpCode.BINARY -> {
                 callback.succeeded();
-                refuse("binary");
-                close(CloseCodes.UNSUPPORTED, CloseCodes.BINARY_REASON);
+                refuseAndClose("binary", CloseCodes.UNSUPPORTED, CloseCodes.BINARY_REASON);
             }
             case OpCode.PING -> {
                 if (refused) { // unanswered: a ping flood costs its sender, not us
@@ -123,22 +121,11 @@ final class ChatEndpoint implements FrameHandler {
         switch (text.add(frame, refused)) {
             case COMPLETE -> onText(text.take());
             case DISCARDED -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages; slow down", null);
-            case TOO_LARGE -> {
-                refuse("too-large");
-                close(CloseStatus.MESSAGE_TOO_LARGE, "message larger than " + limits.frameBytes(join.json()) + " bytes");
-            }
-            case INVALID_UTF8 -> {
-                refuse("invalid-utf8");
-                close(CloseStatus.BAD_PAYLOAD, "invalid UTF-8");
-            }
-            case TOO_MANY_FRAGMENTS -> {
-                refuse("too-many-fragments");
-                close(CloseCodes.POLICY, CloseCodes.FRAGMENTS_REASON);
-            }
-            case TOO_SLOW -> {
-                refuse("message-timeout");
-                close(CloseCodes.POLICY, CloseCodes.MESSAGE_TIMEOUT_REASON);
-            }
+            case TOO_LARGE -> refuseAndClose("too-large", CloseStatus.MESSAGE_TOO_LARGE,
+                    "message larger than " + limits.frameBytes(join.json()) + " bytes");
+            case INVALID_UTF8 -> refuseAndClose("invalid-utf8", CloseStatus.BAD_PAYLOAD, "invalid UTF-8");
+            case TOO_MANY_FRAGMENTS -> refuseAndClose("too-many-fragments", CloseCodes.POLICY, CloseCodes.FRAGMENTS_REASON);
+            case TOO_SLOW -> refuseAndClose("message-timeout", CloseCodes.POLICY, CloseCodes.MESSAGE_TIMEOUT_REASON);
             case MORE -> {
             }
         }
@@ -209,6 +196,12 @@ final class ChatEndpoint implements FrameHandler {
 
     private void close(int code, String reason) {
         client.close(code, reason);
+    }
+
+    /** Counts the refusal by reason and closes the socket with the code and reason it is told. */
+    private void refuseAndClose(String refusal, int code, String reason) {
+        refuse(refusal);
+        close(code, reason);
     }
 
     @Override
