@@ -123,6 +123,12 @@ final class Fleet implements AutoCloseable {
 
     /** Warms up, then measures one window at the given total rate (messages per second). */
     Result run(double rate, int publishers, Duration warmup, Duration window, int size) throws InterruptedException {
+        return run(rate, publishers, warmup, window, size, subscribers.size());
+    }
+
+    /** The same, where each message reaches only its audience (the members of its room). */
+    Result run(double rate, int publishers, Duration warmup, Duration window, int size, int audience)
+            throws InterruptedException {
         if (!warmup.isZero()) publish(rate, publishers, System.nanoTime(), warmup, size);
         Thread.sleep(200);
         long start = System.nanoTime();
@@ -130,13 +136,13 @@ final class Fleet implements AutoCloseable {
         latency.reset();
         delivered.reset();
         long sent = publish(rate, publishers, start, window, size);
-        long expected = sent * (subscribers.size() - closedCount());
+        long expected = sent * Math.min(audience, subscribers.size() - closedCount());
         long drainUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
         while (delivered.sum() < expected && System.nanoTime() < drainUntil) Thread.sleep(10);
         Histogram h = latency.getIntervalHistogram();
         long got = delivered.sum();
         double seconds = window.toNanos() / 1e9;
-        return new Result(rate, sent, sent * subscribers.size(), got, closedCount(), got / seconds,
+        return new Result(rate, sent, sent * audience, got, closedCount(), got / seconds,
                 h.getValueAtPercentile(50) / 1000.0, h.getValueAtPercentile(99) / 1000.0,
                 h.getValueAtPercentile(99.9) / 1000.0, h.getMaxValue() / 1000.0);
     }

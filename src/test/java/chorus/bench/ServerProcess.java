@@ -74,7 +74,12 @@ final class ServerProcess implements AutoCloseable {
 
     /** User plus system CPU seconds the server has used so far. */
     double cpuSeconds() throws IOException {
-        String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+        return cpuSeconds(process.pid());
+    }
+
+    /** User plus system CPU seconds any process on this machine has used so far. */
+    static double cpuSeconds(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / (double) CLOCK_TICKS;
     }

@@ -36,6 +36,10 @@ public final class RedisServer implements AutoCloseable {
         return port;
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public void start() throws Exception {
         List<String> command = new ArrayList<>(List.of("redis-server", "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no"));
