@@ -1,149 +1,193 @@
 package chorus.redis;
 
 import chorus.hub.Room;
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.KeyScanCursor;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
-import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
+import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Who is in a room across instances: a hash "chorus:presence:{room}" with one field per instance,
- * {"at": ms, "names": [...]}. Each instance rewrites its own field every second and reads the
- * others'; a field not rewritten for {@link #STALE_MS} belongs to an instance that died without
- * cleaning up, and is ignored and removed.
+ * Who is in a room across instances, at a cost that follows changes, not rooms. Each instance
+ * keeps one heartbeat key alive ({@link #beat}, every second; it lapses {@link #STALE_MS} after
+ * the instance stops). Its names in a room are a field of the room's hash, written only when they
+ * change, with a notice on the room's channel; whoever hears the notice reads the hash, keeping
+ * the fields of live instances and deleting the others. The instances seen in rooms are checked
+ * at each beat, so one that died without cleaning up leaves the lists it was in.
+ *
+ * <p>All of it runs on one thread (the backend's housekeeping thread), which owns the state here.
  */
 final class Presence {
     private static final Logger LOG = LoggerFactory.getLogger(Presence.class);
-    private static final long REFRESH_MS = 1_000;
     static final long STALE_MS = 15_000; // well inside the "about 30 s" an operator may expect
+    private static final String PREFIX = "chorus:presence:";
+    private static final String INSTANCE_PREFIX = "chorus:instance:";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<List<String>> NAMES = new TypeReference<>() { };
+
+    /** The fields of live instances, as a flat list of field, value; the fields of dead ones go. */
+    private static final String READ = """
+            local live = {}
+            local all = redis.call('HGETALL', KEYS[1])
+            for i = 1, #all, 2 do
+              if redis.call('EXISTS', ARGV[1] .. all[i]) == 1 then
+                live[#live + 1] = all[i]
+                live[#live + 1] = all[i + 1]
+              else
+                redis.call('HDEL', KEYS[1], all[i])
+              end
+            end
+            return live
+            """;
 
     private final String instance = Long.toString(System.nanoTime() ^ Double.doubleToLongBits(Math.random()), 36);
     private final Supplier<StatefulRedisConnection<String, String>> connection;
-    private final Set<Room> rooms = ConcurrentHashMap.newKeySet();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "chorus-redis-presence");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService thread;
+    private final Set<Room> rooms = new HashSet<>();
+    private final Map<Room, Map<String, List<String>>> others = new HashMap<>(); // per room, by instance
+    private final Set<Room> noticed = new HashSet<>(); // reads asked for and not yet done
+    private boolean beaten; // the heartbeat key was written at least once
 
-    Presence(Supplier<StatefulRedisConnection<String, String>> connection) {
+    Presence(Supplier<StatefulRedisConnection<String, String>> connection, ScheduledExecutorService thread) {
         this.connection = connection;
-        timer.scheduleWithFixedDelay(this::refresh, REFRESH_MS, REFRESH_MS, TimeUnit.MILLISECONDS);
+        this.thread = thread;
     }
-
-    private static final String PREFIX = "chorus:presence:";
 
     static String key(String room) {
         return PREFIX + room;
     }
 
-    private static String key(Room room) {
-        return key(room.name());
+    void follow(Room room) {
+        thread.execute(() -> rooms.add(room));
+    }
+
+    void unfollow(Room room) {
+        thread.execute(() -> {
+            if (!rooms.remove(room)) return;
+            others.remove(room);
+            write(room, List.of());
+        });
+    }
+
+    /** This instance's names in a room changed: the others hear of it now. */
+    void publish(Room room, List<String> localNames) {
+        thread.execute(() -> {
+            if (rooms.contains(room)) write(room, localNames);
+        });
+    }
+
+    /** Another instance's names in a room changed (or may have): read them, once per burst. */
+    void noticed(Room room) {
+        thread.execute(() -> {
+            if (noticed.add(room)) thread.execute(() -> {
+                noticed.remove(room);
+                if (rooms.contains(room)) read(room);
+            });
+        });
+    }
+
+    /**
+     * Keeps this instance alive in others' eyes and drops the instances that died; throws when
+     * Redis does not answer. When the heartbeat had lapsed (Redis hung, or lost its data), others
+     * may have deleted this instance's names, so it writes them all again.
+     */
+    void beat() {
+        StatefulRedisConnection<String, String> c = connection.get();
+        if (c == null || !c.isOpen()) throw new IllegalStateException("Redis is not connected");
+        String was = c.sync().setGet(INSTANCE_PREFIX + instance, "1", SetArgs.Builder.px(STALE_MS));
+        if (was == null && beaten) {
+            LOG.info("presence had lapsed on Redis: writing this instance's {} rooms again", rooms.size());
+            for (Room room : rooms) write(room, room.localNames());
+        }
+        beaten = true;
+        Set<String> seen = new HashSet<>();
+        others.values().forEach(fields -> seen.addAll(fields.keySet()));
+        if (seen.isEmpty()) return;
+        List<String> ids = List.copyOf(seen);
+        List<KeyValue<String, String>> beats = c.sync().mget(ids.stream().map(id -> INSTANCE_PREFIX + id).toArray(String[]::new));
+        Set<String> dead = new HashSet<>();
+        for (int i = 0; i < ids.size(); i++) if (!beats.get(i).hasValue()) dead.add(ids.get(i));
+        if (dead.isEmpty()) return;
+        for (Room room : List.copyOf(others.keySet())) {
+            if (others.get(room).keySet().stream().anyMatch(dead::contains)) read(room);
+        }
+    }
+
+    private void write(Room room, List<String> names) {
+        StatefulRedisConnection<String, String> c = connection.get();
+        if (c == null || !c.isOpen()) return; // written again when the heartbeat finds it lapsed
+        try {
+            if (names.isEmpty()) c.async().hdel(key(room.name()), instance);
+            else c.async().hset(key(room.name()), instance, JSON.writeValueAsString(names));
+            c.async().publish(Feeds.channel(room.name()), Feeds.PRESENCE_NOTICE);
+        } catch (Exception e) {
+            LOG.debug("presence of {} not written: {}", room.name(), e.toString());
+        }
+    }
+
+    private void read(Room room) {
+        StatefulRedisConnection<String, String> c = connection.get();
+        if (c == null || !c.isOpen()) return;
+        try {
+            Map<String, List<String>> fields = live(c, key(room.name()));
+            others.put(room, fields);
+            room.remotePresence(fields.values().stream().flatMap(List::stream).toList());
+        } catch (RuntimeException e) {
+            LOG.debug("presence of {} not read: {}", room.name(), e.toString());
+        }
+    }
+
+    /** Other live instances' names in one presence hash, by instance. */
+    private Map<String, List<String>> live(StatefulRedisConnection<String, String> c, String key) {
+        List<String> flat = c.sync().eval(READ, ScriptOutputType.MULTI, new String[] {key}, INSTANCE_PREFIX);
+        Map<String, List<String>> fields = new TreeMap<>();
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            if (flat.get(i).equals(instance)) continue;
+            try {
+                fields.put(flat.get(i), JSON.readValue(flat.get(i + 1), NAMES));
+            } catch (Exception e) {
+                c.async().hdel(key, flat.get(i)); // not a list of names: from another version
+            }
+        }
+        return fields;
     }
 
     /** Rooms with members on other instances, and how many, from every room's presence hash. */
     Map<String, Integer> elsewhere() {
         StatefulRedisConnection<String, String> c = connection.get();
         if (c == null || !c.isOpen()) throw new IllegalStateException("Redis is not connected");
-        Map<String, Integer> rooms = new java.util.TreeMap<>();
+        Map<String, Integer> found = new TreeMap<>();
         ScanCursor cursor = ScanCursor.INITIAL;
         do {
             KeyScanCursor<String> page = c.sync().scan(cursor, ScanArgs.Builder.matches(PREFIX + "*").limit(500));
             for (String key : page.getKeys()) {
-                int n = others(c, key).size();
-                if (n > 0) rooms.put(key.substring(PREFIX.length()), n);
+                int n = live(c, key).values().stream().mapToInt(List::size).sum();
+                if (n > 0) found.put(key.substring(PREFIX.length()), n);
             }
             cursor = page;
         } while (!cursor.isFinished());
-        return rooms;
+        return found;
     }
 
-    void follow(Room room) {
-        rooms.add(room);
-    }
-
-    void unfollow(Room room) {
-        rooms.remove(room);
-        timer.execute(() -> write(room, List.of()));
-    }
-
-    /** This instance's names changed: write them now, so the others see it at their next read. */
-    void publish(Room room, List<String> localNames) {
-        timer.execute(() -> write(room, localNames));
-    }
-
-    private void refresh() {
-        for (Room room : rooms) {
-            try {
-                write(room, room.localNames());
-                room.remotePresence(readOthers(room));
-            } catch (RuntimeException e) {
-                LOG.debug("presence of {} not refreshed: {}", room.name(), e.toString());
-            }
-        }
-    }
-
-    private void write(Room room, List<String> names) {
-        StatefulRedisConnection<String, String> c = connection.get();
-        if (c == null || !c.isOpen()) return;
-        try {
-            if (names.isEmpty()) {
-                c.sync().hdel(key(room), instance);
-            } else {
-                String value = JSON.writeValueAsString(Map.of("at", System.currentTimeMillis(), "names", names));
-                c.sync().hset(key(room), instance, value);
-                c.sync().pexpire(key(room), 4 * STALE_MS);
-            }
-        } catch (Exception e) {
-            LOG.debug("presence of {} not written: {}", room.name(), e.toString());
-        }
-    }
-
-    private List<String> readOthers(Room room) {
-        StatefulRedisConnection<String, String> c = connection.get();
-        if (c == null || !c.isOpen()) return List.of();
-        return others(c, key(room));
-    }
-
-    /** The names other live instances list in one presence hash; stale fields are removed. */
-    private List<String> others(StatefulRedisConnection<String, String> c, String key) {
-        List<String> names = new ArrayList<>();
-        long now = System.currentTimeMillis();
-        for (Map.Entry<String, String> field : c.sync().hgetall(key).entrySet()) {
-            if (field.getKey().equals(instance)) continue;
-            try {
-                JsonNode value = JSON.readTree(field.getValue());
-                if (now - value.path("at").asLong() > STALE_MS) {
-                    c.async().hdel(key, field.getKey()); // an instance that died without cleaning up
-                    continue;
-                }
-                value.path("names").forEach(n -> names.add(n.asText()));
-            } catch (Exception e) {
-                c.async().hdel(key, field.getKey());
-            }
-        }
-        return names;
-    }
-
-    /** Leaves every room without waiting: a field left behind goes stale within STALE_MS anyway. */
+    /** Leaves every room without waiting for Redis: what is left behind lapses with the heartbeat anyway. */
     void stop() {
-        timer.shutdownNow();
         StatefulRedisConnection<String, String> c = connection.get();
         if (c == null || !c.isOpen()) return;
-        for (Room room : rooms) c.async().hdel(key(room), instance);
+        for (Room room : rooms) write(room, List.of());
+        c.async().del(INSTANCE_PREFIX + instance);
     }
 }

@@ -2,58 +2,54 @@ package chorus.redis;
 
 import chorus.hub.Backend;
 import chorus.hub.Draft;
-import chorus.hub.Message;
-import chorus.hub.Published;
 import chorus.hub.Order;
+import chorus.hub.Published;
 import chorus.hub.Room;
 import chorus.protocol.MessageId;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ClientOptions;
-import io.lettuce.core.Limit;
-import io.lettuce.core.Range;
-import io.lettuce.core.RedisCommandTimeoutException;
-import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SslVerifyMode;
-import io.lettuce.core.StreamMessage;
-import io.lettuce.core.XReadArgs;
-import io.lettuce.core.XReadArgs.StreamOffset;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
-import io.lettuce.core.pubsub.RedisPubSubAdapter;
-import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Many instances, one conversation: each room is a Redis Stream. Publishing is an XADD (capped
- * at the history size); one reading loop per instance XREADs every room it has members in and
- * delivers what it reads, so every instance sees the same order and the same ids, and history
- * and resume come from the same stream. Presence is a hash per room, one field per instance,
- * refreshed every second (see {@link Presence}).
+ * Many instances, one conversation: each room is a Redis Stream, which gives every message its
+ * id and order and holds the history that joins and resumes are answered from. Publishing is one
+ * script that appends (capped at the history size) and announces the entry on the room's
+ * channel, where every instance following the room hears it ({@link Feeds}); presence is kept
+ * per instance and written on change ({@link Presence}). Nothing here runs per room per second.
  *
  * <p>While Redis is unreachable the sockets stay open, publishing fails at once (the sender is
- * told), and the loop retries until Redis answers again.
+ * told), and the housekeeping thread reconnects; each room then reads what it missed.
  */
 public final class RedisBackend implements Backend {
     private static final Logger LOG = LoggerFactory.getLogger(RedisBackend.class);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(2);
-    private static final long BLOCK_MS = 100; // how long one XREAD waits: also how soon a new room is read
     private static final long RETRY_MS = 500;
+    private static final long BEAT_MS = 1_000;
     private static final Duration RECONNECT = Duration.ofMillis(500);
     private static final Duration STARTUP = Duration.ofSeconds(5); // well inside Heroku's 90 s to bind
     /** A room nobody has written to for this long disappears from Redis, history and all. */
@@ -62,19 +58,17 @@ public final class RedisBackend implements Backend {
     private final ClientResources resources;
     private final RedisClient client;
     private final int historySize;
-    private final Map<String, Follow> followed = new ConcurrentHashMap<>(); // by stream key
+    private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "chorus-redis");
+        t.setDaemon(true);
+        return t;
+    });
     private final Presence presence;
-    private final Thread loop;
+    private final Feeds feeds;
     private volatile StatefulRedisConnection<String, String> commands;
-    private volatile StatefulRedisConnection<String, String> reading;
-    private volatile StatefulRedisPubSubConnection<String, String> orders;
+    private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile Consumer<Order> orderHandler = order -> { };
     private final RedisHealth health = new RedisHealth();
-    private volatile boolean running = true;
-
-    /** A followed room and the id up to which this instance has read it. */
-    private record Follow(Room room, String after) {
-    }
 
     public RedisBackend(String url, boolean verifyTls, int historySize) {
         RedisURI uri = RedisURI.create(url);
@@ -87,12 +81,17 @@ public final class RedisBackend implements Backend {
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
         this.historySize = historySize;
-        this.presence = new Presence(this::connection);
-        this.loop = new Thread(this::readLoop, "chorus-redis-reader");
-        loop.setDaemon(true);
+        this.presence = new Presence(() -> commands, housekeeping);
+        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, presence::noticed);
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                if (connection == pubSub) feeds.disconnected();
+            }
+        });
         LOG.info("Redis backend at {}:{}{}", uri.getHost(), uri.getPort(), uri.isSsl() ? " (TLS)" : "");
         connectBeforeTraffic();
-        loop.start();
+        housekeeping.scheduleWithFixedDelay(this::watch, 0, BEAT_MS, TimeUnit.MILLISECONDS);
     }
 
     private static final String STREAM_PREFIX = "chorus:room:";
@@ -101,12 +100,8 @@ public final class RedisBackend implements Backend {
     private static final String ORDERS = "chorus:orders";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static String key(Room room) {
-        return STREAM_PREFIX + room.name();
-    }
-
-    StatefulRedisConnection<String, String> connection() {
-        return commands;
+    static String streamKey(String room) {
+        return STREAM_PREFIX + room;
     }
 
     @Override
@@ -115,8 +110,9 @@ public final class RedisBackend implements Backend {
     }
 
     /**
-     * Appends to the room's stream and remembers the (sender, ref), in one step on Redis: a
-     * resend of a ref it still remembers gets the first one's id back instead of a second entry.
+     * Appends to the room's stream, announces the entry on the room's channel and remembers the
+     * (sender, ref), in one step on Redis: a resend of a ref it still remembers gets the first
+     * one's id back instead of a second entry.
      */
     private static final String PUBLISH = """
             if KEYS[3] then
@@ -127,6 +123,8 @@ public final class RedisBackend implements Backend {
             local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
               'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'origin', origin)
             if origin == '' then redis.call('SET', KEYS[2], id) end
+            redis.call('PUBLISH', ARGV[8], cjson.encode({id = id, from = ARGV[4], text = ARGV[5], ts = ARGV[6],
+              session = ARGV[7], origin = origin}))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
             if KEYS[3] then redis.call('SET', KEYS[3], id, 'EX', ARGV[3]) end
@@ -142,12 +140,13 @@ public final class RedisBackend implements Backend {
         // The origin key marks where this stream began: an entry written when it is missing (a new
         // room, or a Redis that lost its data) begins the room's history anew, on every instance.
         String origin = ORIGIN_PREFIX + room.name();
-        String[] keys = draft.dedupeKey() == null ? new String[] {key(room), origin}
-                : new String[] {key(room), origin, "chorus:ref:" + room.name() + ":" + draft.dedupeKey()};
+        String stream = streamKey(room.name());
+        String[] keys = draft.dedupeKey() == null ? new String[] {stream, origin}
+                : new String[] {stream, origin, "chorus:ref:" + room.name() + ":" + draft.dedupeKey()};
         CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
                 String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), String.valueOf(REF_TTL.toSeconds()),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
-                draft.session() == null ? "" : draft.session());
+                draft.session() == null ? "" : draft.session(), Feeds.channel(room.name()));
         return reply.handle((r, failure) -> {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             health.writing(cause);
@@ -167,7 +166,7 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Void> deleteHistory(String room) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return notConnected();
-        return c.async().del(STREAM_PREFIX + room, ORIGIN_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
+        return c.async().del(streamKey(room), ORIGIN_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
     }
 
     @Override
@@ -200,45 +199,18 @@ public final class RedisBackend implements Backend {
     }
 
     /**
-     * Loads the newest messages (and the id before them) without waiting: the room admits its
-     * joiners when they arrive, on a Redis thread. Then this instance reads the room on from there.
+     * Subscribes to the room's channel, then loads its newest messages without waiting: the room
+     * admits its joiners when they arrive.
      */
     @Override
     public void follow(Room room) {
-        StatefulRedisConnection<String, String> c = commands;
-        if (c == null || !c.isOpen()) {
-            // Degraded: no history now; the loop reads the whole stream once Redis is back.
-            LOG.warn("could not load room {} from Redis: not connected", room.name());
-            loaded(room, List.of());
-            return;
-        }
-        c.async().xrevrange(key(room), Range.create("-", "+"), Limit.from(historySize + 1))
-                .whenComplete((newest, failure) -> {
-                    if (failure != null) LOG.warn("could not load room {} from Redis: {}", room.name(), failure.toString());
-                    loaded(room, failure == null ? newest : List.of());
-                });
-    }
-
-    private void loaded(Room room, List<StreamMessage<String, String>> newestFirst) {
-        List<StreamMessage<String, String>> newest = new ArrayList<>(newestFirst);
-        MessageId before = null;
-        if (newest.size() > historySize) before = MessageId.parse(newest.remove(newest.size() - 1).getId());
-        Collections.reverse(newest);
-        List<Message> held = new ArrayList<>();
-        for (StreamMessage<String, String> m : newest) held.add(toMessage(room, m));
-        String after = newest.isEmpty() ? "0-0" : newest.get(newest.size() - 1).getId();
-        room.load(held, before);
-        Follow follow = new Follow(room, after);
-        // A room forgotten while it loaded never displaces the entry of one of its name made since.
-        followed.compute(key(room), (key, existing) -> existing == null || !room.retired() ? follow : existing);
         presence.follow(room);
-        if (room.retired()) unfollow(room); // forgotten while it loaded: the hub's unfollow may have come first
+        feeds.follow(room);
     }
 
     @Override
     public void unfollow(Room room) {
-        // Only this room's entry: a room of the same name made since must keep hearing from Redis.
-        followed.computeIfPresent(key(room), (key, follow) -> follow.room() == room ? null : follow);
+        feeds.unfollow(room);
         presence.unfollow(room);
     }
 
@@ -254,29 +226,14 @@ public final class RedisBackend implements Backend {
         return health.problem();
     }
 
-    private static Message toMessage(Room room, StreamMessage<String, String> m) {
-        Map<String, String> body = m.getBody();
-        String session = body.getOrDefault("session", "");
-        Draft draft = new Draft(body.getOrDefault("from", "?"), session.isEmpty() ? null : session,
-                body.getOrDefault("text", ""), null, null);
-        MessageId id = MessageId.parse(m.getId());
-        // "" marks the entry that began the stream; no field at all, an entry from before origins.
-        String origin = body.get("origin");
-        MessageId began = origin == null ? null : origin.isEmpty() ? id : MessageId.parse(origin);
-        return Message.of(id, room.name(), draft, Long.parseLong(body.getOrDefault("ts", "0")), began);
-    }
-
-    private void readLoop() {
-        while (running) {
-            try {
-                connect();
-                readOnce();
-                health.reading(null);
-            } catch (RuntimeException e) {
-                if (!running) return;
-                health.reading(e);
-                sleep(RETRY_MS);
-            }
+    /** Reconnects when needed and beats: a Redis that stops answering shows in /health within a second or two. */
+    private void watch() {
+        try {
+            connect();
+            presence.beat();
+            health.reading(null);
+        } catch (RuntimeException e) {
+            health.reading(e);
         }
     }
 
@@ -292,7 +249,7 @@ public final class RedisBackend implements Backend {
                 return;
             } catch (RuntimeException e) {
                 if (System.nanoTime() > deadline) {
-                    LOG.warn("Redis unreachable at start-up ({}): starting degraded, retrying every {} ms", e.getMessage(), RETRY_MS);
+                    LOG.warn("Redis unreachable at start-up ({}): starting degraded, retrying every {} ms", e.getMessage(), BEAT_MS);
                     return;
                 }
                 sleep(RETRY_MS);
@@ -300,39 +257,24 @@ public final class RedisBackend implements Backend {
         }
     }
 
-    private void connect() {
+    private synchronized void connect() {
         if (commands == null) commands = client.connect();
-        if (reading == null) reading = client.connect();
-        if (orders == null) {
-            StatefulRedisPubSubConnection<String, String> pubSub = client.connectPubSub();
-            pubSub.addListener(new RedisPubSubAdapter<>() {
+        if (pubSub == null) {
+            StatefulRedisPubSubConnection<String, String> c = client.connectPubSub();
+            c.addListener(new RedisPubSubAdapter<>() {
                 @Override
                 public void message(String channel, String message) {
-                    heard(message);
+                    if (channel.equals(ORDERS)) heard(message);
+                    else feeds.heard(channel, message);
+                }
+
+                @Override
+                public void subscribed(String channel, long count) {
+                    if (Feeds.isChannel(channel)) feeds.subscribed(channel);
                 }
             });
-            pubSub.sync().subscribe(ORDERS); // Lettuce subscribes again after a reconnect
-            orders = pubSub;
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private void readOnce() {
-        if (followed.isEmpty()) {
-            reading.sync().ping(); // keeps /health honest while no room is followed
-            sleep(BLOCK_MS);
-            return;
-        }
-        List<Follow> follows = List.copyOf(followed.values());
-        StreamOffset<String>[] offsets = follows.stream()
-                .map(f -> StreamOffset.from(key(f.room()), f.after())).toArray(StreamOffset[]::new);
-        List<StreamMessage<String, String>> read = reading.sync().xread(
-                XReadArgs.Builder.block(BLOCK_MS).count(1000), offsets);
-        for (StreamMessage<String, String> m : read) {
-            Follow f = followed.get(m.getStream());
-            if (f == null) continue;
-            f.room().deliver(toMessage(f.room(), m));
-            followed.replace(m.getStream(), f, new Follow(f.room(), m.getId()));
+            c.sync().subscribe(ORDERS); // Lettuce subscribes again after a reconnect
+            pubSub = c;
         }
     }
 
@@ -346,10 +288,14 @@ public final class RedisBackend implements Backend {
 
     @Override
     public void stop() {
-        running = false;
-        presence.stop();
-        loop.interrupt();
+        try {
+            housekeeping.submit(presence::stop).get(1, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.debug("presence not cleared at stop: {}", e.toString());
+        }
+        housekeeping.shutdownNow();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
-        resources.shutdown(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        feeds.stop(); // after the client: nothing hands it messages any more
+        resources.shutdown(0, 1, TimeUnit.SECONDS);
     }
 }

@@ -1,0 +1,123 @@
+package chorus.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.JsonClient;
+import chorus.support.RedisServer;
+import chorus.support.TestServer;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.StreamSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** With Redis, work follows traffic: idle rooms cost nothing, and live delivery survives lost subscriptions. */
+class TrafficTest {
+    private RedisServer redis;
+    private RedisClient client;
+    private StatefulRedisConnection<String, String> control;
+    private final List<TestServer> instances = new ArrayList<>();
+    private final List<JsonClient> clients = new ArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = new RedisServer();
+        client = RedisClient.create(redis.url());
+        control = client.connect();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        clients.forEach(JsonClient::close);
+        instances.forEach(TestServer::close);
+        control.close();
+        client.shutdown();
+        redis.close();
+    }
+
+    private TestServer instance() {
+        TestServer server = new TestServer(Map.of("REDIS_URL", redis.url(), "RATE_LIMIT_PER_SECOND", "1000",
+                "RATE_LIMIT_BURST", "1000"));
+        instances.add(server);
+        return server;
+    }
+
+    private JsonClient join(TestServer server, String query) {
+        JsonClient c = JsonClient.connect(server, query);
+        clients.add(c);
+        return c;
+    }
+
+    private long commandsProcessed() {
+        String stats = control.sync().info("stats");
+        return stats.lines().filter(l -> l.startsWith("total_commands_processed:"))
+                .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElseThrow();
+    }
+
+    @Test
+    void idleRoomsCostRedisNothingPerSecond() throws Exception {
+        TestServer server = instance();
+        int rooms = 60;
+        for (int i = 0; i < rooms; i++) join(server, "room=idle-" + i + "&name=m" + i);
+        Thread.sleep(1_500); // joins, their history reads and presence writes are done
+        long before = commandsProcessed();
+        Thread.sleep(3_000);
+        long during = commandsProcessed() - before - 1; // not counting the INFO itself
+        // A heartbeat a second is the instance's whole idle cost: nothing per room.
+        assertTrue(during < 10, during + " Redis commands in 3 s with " + rooms + " idle rooms");
+    }
+
+    @Test
+    void subscriptionsLostDuringTrafficLoseAndRepeatNothing() throws Exception {
+        TestServer a = instance();
+        TestServer b = instance();
+        JsonClient ann = join(a, "room=busy&name=ann");
+        JsonClient bob = join(b, "room=busy&name=bob");
+        bob.awaitPresence(p -> p.get("online").asInt() == 2);
+        int count = 300;
+        Thread sender = new Thread(() -> {
+            for (int i = 0; i < count; i++) {
+                ann.send("m" + i);
+                if (i == 100 || i == 200) control.sync().clientKill(io.lettuce.core.KillArgs.Builder.typePubsub());
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        });
+        sender.start();
+        for (JsonClient reader : List.of(ann, bob)) {
+            List<String> texts = reader.messages(count).stream().map(m -> m.get("text").asText()).toList();
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < count; i++) expected.add("m" + i);
+            assertEquals(expected, texts, "every message once, in order");
+        }
+        sender.join();
+    }
+
+    @Test
+    void anInstanceThatDiedLeavesThePresenceListsItWasIn() throws Exception {
+        TestServer server = instance();
+        JsonClient ann = join(server, "room=lobby&name=ann");
+        ann.awaitPresence(p -> names(p).equals(List.of("ann")));
+        // Another instance, as it writes itself into Redis, whose heartbeat then stops.
+        control.sync().set("chorus:instance:gone", "1", io.lettuce.core.SetArgs.Builder.px(2_000));
+        control.sync().hset("chorus:presence:lobby", "gone", "[\"ghost\"]");
+        control.sync().publish("chorus:live:lobby", "presence");
+        ann.awaitPresence(p -> names(p).equals(List.of("ann", "ghost")));
+        JsonNode after = ann.awaitPresence(p -> names(p).equals(List.of("ann")), java.time.Duration.ofSeconds(6));
+        assertEquals(1, after.get("online").asInt());
+        assertEquals(0L, control.sync().hexists("chorus:presence:lobby", "gone") ? 1L : 0L, "its field is removed");
+    }
+
+    private static List<String> names(JsonNode presence) {
+        return StreamSupport.stream(presence.get("names").spliterator(), false).map(JsonNode::asText).toList();
+    }
+}
