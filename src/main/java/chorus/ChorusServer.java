@@ -55,7 +55,7 @@ public final class ChorusServer {
         this.timer = timer;
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize());
-        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), timer, metrics.registry());
+        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.maxMessageBytes(), timer, metrics.registry());
         this.upgrade = new Upgrade(hub, config, timer, metrics.registry());
         this.sockets = upgrade.sockets();
         this.keepalive = new Keepalive(sockets, timer, config.pingInterval(), config.idleTimeout());

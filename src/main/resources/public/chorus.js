@@ -1,7 +1,8 @@
 "use strict";
 // The page: one chorus.v1 socket to /ws for the room named in the URL (/#room).
-// Text goes in with textContent, never innerHTML. Reconnects resume with `since`, so nothing
-// is lost and nothing shown twice.
+// Text goes in with textContent, never innerHTML. Reconnects resume with `since`, and what you
+// send waits in an outbox (kept in localStorage) until the server confirms its `ref`, so nothing
+// typed is lost and nothing is shown twice.
 (() => {
   const $ = (id) => document.getElementById(id);
   const log = $("log");
@@ -9,19 +10,21 @@
   const input = $("text");
   const nameInput = $("name");
   const roomInput = $("room");
+  const sendButton = $("send");
 
-  // Reconnect delays grow and carry jitter, so a restarted server is not hit by every tab at once.
+  // Reconnect delays grow and carry jitter, so a restarted server is not hit by every tab at
+  // once, but stay short: a person is waiting.
   const BASE_DELAY_MS = 250;
-  const MAX_DELAY_MS = 10000;
-  const NAME_KEY = "chorus.name";
+  const MAX_DELAY_MS = 3000;
+  const NOTICE_MS = 6000;
+  const NAME_KEY = "chorus.name"; // localStorage: the name last chosen, where a new tab starts
+  const TAB_KEY = "chorus.tab"; // sessionStorage: this tab's own identity
+  const OUTBOX_PREFIX = "chorus.outbox."; // localStorage, one per tab: survives a reload
+  const OUTBOX_DAYS = 7; // an outbox left by a closed tab is dropped after this
 
-  let socket = null;
-  let attempt = 0;
-  let lastId = null; // the newest message shown: the resume point
   // The server's rule for names, mirrored from protocol/Names.java (keep the two in step): 1-32
   // characters after trimming and composing (NFC), at least one visible, and no control,
   // formatting (Cf: zero-width, bidi marks), unassigned, private-use or blank-letter characters.
-  // A stored name that broke it would be refused at every reconnect.
   const normalizeName = (name) => name.trim().normalize("NFC");
   const INVISIBLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Cn}\p{Co}\u2028\u2029\u115F\u1160\u3164\uFFA0\u2800\u034F\u180B-\u180F]/u;
   const nameProblem = (raw) => {
@@ -32,16 +35,128 @@
     }
     return null;
   };
-  const validName = (name) => nameProblem(name) === null;
-  const stored = localStorage.getItem(NAME_KEY) || "";
-  let myName = validName(stored) ? normalizeName(stored) : "";
-  let unread = 0;
+  const ROOM_RULE = /^[A-Za-z0-9._-]{1,64}$/;
 
-  const roomFromUrl = () => {
-    const room = decodeURIComponent(location.hash.slice(1));
-    return /^[A-Za-z0-9._-]{1,64}$/.test(room) ? room : "main";
+  // Ids the server accepts for `client` and `ref`; getRandomValues works on plain http too.
+  const randomId = () => Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36).padStart(7, "0")).join("");
+
+  const readJson = (storage, key, fallback) => {
+    try {
+      return JSON.parse(storage.getItem(key)) ?? fallback;
+    } catch {
+      return fallback;
+    }
   };
-  let room = roomFromUrl();
+
+  // Each tab is its own person: its own client id (for exactly-once sending), its own sessions
+  // (to know its own messages) and its own name. A new tab starts from the name last chosen.
+  const tab = readJson(sessionStorage, TAB_KEY, {});
+  if (typeof tab.client !== "string") tab.client = randomId();
+  if (!Array.isArray(tab.sessions)) tab.sessions = [];
+  const chosen = localStorage.getItem(NAME_KEY) || "";
+  if (typeof tab.name !== "string" || nameProblem(tab.name)) tab.name = nameProblem(chosen) ? "" : normalizeName(chosen);
+  const saveTab = () => sessionStorage.setItem(TAB_KEY, JSON.stringify(tab));
+  saveTab();
+
+  // A duplicated tab copies sessionStorage: the copy takes a new identity (and no generated name).
+  const tabs = "BroadcastChannel" in window ? new BroadcastChannel("chorus.tabs") : null;
+  if (tabs) {
+    tabs.onmessage = (event) => {
+      if (event.data.hello === tab.client) tabs.postMessage({ taken: tab.client });
+      else if (event.data.taken === tab.client) becomeNewTab();
+    };
+    tabs.postMessage({ hello: tab.client });
+  }
+
+  let socket = null;
+  let connected = false;
+  let stopped = false; // an operator closed the room or disconnected us: wait for the button
+  let attempt = 0;
+  let retryTimer = null;
+  let lastId = null; // the newest message shown: the resume point
+  let lastDay = null; // the day of the newest message shown, for day separators
+  let maxBytes = 16384; // the server's limit; each welcome says it
+  let unread = 0;
+  let room = "main";
+  let presence = null;
+  const inFlight = new Set(); // refs sent on this socket and not yet answered
+
+  // ---- the outbox ----
+  const outboxKey = () => OUTBOX_PREFIX + tab.client;
+  let outbox = readJson(localStorage, outboxKey(), []);
+  const saveOutbox = () => {
+    if (outbox.length) localStorage.setItem(outboxKey(), JSON.stringify(outbox));
+    else localStorage.removeItem(outboxKey());
+  };
+  for (let i = 0; i < localStorage.length; i++) { // outboxes of tabs closed long ago
+    const key = localStorage.key(i);
+    if (!key.startsWith(OUTBOX_PREFIX) || key === outboxKey()) continue;
+    const entries = readJson(localStorage, key, []);
+    if (!entries.length || entries.every((e) => Date.now() - e.at > OUTBOX_DAYS * 864e5)) localStorage.removeItem(key);
+  }
+
+  // The copy keeps the name only if it was chosen, and leaves the pending messages to the tab it
+  // was copied from (anything it sent meanwhile went with that tab's client id: sent once).
+  function becomeNewTab() {
+    tab.client = randomId();
+    tab.sessions = [];
+    if (tab.name !== normalizeName(localStorage.getItem(NAME_KEY) || "")) tab.name = "";
+    saveTab();
+    outbox = [];
+    inFlight.clear();
+    log.querySelectorAll("li.pending").forEach((item) => item.remove());
+    nameInput.value = tab.name;
+    reconnectNow(true);
+  }
+
+  // ---- showing things ----
+  // The log follows new messages while you are at the bottom, also when something above or
+  // below it (a notice, a growing message box) changes its height.
+  let following = true;
+  scroller.addEventListener("scroll", () => {
+    following = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 8;
+  });
+  const follow = () => {
+    if (following) scroller.scrollTop = scroller.scrollHeight;
+  };
+  new ResizeObserver(follow).observe(scroller);
+
+  // Messages go above the pending ones, which stay at the bottom until the server has them.
+  function appendItem(item) {
+    const firstPending = log.querySelector("li.pending");
+    log.insertBefore(item, firstPending);
+    follow();
+  }
+
+  const dayLabel = (when) => {
+    const day = new Date(when.getFullYear(), when.getMonth(), when.getDate());
+    const now = new Date();
+    const today = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+    const days = Math.round((today - day) / 864e5);
+    if (days === 0) return "Today";
+    if (days === 1) return "Yesterday";
+    const options = { weekday: "long", month: "long", day: "numeric" };
+    if (day.getFullYear() !== today.getFullYear()) options.year = "numeric";
+    return when.toLocaleDateString([], options);
+  };
+
+  function fillMessage(item, from, when, text, own) {
+    item.classList.toggle("own", own);
+    const who = document.createElement("bdi");
+    who.className = "from";
+    who.textContent = from;
+    const time = document.createElement("time");
+    time.dateTime = when.toISOString();
+    time.title = when.toLocaleString();
+    time.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    const body = document.createElement("div");
+    body.className = "text";
+    body.dir = "auto";
+    body.textContent = text;
+    item.replaceChildren(who, " ", time, body);
+  }
+
+  const isOwn = (m) => tab.sessions.includes(m.session);
 
   // Ids are "epoch-seq"; compare as pairs of integers (docs/PROTOCOL.md).
   const idParts = (id) => id.split("-").map(Number);
@@ -51,111 +166,218 @@
     return e1 !== e2 ? e1 > e2 : s1 > s2;
   };
 
-  function setState(state) {
-    document.body.dataset.state = state;
-    $("state").textContent = state;
-  }
-
-  function socketUrl() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const params = new URLSearchParams({ room });
-    if (myName) params.set("name", myName);
-    if (lastId) params.set("since", lastId);
-    return `${scheme}//${location.host}/ws?${params}`;
-  }
-
-  function appendItem(item) {
-    const atBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 8;
-    log.appendChild(item);
-    if (atBottom) scroller.scrollTop = scroller.scrollHeight;
-  }
-
   function showMessage(m) {
     if (!isNewer(m.id, lastId)) return; // already shown before a reconnect
     lastId = m.id;
-    const item = document.createElement("li");
-    item.dataset.id = m.id;
-    if (m.from === myName) item.classList.add("own");
-    const from = document.createElement("span");
-    from.className = "from";
-    from.textContent = m.from;
-    const time = document.createElement("time");
     const when = new Date(m.ts);
-    time.dateTime = when.toISOString();
-    time.textContent = when.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    const text = document.createElement("span");
-    text.className = "text";
-    text.textContent = m.text;
-    item.append(from, time, text);
-    appendItem(item);
+    const day = when.toDateString();
+    if (day !== lastDay) {
+      lastDay = day;
+      const separator = document.createElement("li");
+      separator.className = "day";
+      separator.textContent = dayLabel(when);
+      appendItem(separator);
+    }
+    // A message of ours the server confirmed before it arrived is already on screen: fill it in.
+    const waiting = log.querySelector(`li[data-id="${m.id}"]`);
+    const item = waiting || document.createElement("li");
+    item.dataset.id = m.id;
+    delete item.dataset.ref;
+    fillMessage(item, m.from, when, m.text, isOwn(m) || Boolean(waiting));
+    if (!waiting) appendItem(item);
     if (document.hidden) {
       unread += 1;
       document.title = `(${unread}) Chorus`;
     }
   }
 
-  function showNotice(text) {
+  let noticeTimer = null;
+  function notify(text) {
+    $("notice").textContent = text;
+    clearTimeout(noticeTimer);
+    if (text) noticeTimer = setTimeout(() => { $("notice").textContent = ""; }, NOTICE_MS);
+  }
+
+  function showLogNotice(text) {
     const item = document.createElement("li");
     item.className = "notice";
     item.textContent = text;
     appendItem(item);
   }
 
-  function showPresence(p) {
-    $("online-count").textContent = String(p.online);
+  function showPresence() {
     const list = $("online");
-    list.replaceChildren(...p.names.map((name) => {
+    if (!connected || !presence) {
+      $("online-count").textContent = "–";
       const li = document.createElement("li");
-      li.textContent = name;
+      li.className = "offline";
+      li.textContent = "Not connected";
+      list.replaceChildren(li);
+      return;
+    }
+    $("online-count").textContent = String(presence.online);
+    let marked = false;
+    list.replaceChildren(...presence.names.map((name) => {
+      const li = document.createElement("li");
+      const who = document.createElement("bdi");
+      who.textContent = name;
+      li.append(who);
+      if (!marked && name === tab.name) {
+        marked = true;
+        li.className = "you";
+        li.append(" (you)");
+      }
       return li;
     }));
   }
 
-  const handlers = {
-    welcome(w) {
-      myName = w.name;
-      localStorage.setItem(NAME_KEY, myName);
-      if (document.activeElement !== nameInput) nameInput.value = myName; // never under someone's typing
-    },
-    message: showMessage,
-    presence: showPresence,
-    reset() {
-      showNotice("Some earlier messages are no longer available.");
-    },
-    error(e) {
-      $("notice").textContent = e.message;
-    },
+  // ---- pending messages ----
+  const pendingItem = (ref) => log.querySelector(`li.pending[data-ref="${ref}"]`);
+
+  function showPending(entry) {
+    let item = pendingItem(entry.ref);
+    if (!item) {
+      item = document.createElement("li");
+      item.className = "pending";
+      item.dataset.ref = entry.ref;
+      log.appendChild(item);
+    }
+    fillMessage(item, tab.name || "you", new Date(entry.at), entry.text, true);
+    const status = document.createElement("p");
+    status.className = "status";
+    if (entry.refused) {
+      item.classList.add("refused");
+      status.textContent = `Not sent: ${entry.refused} `;
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.textContent = "Retry";
+      retry.addEventListener("click", () => {
+        entry.refused = null;
+        saveOutbox();
+        showPending(entry);
+        flush();
+      });
+      const discard = document.createElement("button");
+      discard.type = "button";
+      discard.textContent = "Discard";
+      discard.className = "secondary";
+      discard.addEventListener("click", () => forget(entry.ref));
+      status.append(retry, " ", discard);
+    } else {
+      item.classList.remove("refused");
+      status.textContent = connected ? "Sending…" : "Waiting for the connection…";
+    }
+    item.append(status);
+    follow();
+  }
+
+  function forget(ref) {
+    outbox = outbox.filter((e) => e.ref !== ref);
+    saveOutbox();
+    inFlight.delete(ref);
+    pendingItem(ref)?.remove();
+  }
+
+  // Sends what waits in this room's outbox, each once per socket, in the order it was typed.
+  function flush() {
+    if (!connected) return;
+    for (const entry of outbox) {
+      if (entry.room !== room || entry.refused || inFlight.has(entry.ref)) continue;
+      inFlight.add(entry.ref);
+      socket.send(JSON.stringify({ type: "send", text: entry.text, ref: entry.ref }));
+    }
+  }
+
+  function confirmed(s) {
+    const item = pendingItem(s.ref);
+    outbox = outbox.filter((e) => e.ref !== s.ref);
+    saveOutbox();
+    inFlight.delete(s.ref);
+    if (!item) return;
+    if (log.querySelector(`li[data-id="${s.id}"]`) || !isNewer(s.id, lastId)) {
+      item.remove(); // its message is already on screen (or was, above)
+      return;
+    }
+    // Shown as sent now; the message frame that follows fills it in where it stands.
+    item.classList.remove("pending", "refused");
+    item.querySelector(".status")?.remove();
+    item.dataset.id = s.id;
+    appendItem(item);
+  }
+
+  function refused(e) {
+    const entry = outbox.find((x) => x.ref === e.ref);
+    inFlight.delete(e.ref);
+    if (!entry) return;
+    if (e.code === "unknown") { // it may have gone out: resending the same ref is safe
+      setTimeout(flush, 1000);
+      return;
+    }
+    entry.refused = e.message;
+    saveOutbox();
+    showPending(entry);
+  }
+
+  // ---- the connection ----
+  const STATE_TEXT = {
+    connecting: "connecting…",
+    connected: "connected",
+    reconnecting: "offline: reconnecting…",
+    closed: "room closed",
+    disconnected: "disconnected",
   };
 
-  function connect() {
-    setState(attempt === 0 ? "connecting" : "reconnecting");
-    const current = new WebSocket(socketUrl(), "chorus.v1");
-    socket = current;
-    current.onopen = () => {
+  function setState(state) {
+    connected = state === "connected";
+    document.body.dataset.state = state;
+    $("state").textContent = STATE_TEXT[state];
+    sendButton.textContent = connected ? "Send" : "Send later";
+    showPresence();
+    outbox.filter((e) => e.room === room && !e.refused).forEach(showPending);
+  }
+
+  function socketUrl() {
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const params = new URLSearchParams({ room, client: tab.client });
+    if (tab.name) params.set("name", tab.name);
+    if (lastId) params.set("since", lastId);
+    return `${scheme}//${location.host}/ws?${params}`;
+  }
+
+  const handlers = {
+    welcome(w) {
+      tab.name = w.name; // a generated name stays this tab's own, across reconnects
+      tab.sessions = [...tab.sessions.slice(-99), w.session];
+      saveTab();
+      maxBytes = w.maxBytes || maxBytes;
+      if (document.activeElement !== nameInput) nameInput.value = tab.name; // never under someone's typing
       attempt = 0;
       setState("connected");
-      $("notice").textContent = "";
-    };
-    current.onmessage = (event) => {
-      const frame = JSON.parse(event.data);
-      const handle = handlers[frame.type];
-      if (handle) handle(frame);
-    };
-    current.onclose = (event) => {
-      if (socket !== current) return; // replaced on purpose (room change)
-      const stop = OPERATOR_CLOSES[event.code];
-      if (stop) { // an operator's decision: say so, and come back only when asked
-        setState(stop.state);
-        $("notice").textContent = stop.text;
-        $("rejoin").hidden = false;
-        return;
+      updateCounter();
+      flush();
+    },
+    message: showMessage,
+    presence(p) {
+      presence = p;
+      showPresence();
+    },
+    sent: confirmed,
+    reset(r) {
+      if (lastId === null) return; // a first join has nothing on screen to be missing from
+      showLogNotice(r.reason === "history-exceeded"
+        ? "Some messages sent while you were away are no longer kept, so they are missing here."
+        : "Chorus began this room's history again (it restarted or lost its storage): the messages above are from before.");
+    },
+    error(e) {
+      if (e.ref) {
+        refused(e);
+      } else if (e.code === "bad-name") {
+        nameStatus(e.message, true);
+      } else {
+        notify(e.message);
       }
-      attempt += 1;
-      setState("reconnecting");
-      const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
-      setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
-    };
-  }
+    },
+  };
 
   // Close codes an operator's action sends (docs/API.md); the page does not reconnect by itself.
   const OPERATOR_CLOSES = {
@@ -163,48 +385,180 @@
     4002: { state: "disconnected", text: "You were disconnected by an operator." },
   };
 
+  function connect() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    const current = new WebSocket(socketUrl(), "chorus.v1");
+    socket = current;
+    current.onmessage = (event) => {
+      if (socket !== current) return;
+      const frame = JSON.parse(event.data);
+      const handle = handlers[frame.type];
+      if (handle) handle(frame);
+    };
+    current.onclose = (event) => {
+      if (socket !== current) return; // replaced on purpose (room change, reconnect now)
+      inFlight.clear();
+      const stop = OPERATOR_CLOSES[event.code];
+      if (stop) { // an operator's decision: say so, and come back only when asked
+        stopped = true;
+        setState(stop.state);
+        notify(stop.text);
+        clearTimeout(noticeTimer); // this one stays: it explains the state
+        $("rejoin").hidden = false;
+        return;
+      }
+      attempt += 1;
+      setState("reconnecting");
+      const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
+      retryTimer = setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
+    };
+  }
+
+  // Back online, or back to this tab: try now rather than at the next scheduled attempt.
+  function reconnectNow(force) {
+    if (stopped || (connected && !force)) return;
+    const old = socket;
+    socket = null;
+    if (old) old.close(1000, "reconnecting");
+    connect();
+  }
+  window.addEventListener("online", () => reconnectNow(false));
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) return;
+    unread = 0;
+    document.title = "Chorus";
+    if (retryTimer !== null) reconnectNow(false);
+  });
+
   $("rejoin").addEventListener("click", () => {
     $("rejoin").hidden = true;
-    $("notice").textContent = "";
+    notify("");
+    stopped = false;
     attempt = 0;
+    setState("connecting");
     connect();
   });
 
+  function roomFromUrl() {
+    const raw = location.hash.slice(1);
+    let asked;
+    try {
+      asked = decodeURIComponent(raw);
+    } catch {
+      asked = raw;
+    }
+    if (ROOM_RULE.test(asked)) return asked;
+    if (asked) notify(`“${asked}” is not a room name (1-64 letters, digits, “-”, “_” or “.”), so you are in #main.`);
+    return "main";
+  }
+
   function enterRoom() {
     $("rejoin").hidden = true;
+    stopped = false;
     room = roomFromUrl();
+    if (location.hash !== `#${room}`) history.replaceState(null, "", `#${room}`); // the room actually joined
     roomInput.value = room;
     $("room-name").textContent = room;
     log.replaceChildren();
     lastId = null;
+    lastDay = null;
+    presence = null;
     attempt = 0;
     const old = socket;
     socket = null;
     if (old) old.close(1000, "changing room");
+    setState("connecting");
     connect();
   }
+
+  // ---- the message box ----
+  const byteLength = (text) => new TextEncoder().encode(text).length;
+
+  function updateCounter() {
+    const used = byteLength(input.value);
+    const counter = $("counter");
+    const over = used > maxBytes;
+    input.setAttribute("aria-invalid", String(over));
+    counter.classList.toggle("over", over);
+    if (over) counter.textContent = `Too long by ${(used - maxBytes).toLocaleString()} bytes (limit ${maxBytes.toLocaleString()})`;
+    else if (used > maxBytes * 0.8) counter.textContent = `${(maxBytes - used).toLocaleString()} bytes left`;
+    else counter.textContent = "";
+  }
+
+  function growBox() {
+    input.style.height = "auto";
+    input.style.height = `${Math.min(input.scrollHeight + 2, 160)}px`;
+  }
+
+  input.addEventListener("input", () => {
+    updateCounter();
+    growBox();
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault();
+    $("composer").requestSubmit();
+  });
 
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value;
-    if (!text.trim() || !socket || socket.readyState !== WebSocket.OPEN) return;
-    socket.send(JSON.stringify({ type: "send", text }));
+    if (!text.trim()) return;
+    if (byteLength(text) > maxBytes) {
+      updateCounter();
+      notify(`This message is too long to send: shorten it to ${maxBytes.toLocaleString()} bytes.`);
+      return;
+    }
+    const entry = { ref: randomId(), room, text, at: Date.now(), refused: null };
+    outbox.push(entry);
+    saveOutbox();
+    showPending(entry);
     input.value = "";
+    updateCounter();
+    growBox();
+    following = true;
+    follow();
+    notify("");
+    flush();
   });
 
-  $("name-form").addEventListener("submit", (event) => {
-    event.preventDefault();
+  // ---- names: applied when the field loses focus or on Enter ----
+  let nameStatusTimer = null;
+  function nameStatus(text, problem) {
+    const status = $("name-status");
+    status.textContent = text;
+    status.classList.toggle("problem", problem);
+    nameInput.setAttribute("aria-invalid", String(problem));
+    clearTimeout(nameStatusTimer);
+    if (!problem && text) nameStatusTimer = setTimeout(() => { status.textContent = ""; }, 3000);
+  }
+
+  function applyName() {
     const problem = nameProblem(nameInput.value);
     if (problem) {
-      $("notice").textContent = problem;
+      nameStatus(`${problem} You are still ${tab.name || "a guest"}.`, true);
       return;
     }
     const name = normalizeName(nameInput.value);
-    if (name === myName) return;
-    myName = name;
-    localStorage.setItem(NAME_KEY, name);
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: "rename", name }));
+    nameInput.value = name;
+    if (name === tab.name) {
+      if (nameInput.getAttribute("aria-invalid") === "true") nameStatus("", false);
+      return;
+    }
+    tab.name = name;
+    saveTab();
+    localStorage.setItem(NAME_KEY, name); // where the next new tab starts
+    if (connected) socket.send(JSON.stringify({ type: "rename", name }));
+    nameStatus(`✓ You are ${name}`, false);
+  }
+
+  $("name-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    applyName();
   });
+  nameInput.addEventListener("blur", applyName);
 
   $("room-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -212,13 +566,7 @@
   });
 
   window.addEventListener("hashchange", enterRoom);
-  document.addEventListener("visibilitychange", () => {
-    if (!document.hidden) {
-      unread = 0;
-      document.title = "Chorus";
-    }
-  });
 
-  nameInput.value = myName;
+  nameInput.value = tab.name;
   enterRoom();
 })();

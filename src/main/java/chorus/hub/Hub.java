@@ -31,13 +31,13 @@ public final class Hub {
     private final EmptyRooms emptied = new EmptyRooms();
     private final AtomicInteger members = new AtomicInteger();
 
-    public Hub(Backend backend, int historySize, long historyBytes, ScheduledExecutorService timer,
+    public Hub(Backend backend, int historySize, long historyBytes, int messageLimit, ScheduledExecutorService timer,
             MeterRegistry registry) {
         this.received = Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
                 .register(registry);
         Counter slowDropped = Counter.builder("chorus.slow.clients.dropped").description("clients closed as too slow")
                 .register(registry);
-        this.shared = new Rooms(backend, historySize, new HistoryBudget(historyBytes, registry), timer, members, emptied,
+        this.shared = new Rooms(backend, historySize, messageLimit, new HistoryBudget(historyBytes, registry), timer, members, emptied,
                 Counter.builder("chorus.messages.delivered").description("messages queued to a recipient")
                         .register(registry),
                 slowDropped,

@@ -238,7 +238,7 @@ public final class Room {
 
     private void admitLocked(Member member, MessageId since, Settlements after) {
         if (member.json()) {
-            Member.Offer verdict = member.offer(Frames.welcome(member.session(), member.name(), name,
+            Member.Offer verdict = member.offer(Frames.welcome(member.session(), member.name(), name, shared.messageLimit(),
                     members.length + 1 + remoteNames.size()), true);
             if (verdict == Member.Offer.GONE) return; // closed before it got here: never a member
             after.add(member, verdict);

@@ -6,9 +6,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every room shares: the backend, the history's size, the timer, the member count, the
+ * What every room shares: the backend, the history's size, the longest message (for welcomes), the timer, the member count, the
  * queue of rooms that went empty, and the meters. Rooms only add to these; none calls back.
  */
-record Rooms(Backend backend, int historySize, HistoryBudget budget, ScheduledExecutorService timer, AtomicInteger members,
+record Rooms(Backend backend, int historySize, int messageLimit, HistoryBudget budget, ScheduledExecutorService timer, AtomicInteger members,
         EmptyRooms emptied, Counter delivered, Counter slowDropped, Timer fanOut) {
 }

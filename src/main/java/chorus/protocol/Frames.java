@@ -32,11 +32,13 @@ public final class Frames {
         return ByteBuffer.wrap(out.toByteArray()).asReadOnlyBuffer();
     }
 
-    public static ByteBuffer welcome(String session, String name, String room, int online) {
+    /** maxBytes: the longest text a send may carry, in bytes of UTF-8, so a page can count down to it. */
+    public static ByteBuffer welcome(String session, String name, String room, int maxBytes, int online) {
         return encode("welcome", g -> {
             g.writeStringField("session", session);
             g.writeStringField("name", name);
             g.writeStringField("room", room);
+            g.writeNumberField("maxBytes", maxBytes);
             g.writeNumberField("online", online);
         });
     }

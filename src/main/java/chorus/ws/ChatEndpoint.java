@@ -120,7 +120,7 @@ final class ChatEndpoint implements FrameHandler {
     private void assemble(Frame frame, boolean refused) {
         switch (text.add(frame, refused)) {
             case COMPLETE -> onText(text.take());
-            case DISCARDED -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages; slow down", null);
+            case REFUSED -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages; slow down", refOf(text.take()));
             case TOO_LARGE -> refuseAndClose("too-large", CloseStatus.MESSAGE_TOO_LARGE,
                     "message larger than " + limits.frameBytes(join.json()) + " bytes");
             case INVALID_UTF8 -> refuseAndClose("invalid-utf8", CloseStatus.BAD_PAYLOAD, "invalid UTF-8");
@@ -133,13 +133,22 @@ final class ChatEndpoint implements FrameHandler {
 
     /** A whole text message, valid UTF-8 and within the size limit. */
     private void onText(String message) {
-        Command command = client.json() ? Command.parse(message, limits.maxTextBytes()) : new Command.Send(message, null);
+        Command command = command(message);
         String ref = command instanceof Command.Send send ? send.ref() : null;
         switch (address.budget.take()) {
             case ACCEPT -> accept(command);
             case REFUSE -> refuseMessage(ErrorCode.RATE_LIMITED, "too many messages from your address; slow down", ref);
             case ABUSE -> close(CloseCodes.POLICY, CloseCodes.RATE_REASON);
         }
+    }
+
+    private Command command(String message) {
+        return client.json() ? Command.parse(message, limits.maxTextBytes()) : new Command.Send(message, null);
+    }
+
+    /** The ref of a send, so even its refusal tells the sender which message it was. */
+    private String refOf(String message) {
+        return command(message) instanceof Command.Send send ? send.ref() : null;
     }
 
     private void accept(Command command) {

@@ -9,7 +9,7 @@ import org.eclipse.jetty.websocket.core.Frame;
  * unfinished for too long as soon as that is so. Nothing is kept between messages.
  */
 final class TextAssembler {
-    enum Outcome { MORE, COMPLETE, DISCARDED, TOO_LARGE, INVALID_UTF8, TOO_MANY_FRAGMENTS, TOO_SLOW }
+    enum Outcome { MORE, COMPLETE, REFUSED, TOO_LARGE, INVALID_UTF8, TOO_MANY_FRAGMENTS, TOO_SLOW }
 
     private final int maxFragments;
     private final long maxNanos;
@@ -18,7 +18,7 @@ final class TextAssembler {
     private int fragments;
     private long bytes;
     private long startedNanos;
-    private boolean discarding;
+    private boolean refused;
     private String complete;
 
     TextAssembler(long maxBytes, int maxFragments, long maxNanos) {
@@ -38,7 +38,7 @@ final class TextAssembler {
             fragments = 0;
             bytes = 0;
             startedNanos = System.nanoTime();
-            discarding = false;
+            this.refused = false;
         }
         fragments++;
         bytes += frame.getPayloadLength();
@@ -47,21 +47,20 @@ final class TextAssembler {
             text = null;
             return outcome;
         }
-        discarding |= refused;
-        if (!discarding) {
-            if (frame.hasPayload()) text.append(frame.getPayload());
-            if (text.hasCodingErrors()) {
-                text = null;
-                return Outcome.INVALID_UTF8;
-            }
+        // A refused message is still read whole (within the same bounds), so its refusal can name
+        // its ref; a sender that keeps on is closed after a burst of refusals anyway.
+        this.refused |= refused;
+        if (frame.hasPayload()) text.append(frame.getPayload());
+        if (text.hasCodingErrors()) {
+            text = null;
+            return Outcome.INVALID_UTF8;
         }
         if (!frame.isFin()) return Outcome.MORE;
         Utf8StringBuilder whole = text;
         text = null;
-        if (discarding) return Outcome.DISCARDED;
         if (!whole.isComplete()) return Outcome.INVALID_UTF8; // ends inside a character
         complete = whole.toCompleteString();
-        return Outcome.COMPLETE;
+        return this.refused ? Outcome.REFUSED : Outcome.COMPLETE;
     }
 
     private Outcome check() {
@@ -71,7 +70,7 @@ final class TextAssembler {
         return null;
     }
 
-    /** The message the last COMPLETE finished. */
+    /** The message the last COMPLETE (or REFUSED) finished. */
     String take() {
         String message = complete;
         complete = null;

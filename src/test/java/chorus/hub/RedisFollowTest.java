@@ -26,7 +26,7 @@ class RedisFollowTest {
         redis = new RedisServer();
         backend = new RedisBackend(redis.url(), false, 100);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
-        shared = new Rooms(backend, 100, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
+        shared = new Rooms(backend, 100, 16_384, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
                 meters.counter("d"), meters.counter("s"), meters.timer("f"));
     }
 

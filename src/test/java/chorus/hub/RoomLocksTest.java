@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** The hub with members that have no socket: who takes which lock, and who acts after. */
 class RoomLocksTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, timer, new SimpleMeterRegistry());
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, 16_384, timer, new SimpleMeterRegistry());
 
     @AfterEach
     void stop() {

@@ -113,17 +113,6 @@ class PageTest {
     }
 
     @Test
-    void anInvisibleNameIsRefusedOnThePageWithTheServersRule() {
-        Page page = open("ann", null);
-        assertThat(page.locator("#online li")).hasText("ann"); // the welcome has been handled
-        page.locator("#name").fill("ann\u200B");
-        page.locator("#name").press("Enter");
-        assertThat(page.locator("#notice")).containsText("no invisible or control characters");
-        say(page, "still ann");
-        assertThat(page.locator("#log li .from").last()).hasText("ann");
-    }
-
-    @Test
     void aRestartedServerIsRejoinedWithoutReload() {
         int port = server.port();
         Page page = open("ann", null);
@@ -131,7 +120,7 @@ class PageTest {
 
         server.close();
         assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
-        assertThat(page.locator("#state")).hasText("reconnecting");
+        assertThat(page.locator("#state")).containsText("reconnecting");
 
         server = new TestServer(Map.of("PORT", String.valueOf(port)));
         assertThat(page.locator("body")).hasAttribute("data-state", "connected");
@@ -206,7 +195,7 @@ class PageTest {
             expected.add("after");
             assertThat(texts(page)).hasText(expected.toArray(new String[0]));
             String resumedWith = urls.get(urls.size() - 1);
-            String lastBeforeCut = (String) page.evaluate("document.querySelectorAll('#log li')[4].dataset.id");
+            String lastBeforeCut = (String) page.evaluate("document.querySelectorAll('#log li[data-id]')[4].dataset.id");
             assertEquals(true, resumedWith.contains("since=" + lastBeforeCut), resumedWith);
         }
     }
@@ -215,10 +204,10 @@ class PageTest {
     void theOnlineListUpdatesWhenATabCloses() {
         Page ann = open("ann", "who");
         Page bob = open("bob", "who");
-        assertThat(ann.locator("#online li")).hasText(new String[] {"ann", "bob"});
+        assertThat(ann.locator("#online li")).hasText(new String[] {"ann (you)", "bob"});
         assertThat(ann.locator("#online-count")).hasText("2");
         bob.close();
-        assertThat(ann.locator("#online li")).hasText(new String[] {"ann"});
+        assertThat(ann.locator("#online li")).hasText(new String[] {"ann (you)"});
         assertThat(ann.locator("#online-count")).hasText("1");
     }
 }

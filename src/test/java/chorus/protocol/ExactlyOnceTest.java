@@ -132,6 +132,29 @@ class ExactlyOnceTest {
     }
 
     @Test
+    void everySendOverTheConnectionsBudgetIsAnsweredWithItsRef() throws Exception {
+        try (TestServer server = new TestServer(Map.of("RATE_LIMIT_PER_SECOND", "1", "RATE_LIMIT_BURST", "2"));
+                JsonClient c = JsonClient.connect(server, "room=budget")) {
+            for (int i = 0; i < 4; i++) send(c, "m" + i, "ref-" + i);
+            java.util.Set<String> answered = new java.util.TreeSet<>();
+            int refused = 0;
+            while (answered.size() < 4) {
+                JsonNode frame = c.next();
+                String type = frame.get("type").asText();
+                if (type.equals("message")) continue;
+                assertTrue(frame.hasNonNull("ref"), "an answer without its ref: " + frame);
+                answered.add(frame.get("ref").asText());
+                if (type.equals("error")) {
+                    assertEquals("rate-limited", frame.get("code").asText());
+                    refused++;
+                }
+            }
+            assertEquals(java.util.Set.of("ref-0", "ref-1", "ref-2", "ref-3"), answered);
+            assertEquals(2, refused);
+        }
+    }
+
+    @Test
     void aMalformedRefOrClientIsRefused() throws Exception {
         try (TestServer server = new TestServer(Map.of()); JsonClient c = JsonClient.connect(server, "room=r")) {
             send(c, "x", "has spaces");

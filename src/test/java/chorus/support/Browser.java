@@ -26,7 +26,12 @@ public final class Browser implements AutoCloseable {
 
     /** A fresh, isolated tab (its own storage), as a separate visitor would have. */
     public com.microsoft.playwright.Page newPage() {
-        BrowserContext context = chromium.newContext();
+        return newPage(new com.microsoft.playwright.Browser.NewContextOptions());
+    }
+
+    /** The same with a screen size, colour scheme or clock of its own. */
+    public com.microsoft.playwright.Page newPage(com.microsoft.playwright.Browser.NewContextOptions options) {
+        BrowserContext context = chromium.newContext(options);
         contexts.add(context);
         return context.newPage();
     }

@@ -1,0 +1,223 @@
+package chorus.page;
+
+import static chorus.support.Pages.connected;
+import static chorus.support.Pages.say;
+import static chorus.support.Pages.texts;
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.support.Browser;
+import chorus.support.Pages;
+import chorus.support.RedisServer;
+import chorus.support.TestServer;
+import chorus.support.WsClient;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.options.BoundingBox;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The details of a real chat, in real Chromium. */
+class DetailsTest {
+    private static Browser browser;
+    private TestServer server = new TestServer();
+
+    @BeforeAll
+    static void launch() {
+        browser = new Browser();
+    }
+
+    @AfterAll
+    static void quit() {
+        browser.close();
+    }
+
+    @AfterEach
+    void stop() {
+        browser.closePages();
+        server.close();
+    }
+
+    @Test
+    void shiftEnterStartsANewLineAndTheMessageKeepsIt() throws Exception {
+        Page page = Pages.open(browser.newPage(), server.port(), "ann", "lines");
+        try (WsClient bob = WsClient.connect(URI.create(server.ws() + "?room=lines&name=bob"))) {
+            Locator box = page.locator("#text");
+            box.pressSequentially("line one");
+            box.press("Shift+Enter");
+            box.pressSequentially("line two");
+            box.press("Enter");
+            assertEquals("line one\nline two", bob.next());
+            assertEquals("line one\nline two", texts(page).last().textContent());
+            BoundingBox shown = texts(page).last().boundingBox();
+            assertTrue(shown.height > 1.5 * page.locator("#log li .from").last().boundingBox().height, "shown on one line");
+        }
+    }
+
+    @Test
+    void rightToLeftNamesAndTextAreIsolated() {
+        Page page = Pages.open(browser.newPage(), server.port(), "مریم", "rtl");
+        say(page, "سلام، hello");
+        Locator from = page.locator("#log li .from").last();
+        assertEquals("BDI", from.evaluate("e => e.tagName"));
+        assertEquals("auto", texts(page).last().getAttribute("dir"));
+        assertEquals("BDI", page.locator("#online li bdi").first().evaluate("e => e.tagName"));
+        // The name sits entirely before the time, whatever its direction.
+        BoundingBox name = from.boundingBox();
+        BoundingBox time = page.locator("#log li time").last().boundingBox();
+        assertTrue(name.x + name.width <= time.x + 1, "the time is inside or before the name");
+    }
+
+    @Test
+    void messagesFromAnotherDayAreUnderThatDay() {
+        Page today = Pages.open(browser.newPage(), server.port(), "ann", "days");
+        say(today, "sent today");
+        assertThat(today.locator("#log li.day")).hasText(new String[] {"Today"});
+        Page later = browser.newPage();
+        later.clock().setFixedTime(System.currentTimeMillis() + 3 * 86_400_000L);
+        Pages.open(later, server.port(), "bob", "days");
+        assertThat(texts(later)).hasText(new String[] {"sent today"});
+        String label = later.locator("#log li.day").first().textContent();
+        String expected = (String) later.evaluate("ts => new Date(ts).toLocaleDateString([], {weekday: 'long', month: 'long', day: 'numeric'})",
+                (double) System.currentTimeMillis());
+        assertEquals(expected, label);
+    }
+
+    @Test
+    void aNoticeClearsItselfAndTheLogKeepsFollowing() throws Exception {
+        Page page = browser.newPage();
+        page.setViewportSize(800, 500);
+        Pages.open(page, server.port(), "ann", "follow");
+        try (WsClient bob = WsClient.connect(URI.create(server.ws() + "?room=follow&name=bob"))) {
+            for (int i = 0; i < 40; i++) bob.send("filler " + i);
+            assertThat(texts(page)).hasCount(40);
+            assertThat(texts(page).last()).isInViewport();
+            page.locator("#text").fill("y".repeat(17_000)); // a notice and a counter appear below the log
+            page.locator("#text").press("Enter");
+            assertThat(page.locator("#notice")).isVisible();
+            bob.send("after the notice");
+            assertThat(texts(page).last()).hasText("after the notice");
+            assertThat(texts(page).last()).isInViewport();
+            assertThat(page.locator("#notice")).isHidden(new com.microsoft.playwright.assertions.LocatorAssertions.IsHiddenOptions().setTimeout(9_000));
+        }
+    }
+
+    @Test
+    void anInvalidRoomInTheAddressIsSaidAndTheAddressShowsTheRoomJoined() {
+        Page page = browser.newPage();
+        page.navigate("http://127.0.0.1:" + server.port() + "/#Bad%20Room");
+        connected(page);
+        assertThat(page.locator("#room-name")).hasText("main");
+        assertEquals("#main", page.evaluate("location.hash"));
+        assertThat(page.locator("#notice")).containsText("“Bad Room” is not a room name");
+    }
+
+    @Test
+    void aLongRoomNameFitsAPhone() throws Exception {
+        Page page = browser.newPage(new com.microsoft.playwright.Browser.NewContextOptions().setViewportSize(390, 844)
+                .setIsMobile(true).setHasTouch(true).setDeviceScaleFactor(2));
+        String room = "TheVeryLongRoomNameOfTheQuarterlyPlanningGroupForTheWholeCompany0".substring(0, 64); // no break opportunity
+        assertEquals(64, room.length());
+        Pages.open(page, server.port(), "ann", room);
+        say(page, "hello from a phone");
+        assertEquals(390.0, ((Number) page.evaluate("document.documentElement.scrollWidth")).doubleValue(), 0.5);
+        BoundingBox state = page.locator("#state").boundingBox();
+        assertTrue(state.x >= 0 && state.x + state.width <= 390, "the connection state is off-screen: " + state.x);
+        page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "page-phone-long-room.png")));
+    }
+
+    @Test
+    void aRestartIsToldHonestlyAndAResumedRestartNotAtAll() throws Exception {
+        int port = server.port();
+        Page page = Pages.open(browser.newPage(), port, "ann", "restart");
+        say(page, "before the restart");
+        assertThat(texts(page)).hasText(new String[] {"before the restart"});
+        server.close();
+        assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
+        server = new TestServer(Map.of("PORT", String.valueOf(port)));
+        connected(page);
+        assertThat(texts(page)).hasText(new String[] {"before the restart"});
+        assertThat(page.locator("#log li.notice")).hasText(new String[] {
+            "Chorus began this room's history again (it restarted or lost its storage): the messages above are from before."});
+        server.close();
+
+        try (RedisServer redis = new RedisServer()) {
+            server = new TestServer(Map.of("PORT", String.valueOf(port), "REDIS_URL", redis.url()));
+            page.reload();
+            connected(page);
+            say(page, "kept in Redis");
+            assertThat(texts(page)).hasText(new String[] {"kept in Redis"});
+            server.close();
+            assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
+            server = new TestServer(Map.of("PORT", String.valueOf(port), "REDIS_URL", redis.url()));
+            connected(page);
+            say(page, "after the restart");
+            assertThat(texts(page)).hasText(new String[] {"kept in Redis", "after the restart"});
+            assertThat(page.locator("#log li.notice")).hasCount(0);
+            server.close();
+        }
+        server = new TestServer();
+    }
+
+    @Test
+    void theFaviconIsThereAndThePageLogsNoError() throws Exception {
+        Page page = browser.newPage();
+        List<String> errors = new CopyOnWriteArrayList<>();
+        page.onConsoleMessage(m -> {
+            if (m.type().equals("error")) errors.add(m.text());
+        });
+        page.onResponse(r -> {
+            if (r.status() >= 400) errors.add(r.status() + " " + r.url());
+        });
+        Pages.open(page, server.port(), "ann", null);
+        page.waitForTimeout(500);
+        assertEquals(List.of(), errors);
+        for (String path : new String[] {"/favicon.ico", "/favicon.svg"}) {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http(path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), path);
+            assertEquals("image/svg+xml", r.headers().firstValue("Content-Type").orElse(""), path);
+        }
+    }
+
+    @Test
+    void beingDisconnectedShowsEverywhereAndReconnectingTriesAtOnceWhenBackOnline() {
+        Page page = browser.newPage();
+        Line line = Line.on(page);
+        Pages.open(page, server.port(), "ann", "state");
+        assertThat(page.locator("#send")).hasText("Send");
+        line.cut();
+        assertThat(page.locator("#state")).containsText("offline");
+        assertThat(page.locator("#send")).hasText("Send later");
+        assertThat(page.locator("#online-count")).hasText("–");
+        assertThat(page.locator("#online")).hasText("Not connected");
+        // Delays grow, but never beyond a few seconds.
+        int before = line.attempts.size();
+        while (line.attempts.size() < before + 6) page.waitForTimeout(50);
+        for (int i = before + 1; i < line.attempts.size(); i++) {
+            long gapMs = (line.attempts.get(i) - line.attempts.get(i - 1)) / 1_000_000;
+            assertTrue(gapMs <= 3_500, "waited " + gapMs + " ms between attempts");
+        }
+        // Right after an attempt the next is 1.5 s away at least; coming online tries at once.
+        int seen = line.attempts.size();
+        while (line.attempts.size() == seen) page.waitForTimeout(10);
+        line.restore();
+        long online = System.nanoTime();
+        page.evaluate("window.dispatchEvent(new Event('online'))");
+        connected(page);
+        assertTrue((System.nanoTime() - online) / 1_000_000 < 1_200, "did not try at once when back online");
+        assertThat(page.locator("#send")).hasText("Send");
+        assertThat(page.locator("#online li.you")).hasText("ann (you)");
+    }
+}

@@ -1,0 +1,176 @@
+package chorus.page;
+
+import static chorus.support.Pages.connected;
+import static chorus.support.Pages.pending;
+import static chorus.support.Pages.say;
+import static chorus.support.Pages.texts;
+import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import chorus.support.Browser;
+import chorus.support.JsonClient;
+import chorus.support.Pages;
+import chorus.support.RedisServer;
+import chorus.support.Relay;
+import chorus.support.TestServer;
+import chorus.support.WsClient;
+import com.microsoft.playwright.Page;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Nothing typed is lost or shown twice: the page's outbox, in real Chromium. */
+class OutboxTest {
+    private static Browser browser;
+    private TestServer server;
+
+    @BeforeAll
+    static void launch() {
+        browser = new Browser();
+    }
+
+    @AfterAll
+    static void quit() {
+        browser.close();
+    }
+
+    @AfterEach
+    void stop() {
+        browser.closePages();
+        if (server != null) server.close();
+        server = null;
+    }
+
+    private WsClient listener(String room) {
+        return WsClient.connect(URI.create(server.ws() + "?room=" + room + "&name=bob"));
+    }
+
+    @Test
+    void aMessageSentWhileDisconnectedWaitsVisiblyAndIsDeliveredOnceEverywhere() throws Exception {
+        server = new TestServer();
+        Page page = browser.newPage();
+        Line line = Line.on(page);
+        Pages.open(page, server.port(), "ann", "offline");
+        try (WsClient bob = listener("offline")) {
+            line.cut();
+            assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
+            say(page, "sent while away");
+            assertThat(pending(page)).hasCount(1);
+            assertThat(pending(page)).containsText("sent while away");
+            assertThat(page.locator("#text")).hasValue("");
+            assertNull(bob.poll(Duration.ofMillis(300)), "nothing reaches the room while disconnected");
+
+            line.restore();
+            connected(page);
+            assertEquals("sent while away", bob.next());
+            assertThat(pending(page)).hasCount(0);
+            assertThat(texts(page)).hasText(new String[] {"sent while away"});
+            assertNull(bob.poll(Duration.ofMillis(500)), "delivered twice");
+        }
+    }
+
+    @Test
+    void aReloadKeepsAnUnsentMessagePending() throws Exception {
+        server = new TestServer();
+        try (Relay relay = new Relay(server.port()); WsClient bob = listener("reload")) {
+            Page page = Pages.open(browser.newPage(), relay.port(), "ann", "reload");
+            relay.refuse(true); // the page still loads; its socket cannot connect
+            relay.cutAll();
+            assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
+            say(page, "typed before the reload");
+            assertThat(pending(page)).hasCount(1);
+            page.reload();
+            assertThat(pending(page)).containsText("typed before the reload");
+
+            relay.refuse(false);
+            connected(page);
+            assertEquals("typed before the reload", bob.next());
+            assertThat(pending(page)).hasCount(0);
+            assertThat(texts(page)).hasText(new String[] {"typed before the reload"});
+            page.reload();
+            connected(page);
+            assertThat(texts(page)).hasText(new String[] {"typed before the reload"});
+            assertNull(bob.poll(Duration.ofMillis(500)), "delivered twice");
+            browser.closePages(); // while the relay still answers
+        }
+    }
+
+    @Test
+    void aRefusedMessageStaysWithItsReasonUntilRetriedOrDiscarded() throws Exception {
+        server = new TestServer(Map.of("RATE_LIMIT_PER_SECOND", "1", "RATE_LIMIT_BURST", "2"));
+        Page page = Pages.open(browser.newPage(), server.port(), "ann", "busy");
+        try (WsClient bob = listener("busy")) {
+            for (String text : new String[] {"one", "two", "three", "four"}) say(page, text);
+            assertThat(page.locator("#log li.refused")).hasCount(2);
+            assertThat(page.locator("#log li.refused").first()).containsText("Not sent:");
+            assertThat(page.locator("#log li.refused").first()).containsText("three");
+            assertEquals("one", bob.next());
+            assertEquals("two", bob.next());
+
+            page.waitForTimeout(1_200); // the budget refills
+            page.locator("#log li.refused").first().getByText("Retry").click();
+            assertEquals("three", bob.next());
+            page.locator("#log li.refused").first().getByText("Discard").click();
+            assertThat(page.locator("#log li.refused")).hasCount(0);
+            assertThat(texts(page)).hasText(new String[] {"one", "two", "three"});
+            page.reload();
+            connected(page);
+            assertThat(texts(page)).hasText(new String[] {"one", "two", "three"});
+            assertNull(bob.poll(Duration.ofMillis(500)), "a discarded message went out");
+        }
+    }
+
+    @Test
+    void aPasteLongerThanTheServersLimitIsKeptWholeAndNotSent() throws Exception {
+        server = new TestServer();
+        Page page = Pages.open(browser.newPage(), server.port(), "ann", "long");
+        try (WsClient bob = listener("long")) {
+            String big = "x".repeat(20_000);
+            page.locator("#text").fill(big);
+            assertEquals(20_000, page.locator("#text").inputValue().length(), "the paste was cut");
+            assertThat(page.locator("#counter")).containsText("Too long by 3,616 bytes");
+            page.locator("#text").press("Enter");
+            assertThat(page.locator("#notice")).containsText("too long");
+            assertEquals(20_000, page.locator("#text").inputValue().length(), "the text left the box");
+            assertNull(bob.poll(Duration.ofMillis(300)), "it was sent");
+            page.locator("#text").fill("x".repeat(16_384 - 10));
+            assertThat(page.locator("#counter")).hasText("10 bytes left");
+        }
+    }
+
+    @Test
+    void aPendingMessageIsShownOnceAfterTheNextInstanceTakesOver() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer a = new TestServer(Map.of("REDIS_URL", redis.url()));
+                TestServer b = new TestServer(Map.of("REDIS_URL", redis.url()));
+                Relay relay = new Relay(a.port());
+                JsonClient bob = JsonClient.connect(a, "room=across&name=bob")) {
+            Page page = Pages.open(browser.newPage(), relay.port(), "ann", "across");
+            // The server takes the message, but its answer never reaches the page.
+            relay.deaf(true);
+            say(page, "heard, never confirmed");
+            assertEquals("heard, never confirmed", bob.next("message").get("text").asText());
+            assertThat(pending(page)).hasCount(1);
+            // Then the instance is gone; the next one is where the load balancer sends the page.
+            relay.refuse(true);
+            relay.cutAll();
+            relay.deaf(false);
+            assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
+            say(page, "typed while away");
+            assertThat(pending(page)).hasCount(2);
+            relay.target(b.port());
+            relay.refuse(false);
+            connected(page);
+            assertEquals("typed while away", bob.next("message").get("text").asText());
+            assertThat(pending(page)).hasCount(0);
+            assertThat(texts(page)).hasText(new String[] {"heard, never confirmed", "typed while away"});
+            bob.assertNoMessage(Duration.ofMillis(500));
+            browser.closePages(); // while the relay still answers
+        }
+    }
+}
