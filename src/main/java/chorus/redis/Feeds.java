@@ -21,7 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
 final class Feeds {
     private static final Logger LOG = LoggerFactory.getLogger(Feeds.class);
     private static final String CHANNEL_PREFIX = "chorus:live:";
-    /** Said on a room's channel when an instance's members of it changed (see {@link Presence}). */
-    static final String PRESENCE_NOTICE = "presence";
+    /** Begins what an instance says on a room's channel when its members of it changed (see {@link Presence}). */
+    static final String PRESENCE_NOTICE = "presence:";
     private static final long RETRY_MS = 1_000; // subscriptions not confirmed are asked for again this often
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_HELD = 10_000;
@@ -46,7 +46,7 @@ final class Feeds {
     private final Supplier<StatefulRedisConnection<String, String>> commands;
     private final Supplier<StatefulRedisPubSubConnection<String, String>> pubSub;
     private final int historySize;
-    private final Consumer<Room> presenceNoticed;
+    private final BiConsumer<Room, String> presenceNoticed; // with the notice, or null when one may have been missed
     private final Map<String, Feed> feeds = new HashMap<>(); // by channel; only on the thread
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "chorus-redis-feeds");
@@ -71,7 +71,7 @@ final class Feeds {
     }
 
     Feeds(Supplier<StatefulRedisConnection<String, String>> commands,
-            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, int historySize, Consumer<Room> presenceNoticed) {
+            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, int historySize, BiConsumer<Room, String> presenceNoticed) {
         this.commands = commands;
         this.pubSub = pubSub;
         this.historySize = historySize;
@@ -114,8 +114,8 @@ final class Feeds {
         thread.execute(() -> {
             Feed feed = feeds.get(channel);
             if (feed == null) return;
-            if (payload.equals(PRESENCE_NOTICE)) {
-                presenceNoticed.accept(feed.room);
+            if (payload.startsWith(PRESENCE_NOTICE)) {
+                presenceNoticed.accept(feed.room, payload);
                 return;
             }
             Message message = parse(feed.room, payload);
@@ -138,7 +138,7 @@ final class Feeds {
             if (feed == null) return;
             feed.subscribed = true;
             read(feed);
-            presenceNoticed.accept(feed.room); // notices may have been missed too
+            presenceNoticed.accept(feed.room, null); // notices may have been missed too
         });
     }
 

@@ -55,6 +55,7 @@ final class Presence {
             """;
 
     private final String instance = Long.toString(System.nanoTime() ^ Double.doubleToLongBits(Math.random()), 36);
+    private final String ownNotice = Feeds.PRESENCE_NOTICE + instance;
     private final Supplier<StatefulRedisConnection<String, String>> connection;
     private final ScheduledExecutorService thread;
     private final Set<Room> rooms = new HashSet<>();
@@ -90,8 +91,12 @@ final class Presence {
         });
     }
 
-    /** Another instance's names in a room changed (or may have): read them, once per burst. */
-    void noticed(Room room) {
+    /**
+     * Another instance's names in a room changed (its notice), or may have (null): read them,
+     * once per burst. This instance's own notices are what it wrote itself.
+     */
+    void noticed(Room room, String notice) {
+        if (notice != null && notice.equals(ownNotice)) return;
         thread.execute(() -> {
             if (noticed.add(room)) thread.execute(() -> {
                 noticed.remove(room);
@@ -133,7 +138,7 @@ final class Presence {
         try {
             if (names.isEmpty()) c.async().hdel(key(room.name()), instance);
             else c.async().hset(key(room.name()), instance, JSON.writeValueAsString(names));
-            c.async().publish(Feeds.channel(room.name()), Feeds.PRESENCE_NOTICE);
+            c.async().publish(Feeds.channel(room.name()), ownNotice);
         } catch (Exception e) {
             LOG.debug("presence of {} not written: {}", room.name(), e.toString());
         }

@@ -29,11 +29,13 @@ public final class RoomsBench {
     private final String command;
     private final Duration settle;
     private final Duration sample;
+    private final Duration warmup;
 
-    private RoomsBench(String command, Duration settle, Duration sample) {
+    private RoomsBench(String command, Duration settle, Duration sample, Duration warmup) {
         this.command = command;
         this.settle = settle;
         this.sample = sample;
+        this.warmup = warmup;
     }
 
     /** Two instances sharing a fresh redis-server. */
@@ -109,12 +111,12 @@ public final class RoomsBench {
         }
     }
 
-    private static Fleet.Result pairs(ServerProcess senders, ServerProcess readers, int rooms, double rate) throws Exception {
+    private Fleet.Result pairs(ServerProcess senders, ServerProcess readers, int rooms, double rate) throws Exception {
         List<URI> urls = new ArrayList<>();
         for (int i = 0; i < rooms; i++) urls.add(URI.create(senders.url() + "?room=r-" + i));
         for (int i = 0; i < rooms; i++) urls.add(URI.create(readers.url() + "?room=r-" + i));
         try (Fleet fleet = Fleet.connect(urls, urls.size(), null)) {
-            return fleet.run(rate, rooms, Duration.ofSeconds(3), Duration.ofSeconds(10), 64, 2);
+            return fleet.run(rate, rooms, warmup, Duration.ofSeconds(10), 64, 2);
         }
     }
 
@@ -139,7 +141,8 @@ public final class RoomsBench {
         Map<String, String> a = Args.parse(args);
         String procfile = Files.readString(Path.of("Procfile")).strip().replaceFirst("^web: ", "");
         RoomsBench bench = new RoomsBench(a.getOrDefault("server", procfile),
-                Args.duration(a.getOrDefault("settle", "10s")), Args.duration(a.getOrDefault("sample", "25s")));
+                Args.duration(a.getOrDefault("settle", "10s")), Args.duration(a.getOrDefault("sample", "25s")),
+                Args.duration(a.getOrDefault("warmup", "3s")));
         int idleRooms = Integer.parseInt(a.getOrDefault("idle-rooms", "10000"));
         int rooms = Integer.parseInt(a.getOrDefault("rooms", "3000"));
         double rate = Double.parseDouble(a.getOrDefault("rate", "300"));

@@ -192,7 +192,7 @@ class DetailsTest {
     }
 
     @Test
-    void beingDisconnectedShowsEverywhereAndReconnectingTriesAtOnceWhenBackOnline() {
+    void beingDisconnectedShowsEverywhereAndReconnectingTriesAtOnceWhenBackOnlineOrVisible() {
         Page page = browser.newPage();
         Line line = Line.on(page);
         Pages.open(page, server.port(), "ann", "state");
@@ -219,5 +219,17 @@ class DetailsTest {
         assertTrue((System.nanoTime() - online) / 1_000_000 < 1_200, "did not try at once when back online");
         assertThat(page.locator("#send")).hasText("Send");
         assertThat(page.locator("#online li.you")).hasText("ann (you)");
+
+        // The same when the tab comes back into view.
+        line.cut();
+        assertThat(page.locator("#state")).containsText("offline");
+        while (line.attempts.size() < seen + 5) page.waitForTimeout(50);
+        int now = line.attempts.size();
+        while (line.attempts.size() == now) page.waitForTimeout(10);
+        line.restore();
+        long visible = System.nanoTime();
+        page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
+        connected(page);
+        assertTrue((System.nanoTime() - visible) / 1_000_000 < 1_200, "did not try at once when visible again");
     }
 }

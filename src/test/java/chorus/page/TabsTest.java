@@ -107,4 +107,22 @@ class TabsTest {
         assertThat(three.locator("#name")).hasValue("sam");
         assertThat(three.locator("#log li.own")).hasCount(0);
     }
+
+    @Test
+    void aDuplicatedTabBecomesAPersonOfItsOwn() {
+        Page one = Pages.open(browser.newPage(), server.port(), null, "copies");
+        String identity = (String) one.evaluate("sessionStorage.getItem('chorus.tab')");
+        String name = one.locator("#name").inputValue();
+        // What the browser's "Duplicate tab" does: the copy starts with the original's sessionStorage.
+        Page copy = one.context().newPage();
+        copy.addInitScript("sessionStorage.setItem('chorus.tab', '" + identity.replace("\\", "\\\\").replace("'", "\\'") + "')");
+        Pages.open(copy, server.port(), null, "copies");
+        assertThat(copy.locator("#name")).not().hasValue(name);
+        assertNotEquals(identity, copy.evaluate("sessionStorage.getItem('chorus.tab')"));
+        assertThat(one.locator("#online li")).hasCount(2);
+        say(copy, "from the copy");
+        assertThat(texts(one)).hasText(new String[] {"from the copy"});
+        assertThat(one.locator("#log li").last()).not().hasClass(OWN);
+        assertThat(copy.locator("#log li").last()).hasClass(OWN);
+    }
 }
