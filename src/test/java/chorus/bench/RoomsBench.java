@@ -142,7 +142,7 @@ public final class RoomsBench {
         String procfile = Files.readString(Path.of("Procfile")).strip().replaceFirst("^web: ", "");
         RoomsBench bench = new RoomsBench(a.getOrDefault("server", procfile),
                 Args.duration(a.getOrDefault("settle", "10s")), Args.duration(a.getOrDefault("sample", "25s")),
-                Args.duration(a.getOrDefault("warmup", "3s")));
+                Args.duration(a.getOrDefault("warmup", "15s"))); // past the tail of the joins' own work
         int idleRooms = Integer.parseInt(a.getOrDefault("idle-rooms", "10000"));
         int rooms = Integer.parseInt(a.getOrDefault("rooms", "3000"));
         double rate = Double.parseDouble(a.getOrDefault("rate", "300"));
