@@ -22,6 +22,11 @@ public final class Screenshot {
     private Screenshot() {
     }
 
+    /** Waits until the page shows this many messages, so each speaks after the last. */
+    private static void shown(Page page, int messages) {
+        page.locator("#log li[data-id]").nth(messages - 1).waitFor();
+    }
+
     public static void main(String[] args) throws Exception {
         try (TestServer server = new TestServer(); Browser browser = new Browser()) {
             Page ann = Pages.open(browser.newPage(new com.microsoft.playwright.Browser.NewContextOptions()
@@ -30,17 +35,21 @@ public final class Screenshot {
                     .setViewportSize(390, 620).setColorScheme(ColorScheme.DARK)), server.port(), "bob", "lobby");
             try (WsClient maryam = WsClient.connect(URI.create(server.ws() + "?room=lobby&name=%D9%85%D8%B1%DB%8C%D9%85"))) {
                 Pages.say(ann, "Morning! The deploy went out at 9.");
+                shown(bob, 1);
                 Pages.say(bob, "Nice. Anything to watch?");
+                shown(ann, 2);
                 ann.locator("#text").pressSequentially("Two things:");
                 ann.locator("#text").press("Shift+Enter");
                 ann.locator("#text").pressSequentially("- the new outbox keeps what you type offline");
                 ann.locator("#text").press("Shift+Enter");
                 ann.locator("#text").pressSequentially("- <b>markup</b> stays text");
                 ann.locator("#text").press("Enter");
+                shown(bob, 3);
                 maryam.send("سلام! همه چیز خوب است");
-                Pages.say(bob, "👍");
-                ann.locator("#log li[data-id]").nth(4).waitFor();
-                bob.locator("#log li[data-id]").nth(4).waitFor();
+                shown(bob, 4);
+                Pages.say(bob, "Thanks, looks good.");
+                shown(ann, 5);
+                shown(bob, 5);
                 ann.waitForTimeout(300);
                 BufferedImage left = ImageIO.read(new ByteArrayInputStream(ann.screenshot()));
                 BufferedImage right = ImageIO.read(new ByteArrayInputStream(bob.screenshot()));
