@@ -134,13 +134,15 @@ class FaultTest {
     }
 
     /** Server threads parked on a Redis reply: waiting on Redis, not just handing it a command. */
-    private static long webThreadsWaitingOnRedis() {
+    /** Web threads parked with Redis code on their stack (a join handing work to a Redis thread may park for a moment on its queue). */
+    private static java.util.Set<Long> webThreadsWaitingOnRedis() {
         return Thread.getAllStackTraces().entrySet().stream()
                 .filter(e -> e.getKey().getName().startsWith("JettyServerThreadPool"))
                 .filter(e -> java.util.Arrays.stream(e.getValue()).anyMatch(FaultTest::parks)
                         && java.util.Arrays.stream(e.getValue()).anyMatch(f -> f.getClassName().startsWith("io.lettuce")
                                 || f.getClassName().startsWith("chorus.redis")))
-                .count();
+                .map(e -> e.getKey().getId())
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     private static boolean parks(StackTraceElement f) {
@@ -163,8 +165,12 @@ class FaultTest {
                     String room = "new" + i;
                     joins.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> JsonClient.connect(server, "room=" + room), clients));
                 }
+                java.util.Set<Long> before = java.util.Set.of();
                 for (int i = 0; i < 20; i++) { // look for two seconds, past Redis's command timeout
-                    waiting = Math.max(waiting, webThreadsWaitingOnRedis());
+                    java.util.Set<Long> now = webThreadsWaitingOnRedis();
+                    // Waiting on a hung Redis lasts its command timeout: the same thread, 100 ms apart.
+                    waiting = Math.max(waiting, now.stream().filter(before::contains).count());
+                    before = now;
                     Thread.sleep(100);
                 }
             } finally {
