@@ -5,7 +5,6 @@ import static chorus.support.Pages.say;
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import chorus.support.Browser;
 import chorus.support.Pages;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
@@ -14,9 +13,6 @@ import com.microsoft.playwright.options.ColorScheme;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -24,25 +20,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * axe-core (npm, pinned in src/test/js) injected into the page with everything a page shows on
  * screen: own and others' messages, a pending one, a day separator and a notice.
  */
-class AccessibilityTest {
+class AccessibilityTest extends ChromiumTest {
     private static final Path AXE = Path.of("src", "test", "js", "node_modules", "axe-core", "axe.min.js");
-    private static Browser browser;
-    private final TestServer server = new TestServer();
-
-    @BeforeAll
-    static void launch() {
-        browser = new Browser();
-    }
-
-    @AfterAll
-    static void quit() {
-        browser.close();
-    }
-
-    @AfterEach
-    void stop() {
-        browser.closePages();
-        server.close();
+    AccessibilityTest() {
+        server = new TestServer();
     }
 
     @ParameterizedTest(name = "{0} at {1} px")

@@ -7,7 +7,6 @@ import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertTha
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import chorus.support.Browser;
 import chorus.support.Pages;
 import chorus.support.RedisServer;
 import chorus.support.TestServer;
@@ -23,30 +22,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The details of a real chat, in real Chromium. */
-class DetailsTest {
-    private static Browser browser;
-    private TestServer server = new TestServer();
-
-    @BeforeAll
-    static void launch() {
-        browser = new Browser();
-    }
-
-    @AfterAll
-    static void quit() {
-        browser.close();
-    }
-
-    @AfterEach
-    void stop() {
-        browser.closePages();
-        server.close();
+class DetailsTest extends ChromiumTest {
+    DetailsTest() {
+        server = new TestServer();
     }
 
     @Test

@@ -8,7 +8,6 @@ import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertTha
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import chorus.support.Browser;
 import chorus.support.JsonClient;
 import chorus.support.Pages;
 import chorus.support.RedisServer;
@@ -19,32 +18,10 @@ import com.microsoft.playwright.Page;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Nothing typed is lost or shown twice: the page's outbox, in real Chromium. */
-class OutboxTest {
-    private static Browser browser;
-    private TestServer server;
-
-    @BeforeAll
-    static void launch() {
-        browser = new Browser();
-    }
-
-    @AfterAll
-    static void quit() {
-        browser.close();
-    }
-
-    @AfterEach
-    void stop() {
-        browser.closePages();
-        if (server != null) server.close();
-        server = null;
-    }
+class OutboxTest extends ChromiumTest {
 
     private WsClient listener(String room) {
         return WsClient.connect(URI.create(server.ws() + "?room=" + room + "&name=bob"));

@@ -1,67 +1,31 @@
 package chorus.page;
 
+import static chorus.support.Pages.say;
+import static chorus.support.Pages.texts;
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import chorus.support.ApiClient;
-import chorus.support.Browser;
+import chorus.support.Pages;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
-import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
-import com.microsoft.playwright.WebSocketRoute;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The page in real Chromium, as people use it. */
-class PageTest {
-    private static Browser browser;
-    private TestServer server = new TestServer();
-
-    @BeforeAll
-    static void launch() {
-        browser = new Browser();
+class PageTest extends ChromiumTest {
+    PageTest() {
+        server = new TestServer();
     }
-
-    @AfterAll
-    static void quit() {
-        browser.close();
-    }
-
-    @AfterEach
-    void stop() {
-        browser.closePages();
-        server.close();
-    }
-
-    // Playwright for Java fails on a route closed without a code, so always give one.
-    private static final WebSocketRoute.CloseOptions CUT = new WebSocketRoute.CloseOptions().setCode(4000).setReason("cut");
 
     private Page open(String name, String room) {
-        Page page = browser.newPage();
-        page.addInitScript("localStorage.setItem('chorus.name', '" + name + "')");
-        page.navigate("http://127.0.0.1:" + server.port() + "/" + (room == null ? "" : "#" + room));
-        assertThat(page.locator("body")).hasAttribute("data-state", "connected");
-        return page;
-    }
-
-    private static void say(Page page, String text) {
-        page.locator("#text").fill(text);
-        page.locator("#text").press("Enter");
-    }
-
-    private static Locator texts(Page page) {
-        return page.locator("#log li .text");
+        return Pages.open(browser.newPage(), server.port(), name, room);
     }
 
     @Test
@@ -157,20 +121,8 @@ class PageTest {
 
     @Test
     void aCutSocketResumesWithEveryMessageExactlyOnce() throws Exception {
-        AtomicBoolean cut = new AtomicBoolean();
-        AtomicReference<WebSocketRoute> current = new AtomicReference<>();
-        List<String> urls = new java.util.concurrent.CopyOnWriteArrayList<>();
         Page page = browser.newPage();
-        // The test stands between page and server, so it can cut the page's socket at will.
-        page.routeWebSocket(Pattern.compile(".*/ws\\?.*"), route -> {
-            if (cut.get()) {
-                route.close(CUT);
-            } else {
-                urls.add(route.url());
-                current.set(route);
-                route.connectToServer();
-            }
-        });
+        Line line = Line.on(page); // the test stands between page and server, so it can cut the page's socket at will
         page.navigate("http://127.0.0.1:" + server.port() + "/#resume");
         assertThat(page.locator("body")).hasAttribute("data-state", "connected");
 
@@ -180,21 +132,20 @@ class PageTest {
             expected.forEach(other::send);
             assertThat(texts(page)).hasCount(5);
 
-            cut.set(true);
-            current.get().close(CUT);
+            line.cut();
             assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
             for (int i = 0; i < 20; i++) {
                 other.send("while away " + i);
                 expected.add("while away " + i);
             }
             other.next(25); // the server has taken all of them
-            cut.set(false);
+            line.restore();
 
             assertThat(page.locator("body")).hasAttribute("data-state", "connected");
             other.send("after");
             expected.add("after");
             assertThat(texts(page)).hasText(expected.toArray(new String[0]));
-            String resumedWith = urls.get(urls.size() - 1);
+            String resumedWith = line.urls.get(line.urls.size() - 1);
             String lastBeforeCut = (String) page.evaluate("document.querySelectorAll('#log li[data-id]')[4].dataset.id");
             assertEquals(true, resumedWith.contains("since=" + lastBeforeCut), resumedWith);
         }

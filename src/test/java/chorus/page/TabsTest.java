@@ -8,38 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import chorus.support.Browser;
 import chorus.support.Pages;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
 import com.microsoft.playwright.Page;
 import java.net.URI;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Names that stick, and each tab its own person, in real Chromium. */
-class TabsTest {
+class TabsTest extends ChromiumTest {
     private static final Pattern OWN = Pattern.compile("\\bown\\b");
-    private static Browser browser;
-    private final TestServer server = new TestServer();
-
-    @BeforeAll
-    static void launch() {
-        browser = new Browser();
-    }
-
-    @AfterAll
-    static void quit() {
-        browser.close();
-    }
-
-    @AfterEach
-    void stop() {
-        browser.closePages();
-        server.close();
+    TabsTest() {
+        server = new TestServer();
     }
 
     @Test
