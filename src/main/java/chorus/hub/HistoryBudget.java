@@ -55,17 +55,23 @@ final class HistoryBudget {
         while (held.get() > limit && shedding.compareAndSet(false, true)) {
             try {
                 long target = limit / 10 * 9;
-                List<Room> oldestFirst = new ArrayList<>(rooms);
-                oldestFirst.sort(Comparator.comparingLong(Room::lastActiveNanos));
-                for (Room room : oldestFirst) {
+                // Sorted by a snapshot: senders move a room's activity while we sort, and a key
+                // that changes mid-sort breaks the sort's contract (TimSort throws).
+                List<Activity> oldestFirst = new ArrayList<>(rooms.size());
+                for (Room room : rooms) oldestFirst.add(new Activity(room, room.lastActiveNanos()));
+                oldestFirst.sort(Comparator.comparingLong(Activity::nanos));
+                for (Activity activity : oldestFirst) {
                     long excess = held.get() - target;
                     if (excess <= 0) break;
-                    room.shed(excess);
+                    activity.room().shed(excess);
                 }
             } finally {
                 shedding.set(false);
             }
         }
+    }
+
+    private record Activity(Room room, long nanos) {
     }
 
     long held() {

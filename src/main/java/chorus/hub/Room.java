@@ -1,5 +1,6 @@
 package chorus.hub;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import chorus.protocol.Frames;
 import chorus.protocol.MessageId;
 import java.nio.ByteBuffer;
@@ -36,22 +37,22 @@ public final class Room {
     private final String name;
     private final Rooms shared;
     // Ids below it are from before this history began: a restart in memory, or a Redis that lost
-    // the room's stream. Guarded by this.
-    private MessageId origin;
+    // the room's stream.
+    @GuardedBy("this") private MessageId origin;
 
-    // Guarded by this. Members are copied on write: presence and listing read them without the lock.
+    // Written under this, read without it: copied on write, so presence and listing see a whole array.
     private volatile Member[] members = new Member[0];
-    private final List<Joiner> waiting = new ArrayList<>();
-    private final ArrayDeque<Message> history = new ArrayDeque<>();
-    private final Map<String, MessageId> refs = new HashMap<>(); // of the messages in history
-    private MessageId floor; // the newest id no longer held: a since below it missed messages
-    private MessageId latest;
-    private long sequence; // the last id this room numbered itself (in-memory backend)
-    private long historyBytes;
-    private volatile long lastActiveNanos = System.nanoTime();
-    private List<String> remoteNames = List.of(); // members on other instances
-    private boolean presencePending;
-    private volatile Phase phase = Phase.NEW; // written under the lock; read without it by retired()
+    @GuardedBy("this") private final List<Joiner> waiting = new ArrayList<>();
+    @GuardedBy("this") private final ArrayDeque<Message> history = new ArrayDeque<>();
+    @GuardedBy("this") private final Map<String, MessageId> refs = new HashMap<>(); // of the messages in history
+    @GuardedBy("this") private MessageId floor; // the newest id no longer held: a since below it missed messages
+    @GuardedBy("this") private MessageId latest;
+    @GuardedBy("this") private long sequence; // the last id this room numbered itself (in-memory backend)
+    @GuardedBy("this") private long historyBytes;
+    private volatile long lastActiveNanos = System.nanoTime(); // written under this; read by the history budget
+    @GuardedBy("this") private List<String> remoteNames = List.of(); // members on other instances
+    @GuardedBy("this") private boolean presencePending;
+    private volatile Phase phase = Phase.NEW; // written under this; read without it by retired()
     private final CompletableFuture<Room> live = new CompletableFuture<>();
 
     Room(String name, Rooms shared) {
@@ -96,6 +97,7 @@ public final class Room {
         settle(after, offered, start);
     }
 
+    @GuardedBy("this")
     private int deliverLocked(Message message, Settlements after) {
         followOriginLocked(message);
         remember(message);
@@ -105,6 +107,7 @@ public final class Room {
     }
 
     /** Offers a frame to every member reading its encoding (null: none); the too slow leave at once. */
+    @GuardedBy("this")
     private void offerAllLocked(ByteBuffer plain, ByteBuffer json, Settlements after) {
         Member[] current = members;
         Member[] kept = null;
@@ -136,6 +139,7 @@ public final class Room {
      * stream), what is held here is from before it, and a since from before it can only get a
      * reset, on every instance alike.
      */
+    @GuardedBy("this")
     private void followOriginLocked(Message message) {
         if (message.origin() == null || message.origin().compareTo(origin) <= 0) return;
         dropHistoryLocked();
@@ -144,6 +148,7 @@ public final class Room {
         latest = null;
     }
 
+    @GuardedBy("this")
     private void dropHistoryLocked() {
         history.clear();
         refs.clear();
@@ -151,6 +156,7 @@ public final class Room {
         historyBytes = 0;
     }
 
+    @GuardedBy("this")
     private void remember(Message message) {
         history.addLast(message);
         if (message.dedupeKey() != null) refs.put(message.dedupeKey(), message.id());
@@ -161,6 +167,7 @@ public final class Room {
         if (history.size() > shared.historySize()) dropOldestLocked();
     }
 
+    @GuardedBy("this")
     private long dropOldestLocked() {
         Message oldest = history.removeFirst();
         if (oldest.dedupeKey() != null) refs.remove(oldest.dedupeKey(), oldest.id());
@@ -211,6 +218,7 @@ public final class Room {
     }
 
     /** True for the first who finds the room new: that caller has the backend load it. */
+    @GuardedBy("this")
     private boolean startLoadingLocked() {
         if (phase != Phase.NEW) return false;
         phase = Phase.LOADING;
@@ -236,6 +244,7 @@ public final class Room {
         shared.budget().enforce();
     }
 
+    @GuardedBy("this")
     private void admitLocked(Member member, MessageId since, Settlements after) {
         if (member.json()) {
             Member.Offer verdict = member.offer(Frames.welcome(member.session(), member.name(), name, shared.messageLimit(),
@@ -253,6 +262,7 @@ public final class Room {
         presenceChangedLocked();
     }
 
+    @GuardedBy("this")
     private void replay(Member member, MessageId since) {
         Replay replay = replayLocked(since, Integer.MAX_VALUE);
         if (replay.reset() != null) member.offer(Frames.reset(replay.reset(), replay.oldest()), true);
@@ -263,6 +273,7 @@ public final class Room {
     public record Replay(String reset, String oldest, List<Message> messages) {
     }
 
+    @GuardedBy("this")
     private Replay replayLocked(MessageId since, int limit) {
         MessageId after = null;
         String reset = null;
@@ -329,6 +340,7 @@ public final class Room {
         }
     }
 
+    @GuardedBy("this")
     private void removeLocked(Member[] remaining, int removed) {
         members = remaining;
         shared.members().addAndGet(-removed);
@@ -353,6 +365,7 @@ public final class Room {
         return Arrays.stream(members).map(Member::name).toList();
     }
 
+    @GuardedBy("this")
     private void presenceChangedLocked() {
         if (presencePending || phase == Phase.RETIRED) return;
         presencePending = true;

@@ -1,5 +1,6 @@
 package chorus.redis;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import org.slf4j.Logger;
@@ -11,9 +12,9 @@ import org.slf4j.LoggerFactory;
  */
 final class RedisHealth {
     private static final Logger LOG = LoggerFactory.getLogger(RedisHealth.class);
-    private volatile String reading;
+    private volatile String reading; // volatile: written by whichever thread saw the outcome, read by /health
     private volatile String writing;
-    private String logged; // the problem last logged; guarded by this
+    @GuardedBy("this") private String logged; // the problem last logged
 
     /** unreachable, timeout or out-of-memory: what an operator needs to know first. */
     static String reason(Throwable failure) {

@@ -162,7 +162,9 @@ final class ChatEndpoint implements FrameHandler {
      * ref (also for a resend already delivered), or what failed, certain or not.
      */
     private void publish(String text, String ref) {
-        String sender = join.client() != null ? join.client() : client.session();
+        // Two namespaces: a session id is public (every message carries it), so a client id
+        // equal to someone's session must not claim that session's refs.
+        String sender = join.client() != null ? "client:" + join.client() : "session:" + client.session();
         hub.publish(room, new Draft(client.name(), client.session(), text, sender, ref)).whenComplete((published, failure) -> {
             if (failure == null) {
                 if (ref != null) client.send(Frames.sent(ref, published.id().toString(), published.duplicate()));

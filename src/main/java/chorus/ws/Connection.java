@@ -2,7 +2,9 @@ package chorus.ws;
 
 import chorus.hub.CloseCodes;
 import chorus.hub.Member;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -43,15 +45,14 @@ final class Connection implements Member {
     private final Callback written = Callback.from(Callback.InvocationType.NON_BLOCKING, this::written,
             failure -> release());
 
-    // Guarded by this.
-    private final FrameQueue queue = new FrameQueue();
-    private State state = State.IDLE;
-    private long write; // counts batches, so a late "handed over" cannot mark a newer batch
-    private boolean inSocket; // the batch in flight was handed to Jetty and has not completed
-    private long inFlightBytes;
-    private long peakBytes;
-    private boolean closed;
-    private ByteBuffer[] batch = new ByteBuffer[4];
+    @GuardedBy("this") private final FrameQueue queue = new FrameQueue();
+    @GuardedBy("this") private State state = State.IDLE;
+    @GuardedBy("this") private long write; // counts batches, so a late "handed over" cannot mark a newer batch
+    @GuardedBy("this") private boolean inSocket; // the batch in flight was handed to Jetty and has not completed
+    @GuardedBy("this") private long inFlightBytes;
+    @GuardedBy("this") private long peakBytes;
+    @GuardedBy("this") private boolean closed;
+    @GuardedBy("this") private ByteBuffer[] batch = new ByteBuffer[4]; // null while a write owns it
 
     Connection(CoreSession session, Writers writers, String name, boolean json, String address, int maxFrames,
             long maxBytes) {
@@ -104,6 +105,7 @@ final class Connection implements Member {
     void write() {
         int n;
         long thisWrite;
+        ByteBuffer[] frames;
         synchronized (this) {
             if (state != State.SCHEDULED) return;
             if (closed || queue.isEmpty()) {
@@ -113,17 +115,21 @@ final class Connection implements Member {
             state = State.WRITING;
             thisWrite = ++write;
             n = queue.size();
-            if (batch.length < n) batch = new ByteBuffer[Math.max(n, batch.length * 2)];
-            inFlightBytes = queue.drainTo(batch);
+            // This write owns the array until every frame is handed over: the last frame's
+            // completion may run inside sendFrame and start the next write on another thread.
+            frames = batch != null && batch.length >= n ? batch : new ByteBuffer[Math.max(4, 2 * n)];
+            batch = null;
+            inFlightBytes = queue.drainTo(frames);
         }
         // The frames gather into one socket write; the last one flushes and reports the write.
         for (int i = 0; i < n; i++) {
             boolean last = i == n - 1;
-            session.sendFrame(new Frame(OpCode.TEXT, true, batch[i]), last ? written : Callback.NOOP, !last);
-            batch[i] = null;
+            session.sendFrame(new Frame(OpCode.TEXT, true, frames[i]), last ? written : Callback.NOOP, !last);
         }
+        Arrays.fill(frames, 0, n, null);
         synchronized (this) {
             if (state == State.WRITING && write == thisWrite) inSocket = true;
+            batch = frames;
         }
     }
 
@@ -164,6 +170,7 @@ final class Connection implements Member {
         releaseLocked();
     }
 
+    @GuardedBy("this")
     private void releaseLocked() {
         closed = true;
         queue.clear();

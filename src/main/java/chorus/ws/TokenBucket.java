@@ -1,5 +1,6 @@
 package chorus.ws;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 /**
  * A rate limit: {@code rate} tokens a second, at most {@code burst} saved.
  *
@@ -10,9 +11,9 @@ package chorus.ws;
 final class TokenBucket {
     private final double ratePerNano;
     private final int burst;
-    private double tokens;
-    private long last;
-    private int refusals;
+    @GuardedBy("this") private double tokens;
+    @GuardedBy("this") private long last;
+    @GuardedBy("this") private int refusals;
 
     TokenBucket(double perSecond, int burst) {
         this.ratePerNano = perSecond / 1e9;
@@ -38,6 +39,7 @@ final class TokenBucket {
         return tokens >= burst;
     }
 
+    @GuardedBy("this")
     private void refill() {
         long now = System.nanoTime();
         tokens = Math.min(burst, tokens + (now - last) * ratePerNano);

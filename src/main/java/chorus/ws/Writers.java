@@ -35,17 +35,21 @@ final class Writers {
         }
     }
 
+    /** Gives the first connection in line its turn; false when the line is empty. */
+    boolean writeNext() {
+        Connection next = line.poll();
+        if (next == null) return false;
+        try {
+            next.write();
+        } catch (RuntimeException e) { // a thrown write must not end the thread
+            LOG.warn("write failed", e);
+        }
+        return true;
+    }
+
     private void run() {
         while (running) {
-            Connection next = line.poll();
-            if (next != null) {
-                try {
-                    next.write();
-                } catch (RuntimeException e) { // a thrown write must not end the thread
-                    LOG.warn("write failed", e);
-                }
-                continue;
-            }
+            if (writeNext()) continue;
             sleeping.incrementAndGet();
             if (line.isEmpty() && running) LockSupport.park(this); // schedule() unparks after adding
             sleeping.decrementAndGet();

@@ -64,6 +64,24 @@ class ExactlyOnceTest {
         }
     }
 
+    /** Session ids are on every message frame; one used as a client id must not claim that session's refs. */
+    @Test
+    void aClientIdCopiedFromAnotherSessionCannotSwallowItsMessages() throws Exception {
+        try (TestServer server = new TestServer(Map.of());
+                JsonClient reader = JsonClient.connect(server, "room=victim&name=reader");
+                JsonClient victim = JsonClient.connect(server, "room=victim&name=ann")) {
+            String session = victim.welcome().get("session").asText();
+            try (JsonClient thief = JsonClient.connect(server, "room=victim&name=eve&client=" + session)) {
+                send(thief, "the thief's", "r2");
+                assertFalse(sent(thief).get("duplicate").asBoolean());
+                assertEquals("the thief's", reader.next("message").get("text").asText());
+            }
+            send(victim, "the victim's", "r2");
+            assertFalse(sent(victim).get("duplicate").asBoolean(), "the victim's message was taken for a duplicate");
+            assertEquals("the victim's", reader.next("message").get("text").asText());
+        }
+    }
+
     @Test
     void theApisRefIsAtMostOnceToo() throws Exception {
         try (TestServer server = new TestServer(Map.of("API_TOKEN", ApiClient.TOKEN));

@@ -1,0 +1,104 @@
+package chorus.ws;
+
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.OutgoingEntry;
+import kotlin.Unit;
+import org.jetbrains.kotlinx.lincheck.Actor;
+import org.jetbrains.lincheck.datastructures.DSLThreadScenario;
+import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.Operation;
+import org.jetbrains.lincheck.datastructures.Validate;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every interleaving (up to Lincheck's bounds) of offers, writer turns and a release on one
+ * {@link Connection}, over a socket whose writes complete inside {@code sendFrame}, as Jetty's may:
+ * every frame written is one that was offered, whole, and written at most once.
+ */
+public class ConnectionLincheckTest {
+    /** Completes every write at once, on the writing thread. */
+    private static final class InlineSocket extends CoreSession.Empty {
+        final List<ByteBuffer> written = new ArrayList<>();
+
+        @Override
+        public void sendFrame(OutgoingEntry entry) {
+            synchronized (written) {
+                written.add(entry.getFrame().getPayload());
+            }
+            entry.getCallback().succeeded();
+        }
+    }
+
+    private final InlineSocket socket = new InlineSocket();
+    private final Writers writers = new Writers(0); // no threads: the test's threads take the turns
+    private final Connection connection = new Connection(socket, writers, "n", false, "127.0.0.1", 8, 1 << 20);
+    private final AtomicInteger offered = new AtomicInteger();
+
+    @Operation
+    public void offer() {
+        int n = offered.incrementAndGet();
+        connection.send(ByteBuffer.wrap(Integer.toString(n).getBytes(StandardCharsets.US_ASCII)));
+    }
+
+    @Operation
+    public void turn() {
+        writers.writeNext();
+    }
+
+    @Operation
+    public void release() {
+        connection.release();
+    }
+
+    @Validate
+    public void everyFrameWrittenWasOfferedAndWrittenOnce() {
+        Set<Integer> seen = new HashSet<>();
+        synchronized (socket.written) {
+            for (ByteBuffer payload : socket.written) {
+                assertNotNull(payload, "an empty frame was written in a message's place");
+                int n = Integer.parseInt(StandardCharsets.US_ASCII.decode(payload.duplicate()).toString());
+                assertTrue(n >= 1 && n <= offered.get(), "a frame nobody offered: " + n);
+                assertTrue(seen.add(n), "frame " + n + " written twice");
+            }
+        }
+    }
+
+    @Test
+    void everyInterleavingWritesWhatWasOffered() {
+        new ModelCheckingOptions()
+                // Two senders, each also taking a writer's turn: the shape in which a write's completion
+                // inside sendFrame hands the next write to the other thread mid-batch.
+                .addCustomScenario(scenario -> {
+                    scenario.parallel(threads -> {
+                        threads.thread(t -> actors(t, "offer", "turn"));
+                        threads.thread(t -> actors(t, "offer", "turn"));
+                        return Unit.INSTANCE;
+                    });
+                    return Unit.INSTANCE;
+                })
+                .iterations(10).invocationsPerIteration(1_000).threads(2).actorsPerThread(2).actorsBefore(1).actorsAfter(0)
+                .check(ConnectionLincheckTest.class);
+    }
+
+    private static Unit actors(DSLThreadScenario thread, String... operations) {
+        for (String operation : operations) {
+            try {
+                thread.add(new Actor(ConnectionLincheckTest.class.getMethod(operation), List.of(), false, false, false,
+                        false, false));
+            } catch (NoSuchMethodException e) {
+                throw new AssertionError(e);
+            }
+        }
+        return Unit.INSTANCE;
+    }
+}
