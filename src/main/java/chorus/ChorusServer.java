@@ -10,6 +10,7 @@ import chorus.hub.CloseCodes;
 import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
+import chorus.tasks.TaskFailures;
 import chorus.web.Assets;
 import chorus.web.HeaderDeadline;
 import chorus.web.Health;
@@ -46,15 +47,12 @@ public final class ChorusServer {
 
     public ChorusServer(Config config) {
         this.config = config;
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "chorus-timer");
-            t.setDaemon(true);
-            return t;
-        });
+        TaskFailures tasks = new TaskFailures(metrics.registry());
+        ScheduledThreadPoolExecutor timer = tasks.thread("chorus-timer", "timer");
         timer.setRemoveOnCancelPolicy(true); // a cancelled header deadline lets go of its connection now
         this.timer = timer;
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
-                : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize());
+                : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), tasks);
         this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.maxMessageBytes(), timer, metrics.registry());
         this.upgrade = new Upgrade(hub, config, timer, metrics.registry());
         this.sockets = upgrade.sockets();

@@ -18,11 +18,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import chorus.tasks.TaskFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,11 +48,8 @@ final class Feeds {
     private final int historySize;
     private final BiConsumer<Room, String> presenceNoticed; // with the notice, or null when one may have been missed
     private final Map<String, Feed> feeds = new HashMap<>(); // by channel; only on the thread
-    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "chorus-redis-feeds");
-        t.setDaemon(true);
-        return t;
-    });
+    private final TaskFailures tasks;
+    private final ScheduledExecutorService thread;
 
     /** One followed room. */
     private static final class Feed {
@@ -71,7 +68,10 @@ final class Feeds {
     }
 
     Feeds(Supplier<StatefulRedisConnection<String, String>> commands,
-            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, int historySize, BiConsumer<Room, String> presenceNoticed) {
+            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, int historySize, BiConsumer<Room, String> presenceNoticed,
+            TaskFailures tasks) {
+        this.tasks = tasks;
+        this.thread = tasks.thread("chorus-redis-feeds", "redis-feed");
         this.commands = commands;
         this.pubSub = pubSub;
         this.historySize = historySize;
@@ -113,22 +113,25 @@ final class Feeds {
     void heard(String channel, String payload) {
         thread.execute(() -> {
             Feed feed = feeds.get(channel);
-            if (feed == null) return;
-            if (payload.startsWith(PRESENCE_NOTICE)) {
-                presenceNoticed.accept(feed.room, payload);
-                return;
-            }
-            Message message = parse(feed.room, payload);
-            if (message == null) return;
-            if (feed.held == null) {
-                hand(feed, message);
-            } else if (feed.held.size() < MAX_HELD) {
-                feed.held.add(message);
-            } else { // the read it waits for is failing: the next one reads all this from the stream
-                feed.held.clear();
-                feed.subscribed = false;
-            }
+            if (feed != null) onFeed(feed, () -> heard(feed, payload));
         });
+    }
+
+    private void heard(Feed feed, String payload) {
+        if (payload.startsWith(PRESENCE_NOTICE)) {
+            presenceNoticed.accept(feed.room, payload);
+            return;
+        }
+        Message message = parse(feed.room, payload);
+        if (message == null) return;
+        if (feed.held == null) {
+            hand(feed, message);
+        } else if (feed.held.size() < MAX_HELD) {
+            feed.held.add(message);
+        } else { // the read it waits for is failing: the next one reads all this from the stream
+            feed.held.clear();
+            feed.subscribed = false;
+        }
     }
 
     /** From the pub/sub connection: Redis confirmed a subscription, so what follows is live. */
@@ -137,7 +140,7 @@ final class Feeds {
             Feed feed = feeds.get(channel);
             if (feed == null) return;
             feed.subscribed = true;
-            read(feed);
+            onFeed(feed, () -> read(feed));
             presenceNoticed.accept(feed.room, null); // notices may have been missed too
         });
     }
@@ -184,7 +187,7 @@ final class Feeds {
                     : Range.Boundary.excluding(feed.last.toString());
             read = c.async().xrange(key, Range.from(from, Range.Boundary.unbounded()), Limit.from(historySize));
         }
-        read.whenComplete((entries, failure) -> thread.execute(() -> read(feed, load, entries, failure)));
+        read.whenComplete((entries, failure) -> thread.execute(() -> onFeed(feed, () -> read(feed, load, entries, failure))));
     }
 
     private void read(Feed feed, boolean load, List<StreamMessage<String, String>> entries, Throwable failure) {
@@ -198,7 +201,10 @@ final class Feeds {
         } else if (load) {
             load(feed, entries);
         } else {
-            entries.forEach(entry -> hand(feed, toMessage(feed.room, entry.getId(), entry.getBody())));
+            for (StreamMessage<String, String> entry : entries) {
+                Message message = readable(feed.room, entry);
+                if (message != null) hand(feed, message);
+            }
             if (entries.size() == historySize) { // a long gap: read on from there
                 read(feed);
                 return;
@@ -210,13 +216,31 @@ final class Feeds {
         held.forEach(message -> hand(feed, message));
     }
 
+    /**
+     * Runs one step of a feed. If it throws (a room's load or delivery), the feed is put back to
+     * "not subscribed", with live messages held: the next resubscription reads the stream from the
+     * last id handed over, so nothing is lost or doubled, and live delivery resumes after it.
+     */
+    private void onFeed(Feed feed, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            tasks.failed("redis-feed", e);
+            feed.subscribed = false;
+            if (feed.held == null) feed.held = new ArrayList<>();
+        }
+    }
+
     private void load(Feed feed, List<StreamMessage<String, String>> newestFirst) {
         List<StreamMessage<String, String>> newest = new ArrayList<>(newestFirst);
         MessageId before = null;
         if (newest.size() > historySize) before = MessageId.parse(newest.remove(newest.size() - 1).getId());
         Collections.reverse(newest);
         List<Message> held = new ArrayList<>();
-        for (StreamMessage<String, String> m : newest) held.add(toMessage(feed.room, m.getId(), m.getBody()));
+        for (StreamMessage<String, String> m : newest) {
+            Message message = readable(feed.room, m);
+            if (message != null) held.add(message);
+        }
         feed.room.load(held, before);
         if (!held.isEmpty()) feed.last = held.get(held.size() - 1).id();
         feed.loaded = true;
@@ -235,6 +259,16 @@ final class Feeds {
             return toMessage(room, fields.get("id"), fields);
         } catch (Exception e) {
             LOG.warn("ignored a live message that is not one on room {}", room.name());
+            return null;
+        }
+    }
+
+    /** A stream entry as a message, or null (and a warning) for one this version cannot read. */
+    private static Message readable(Room room, StreamMessage<String, String> entry) {
+        try {
+            return toMessage(room, entry.getId(), entry.getBody());
+        } catch (RuntimeException e) {
+            LOG.warn("skipped entry {} of room {}: not a message ({})", entry.getId(), room.name(), e.toString());
             return null;
         }
     }

@@ -28,10 +28,10 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import chorus.tasks.TaskFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,11 +58,7 @@ public final class RedisBackend implements Backend {
     private final ClientResources resources;
     private final RedisClient client;
     private final int historySize;
-    private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "chorus-redis");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ScheduledExecutorService housekeeping;
     private final Presence presence;
     private final Feeds feeds;
     private volatile StatefulRedisConnection<String, String> commands;
@@ -70,7 +66,7 @@ public final class RedisBackend implements Backend {
     private volatile Consumer<Order> orderHandler = order -> { };
     private final RedisHealth health = new RedisHealth();
 
-    public RedisBackend(String url, boolean verifyTls, int historySize) {
+    public RedisBackend(String url, boolean verifyTls, int historySize, TaskFailures tasks) {
         RedisURI uri = RedisURI.create(url);
         uri.setTimeout(COMMAND_TIMEOUT);
         if (uri.isSsl()) uri.setVerifyPeer(verifyTls ? SslVerifyMode.FULL : SslVerifyMode.NONE);
@@ -81,8 +77,9 @@ public final class RedisBackend implements Backend {
         client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
         this.historySize = historySize;
+        this.housekeeping = tasks.thread("chorus-redis", "redis");
         this.presence = new Presence(() -> commands, housekeeping);
-        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, presence::noticed);
+        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, presence::noticed, tasks);
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
@@ -273,7 +270,12 @@ public final class RedisBackend implements Backend {
                     if (Feeds.isChannel(channel)) feeds.subscribed(channel);
                 }
             });
-            c.sync().subscribe(ORDERS); // Lettuce subscribes again after a reconnect
+            try {
+                c.sync().subscribe(ORDERS); // Lettuce subscribes again after a reconnect
+            } catch (RuntimeException e) { // a timeout: this connection is not kept, so it is closed
+                c.closeAsync();
+                throw e;
+            }
             pubSub = c;
         }
     }

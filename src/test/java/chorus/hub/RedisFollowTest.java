@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.redis.RedisBackend;
+import chorus.tasks.TaskFailures;
 import chorus.support.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
@@ -24,8 +25,8 @@ class RedisFollowTest {
     @BeforeEach
     void start() throws Exception {
         redis = new RedisServer();
-        backend = new RedisBackend(redis.url(), false, 100);
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
+        backend = new RedisBackend(redis.url(), false, 100, new TaskFailures(meters));
         shared = new Rooms(backend, 100, 16_384, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
                 meters.counter("d"), meters.counter("s"), meters.timer("f"));
     }

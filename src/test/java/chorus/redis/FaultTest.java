@@ -50,6 +50,25 @@ class FaultTest {
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 
+    /** An entry this version cannot read (another writer, a newer version): the room still opens and goes on. */
+    @Test
+    void anUnreadableEntryInAStreamStallsNeitherTheRoomNorItsFeed() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+            RedisClient client = RedisClient.create(redis.url());
+            try (StatefulRedisConnection<String, String> c = client.connect()) {
+                c.sync().xadd(RedisBackend.streamKey("poisoned"), Map.of("from", "x", "text", "?", "ts", "not a time"));
+            } finally {
+                client.shutdown();
+            }
+            try (JsonClient reader = JsonClient.connect(server, "room=poisoned&name=reader");
+                    JsonClient writer = JsonClient.connect(server, "room=poisoned&name=writer")) {
+                writer.send("after the poison");
+                assertEquals("after the poison", reader.next("message").get("text").asText());
+            }
+        }
+    }
+
     private static void config(RedisServer redis, String key, String value) {
         RedisClient client = RedisClient.create(redis.url());
         try (StatefulRedisConnection<String, String> c = client.connect()) {

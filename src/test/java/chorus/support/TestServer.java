@@ -36,6 +36,12 @@ public final class TestServer implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port() + path);
     }
 
+    /** The body of a GET of this path (no token). */
+    public String get(String path) throws java.io.IOException, InterruptedException {
+        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(http(path)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    }
+
     /** Waits up to 5 s for the hub to hold exactly this many connections, then asserts it. */
     public void awaitConnections(int count) throws InterruptedException {
         for (int i = 0; i < 500 && server.hub().size() != count; i++) Thread.sleep(10);
