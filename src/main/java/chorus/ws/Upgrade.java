@@ -50,7 +50,8 @@ public final class Upgrade implements WebSocketNegotiator {
 
     /** Refuses new sockets from this client address for a while (an operator's order). */
     public void ban(String address, long seconds) {
-        addresses.ban(address, seconds);
+        String canonical = ClientAddress.canonical(address);
+        addresses.ban(canonical != null ? canonical : address, seconds);
     }
 
     @Override
@@ -67,7 +68,9 @@ public final class Upgrade implements WebSocketNegotiator {
         } else {
             try {
                 JoinRequest join = JoinRequest.from(query(req), req.getSubProtocols());
-                Sockets.Lease lease = sockets.reserve(clientAddress(req));
+                String address = clientAddress(req);
+                if (address == null) throw new JoinRequest.BadRequest("X-Forwarded-For does not end with an IP address");
+                Sockets.Lease lease = sockets.reserve(address);
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
                 // An upgrade that fails before the socket opens never reaches the endpoint's close.
                 Request.addCompletionListener(req, failure -> {
@@ -88,19 +91,21 @@ public final class Upgrade implements WebSocketNegotiator {
     }
 
     /**
-     * Who is connecting: the peer, or behind a trusted proxy (Heroku's router) the last
-     * X-Forwarded-For entry, the one the proxy appended; earlier entries are the client's to forge.
+     * Who is connecting, in canonical form ({@link ClientAddress}): the peer, or behind a trusted
+     * proxy (Heroku's router) the last X-Forwarded-For entry, the one the proxy appended; earlier
+     * entries are the client's to forge. Null when that entry is not an address.
      */
     private String clientAddress(Request req) {
         if (trustProxy) {
             List<String> forwarded = req.getHeaders().getValuesList("X-Forwarded-For");
             if (!forwarded.isEmpty()) {
                 String last = forwarded.get(forwarded.size() - 1);
-                String entry = last.substring(last.lastIndexOf(',') + 1).strip();
-                if (!entry.isEmpty()) return entry;
+                return ClientAddress.canonical(last.substring(last.lastIndexOf(',') + 1));
             }
         }
-        return Request.getRemoteAddr(req);
+        String peer = Request.getRemoteAddr(req);
+        String canonical = ClientAddress.canonical(peer);
+        return canonical != null ? canonical : peer;
     }
 
     public void stop() {

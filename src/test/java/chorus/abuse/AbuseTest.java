@@ -225,6 +225,46 @@ class AbuseTest {
         }
     }
 
+    /** The status an upgrade from behind the proxy gets, with this X-Forwarded-For. */
+    private int upgradeStatus(List<RawSocket> open, String forwardedFor) throws IOException {
+        try {
+            open.add(new RawSocket(server.port(), 4096, "127.0.0.2", "/ws", "X-Forwarded-For: " + forwardedFor + "\r\n"));
+            return 101;
+        } catch (IOException e) {
+            java.util.regex.Matcher status = java.util.regex.Pattern.compile("upgrade refused: HTTP/1.1 (\\d+)").matcher(e.getMessage());
+            if (!status.lookingAt()) throw e;
+            return Integer.parseInt(status.group(1));
+        }
+    }
+
+    @Test
+    void oneAddressIsOneBudgetHoweverItIsSpelledAndAnIpv6Slash64IsOneAddress() throws Exception {
+        start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "3", "TRUST_PROXY", "true"));
+        List<RawSocket> open = new ArrayList<>();
+        try {
+            List<Integer> spellings = new ArrayList<>();
+            for (String spelling : List.of("203.0.113.7", "::ffff:203.0.113.7", "0:0:0:0:0:ffff:cb00:7107",
+                    "::FFFF:CB00:7107", "203.0.113.7 ", "[::ffff:203.0.113.7]")) {
+                spellings.add(upgradeStatus(open, spelling));
+            }
+            assertEquals(List.of(101, 101, 101, 429, 429, 429), spellings, "six spellings of one IPv4 address");
+            List<Integer> slash64 = new ArrayList<>();
+            for (String address : List.of("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:DB8:1:2:ffff::3",
+                    "2001:db8:1:2:0:0:0:4", "2001:0db8:0001:0002::5", "2001:db8:1:2::6")) {
+                slash64.add(upgradeStatus(open, address));
+            }
+            assertEquals(List.of(101, 101, 101, 429, 429, 429), slash64, "six addresses of one IPv6 /64");
+            assertEquals(101, upgradeStatus(open, "2001:db8:1:3::1"), "the next /64 is another client");
+            for (String garbage : List.of("not-an-address", "example.com", "1.2.3", "::g", "1.2.3.4:80", "")) {
+                assertEquals(400, upgradeStatus(open, garbage), "X-Forwarded-For: " + garbage);
+            }
+            assertTrue(metrics().contains("chorus_messages_refused_total{reason=\"upgrade-400\"}"));
+        } finally {
+            for (RawSocket socket : open) socket.close();
+        }
+        bystanderCarriesOn();
+    }
+
     @Test
     void anUntrustedForwardedForHeaderIsIgnored() throws Exception {
         start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "1", "TRUST_PROXY", "false"));
