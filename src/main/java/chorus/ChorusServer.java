@@ -12,7 +12,7 @@ import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
 import chorus.tasks.TaskFailures;
 import chorus.web.Assets;
-import chorus.web.HeaderDeadline;
+import chorus.web.HttpConnections;
 import chorus.web.Health;
 import chorus.web.SecurityHeaders;
 import chorus.ws.CheckedUpgradeHandler;
@@ -77,7 +77,9 @@ public final class ChorusServer {
             // exists, and keeps nothing of the HTTP request once the socket is open.
             c.jetty.modifyServer(server -> {
                 server.setHandler(webSockets(config, upgrade));
-                HeaderDeadline.install(server, timer, config.headerTimeout(), metrics.registry());
+                // Behind a proxy every peer is the proxy: the cap per address applies to sockets only.
+                HttpConnections.install(server, timer, config.headerTimeout(), config.maxHttpConnections(),
+                        config.trustProxy() ? 0 : config.maxHttpConnectionsPerAddress(), metrics.registry());
             });
         });
     }

@@ -30,6 +30,8 @@ public record Config(
         int maxFragments,
         Duration messageTimeout,
         Duration headerTimeout,
+        int maxHttpConnections,
+        int maxHttpConnectionsPerAddress,
         int maxConnectionsPerAddress,
         double ratePerAddress,
         boolean trustProxy,
@@ -65,6 +67,9 @@ public record Config(
                 integer(env, "MAX_FRAGMENTS", 64, 1, 100_000),
                 duration(env, "MESSAGE_TIMEOUT", Duration.ofSeconds(10)),
                 duration(env, "HEADER_TIMEOUT", Duration.ofSeconds(10)),
+                // About 100 KB of heap each while a request is read: 1 024 is a third of a 512 MB dyno's heap.
+                integer(env, "MAX_HTTP_CONNECTIONS", 1024, 1, 1_000_000),
+                integer(env, "MAX_HTTP_CONNECTIONS_PER_ADDRESS", 64, 1, 1_000_000),
                 integer(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
                 integer(env, "RATE_LIMIT_PER_ADDRESS", 100, 1, 1_000_000),
                 // Heroku sets DYNO on every dyno, and there every socket comes from its router.

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  * dotted decimal (IPv4-mapped IPv6 included), and IPv6 as its /64 ("2001:db8:1:2::/64"), since one
  * subscriber commonly holds a whole /64. Never a DNS lookup: only literals are parsed.
  */
-final class ClientAddress {
+public final class ClientAddress {
     private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
@@ -19,7 +19,7 @@ final class ClientAddress {
     }
 
     /** The canonical form, or null when the text is not an IP address. */
-    static String canonical(String text) {
+    public static String canonical(String text) {
         String s = text.strip();
         if (s.length() > 2 && s.charAt(0) == '[' && s.charAt(s.length() - 1) == ']') s = s.substring(1, s.length() - 1);
         Matcher v4 = IPV4.matcher(s);

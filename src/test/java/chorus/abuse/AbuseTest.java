@@ -312,6 +312,99 @@ class AbuseTest {
         bystanderCarriesOn();
     }
 
+    /** Reads one HTTP response (head and a Content-Length body) off a kept-alive connection. */
+    private static void readResponse(java.io.InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) throw new IOException("closed before the response");
+            head.append((char) b);
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+        int body = length.find() ? Integer.parseInt(length.group(1)) : 0;
+        for (int i = 0; i < body; i++) in.read();
+    }
+
+    /** Whether the server closes this connection within the time (end of stream, reset, or a write refused). */
+    private static boolean closedWithin(Socket socket, Duration wait, byte[] trickle) throws InterruptedException {
+        long end = System.nanoTime() + wait.toNanos();
+        try {
+            socket.setSoTimeout(100);
+            for (int i = 0; System.nanoTime() < end; i++) {
+                if (trickle != null) {
+                    socket.getOutputStream().write(trickle[i % trickle.length]);
+                    socket.getOutputStream().flush();
+                }
+                try {
+                    if (socket.getInputStream().read() < 0) return true;
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    Thread.sleep(150);
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    @Test
+    void theNextRequestOnAKeptAliveConnectionHasTheHeaderDeadlineToo() throws Exception {
+        start(Map.of("HEADER_TIMEOUT", "1s"));
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket socket = new Socket("127.0.0.1", server.port());
+                socket.setSoTimeout(5000);
+                socket.getOutputStream().write(utf8("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
+                readResponse(socket.getInputStream());
+                socket.getOutputStream().write(utf8("GET /health HTTP/1.1\r\nHost: x\r\n"));
+                slow.add(socket);
+            }
+            // Each is looked at every HEADER_TIMEOUT: closed within two of them, whatever it trickles.
+            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            int open = 0;
+            for (Socket socket : slow) {
+                Duration left = Duration.ofNanos(Math.max(Duration.ofMillis(200).toNanos(), end - System.nanoTime()));
+                if (!closedWithin(socket, left, utf8("X-Slow: a\r\n"))) open++;
+            }
+            assertEquals(0, open, "kept-alive connections still trickling their next request's headers");
+        } finally {
+            for (Socket socket : slow) socket.close();
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void plainHttpConnectionsHaveACapPerAddressAndInAll() throws Exception {
+        start(Map.of("MAX_HTTP_CONNECTIONS_PER_ADDRESS", "4", "MAX_HTTP_CONNECTIONS", "10"));
+        List<Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) idle.add(new Socket("127.0.0.1", server.port(), java.net.InetAddress.getByName("127.0.0.3"), 0));
+            Thread.sleep(500); // accepted and counted: which of five is refused would otherwise be the selector's choice
+            try (Socket fifth = new Socket("127.0.0.1", server.port(), java.net.InetAddress.getByName("127.0.0.3"), 0)) {
+                assertTrue(closedWithin(fifth, Duration.ofSeconds(2), null), "a fifth connection from one address was kept");
+            }
+            for (int i = 4; i < 9; i++) {
+                idle.add(new Socket("127.0.0.1", server.port(), java.net.InetAddress.getByName("127.0.0." + (10 + i)), 0));
+            }
+            Thread.sleep(500);
+            // Nine held, plus the bystander's socket, which upgraded and counts among the sockets instead.
+            try (Socket another = new Socket("127.0.0.1", server.port(), java.net.InetAddress.getByName("127.0.0.40"), 0)) {
+                assertTrue(!closedWithin(another, Duration.ofMillis(500), null), "the tenth connection in all was refused");
+                Thread.sleep(300);
+                try (Socket over = new Socket("127.0.0.1", server.port(), java.net.InetAddress.getByName("127.0.0.41"), 0)) {
+                    assertTrue(closedWithin(over, Duration.ofSeconds(2), null), "an eleventh connection in all was kept");
+                }
+            }
+            String m = metrics();
+            assertTrue(m.contains("chorus_http_connections_refused_total{reason=\"address\"}"), "not counted by reason");
+            assertTrue(m.contains("chorus_http_connections_refused_total{reason=\"total\"}"), "not counted by reason");
+        } finally {
+            for (Socket socket : idle) socket.close();
+        }
+        bystanderCarriesOn();
+    }
+
     // 5. Handshakes RFC 6455 refuses.
 
     private String handshake(String headers) throws IOException {

@@ -1,0 +1,132 @@
+package chorus.web;
+
+import chorus.ws.ClientAddress;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.component.LifeCycle;
+
+/**
+ * Budgets for plain HTTP connections (a WebSocket, once upgraded, counts among the sockets
+ * instead): how many may be open in all and from one peer address, and a deadline for the headers
+ * of every request, the first and each next one of a kept-alive connection (slowloris: a byte
+ * every few seconds keeps Jetty's idle timeout from ever firing). Past a cap, a new connection is
+ * closed at once; past the deadline, a connection that began no new request is closed.
+ */
+public final class HttpConnections implements Connection.Listener {
+    private final ScheduledExecutorService timer;
+    private final long millis;
+    private final int max;
+    private final int maxPerAddress; // 0: not applied (behind a proxy every peer is the proxy)
+    private final AtomicInteger open = new AtomicInteger();
+    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final Map<Connection, Watch> watched = new ConcurrentHashMap<>();
+    private final Counter timeouts;
+    private final Counter refusedTotal;
+    private final Counter refusedAddress;
+
+    /** One open connection: its address, and its deadline check (cancelled when it closes or upgrades). */
+    private record Watch(String address, ScheduledFuture<?> deadline) {
+    }
+
+    private HttpConnections(ScheduledExecutorService timer, Duration deadline, int max, int maxPerAddress,
+            MeterRegistry registry) {
+        this.timer = timer;
+        this.millis = deadline.toMillis();
+        this.max = max;
+        this.maxPerAddress = maxPerAddress;
+        this.timeouts = Counter.builder("chorus.http.header.timeouts")
+                .description("connections closed for not sending a request's headers in time").register(registry);
+        this.refusedTotal = refused(registry, "total");
+        this.refusedAddress = refused(registry, "address");
+        Gauge.builder("chorus.http.connections", open, AtomicInteger::get)
+                .description("plain HTTP connections open (not upgraded)").register(registry);
+    }
+
+    private static Counter refused(MeterRegistry registry, String reason) {
+        return Counter.builder("chorus.http.connections.refused").tag("reason", reason)
+                .description("HTTP connections closed at once: too many in all, or from one address").register(registry);
+    }
+
+    /** Watches every connection of the server's connectors, which exist once it starts. */
+    public static void install(Server server, ScheduledExecutorService timer, Duration deadline, int max, int maxPerAddress,
+            MeterRegistry registry) {
+        HttpConnections listener = new HttpConnections(timer, deadline, max, maxPerAddress, registry);
+        server.addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStarting(LifeCycle event) {
+                for (Connector connector : server.getConnectors()) connector.addEventListener(listener);
+            }
+        });
+    }
+
+    @Override
+    public void onOpened(Connection connection) {
+        // Connector listeners also hear of the WebSocket connection an upgrade puts in its place.
+        if (!(connection instanceof HttpConnection http)) return;
+        String address = maxPerAddress > 0 ? address(connection.getEndPoint().getRemoteSocketAddress()) : null;
+        AtomicInteger fromAddress = address == null ? null : perAddress.computeIfAbsent(address, a -> new AtomicInteger());
+        boolean overAll = open.incrementAndGet() > max;
+        boolean overAddress = fromAddress != null && fromAddress.incrementAndGet() > maxPerAddress;
+        ScheduledFuture<?> deadline = timer.scheduleWithFixedDelay(new Deadline(http), millis, millis, TimeUnit.MILLISECONDS);
+        watched.put(connection, new Watch(address, deadline));
+        if (overAll || overAddress) {
+            (overAll ? refusedTotal : refusedAddress).increment();
+            connection.getEndPoint().close();
+        }
+    }
+
+    @Override
+    public void onClosed(Connection connection) {
+        Watch watch = watched.remove(connection);
+        if (watch == null) return;
+        watch.deadline().cancel(false);
+        open.decrementAndGet();
+        if (watch.address() != null) {
+            perAddress.computeIfPresent(watch.address(), (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+        }
+    }
+
+    private static String address(SocketAddress remote) {
+        if (!(remote instanceof InetSocketAddress inet) || inet.getAddress() == null) return String.valueOf(remote);
+        String canonical = ClientAddress.canonical(inet.getAddress().getHostAddress());
+        return canonical != null ? canonical : inet.getAddress().getHostAddress();
+    }
+
+    /**
+     * Every period: a connection that began no new request since the last look and is not in the
+     * middle of one (its parser is at or inside a request's head) is closed.
+     */
+    private final class Deadline implements Runnable {
+        private final HttpConnection connection;
+        private long lastSeen; // requests begun at the last look; only on the timer thread
+
+        Deadline(HttpConnection connection) {
+            this.connection = connection;
+        }
+
+        @Override
+        public void run() {
+            long requests = connection.getMessagesIn();
+            boolean idle = requests == lastSeen && connection.getParser().inHeaderState();
+            lastSeen = requests;
+            if (idle && connection.getEndPoint().getConnection() == connection && connection.getEndPoint().isOpen()) {
+                timeouts.increment();
+                connection.getEndPoint().close();
+            }
+        }
+    }
+}
