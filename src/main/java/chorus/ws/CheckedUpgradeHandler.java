@@ -30,7 +30,7 @@ public final class CheckedUpgradeHandler extends WebSocketUpgradeHandler {
             if (problem != null) {
                 int status = problem.startsWith("426") ? 426 : 400;
                 if (status == 426) resp.getHeaders().put(HttpHeader.SEC_WEBSOCKET_VERSION, "13");
-                Response.writeError(req, resp, callback, status, problem.substring(4));
+                Refusal.write(resp, callback, status, problem.substring(4));
                 return true;
             }
         }

@@ -86,7 +86,7 @@ public final class Upgrade implements WebSocketNegotiator {
             }
         }
         refusals.count("upgrade-" + status);
-        Response.writeError(req, resp, callback, status, reason);
+        Refusal.write(resp, callback, status, reason);
         return null;
     }
 

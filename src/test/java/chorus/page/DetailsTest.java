@@ -1,6 +1,7 @@
 package chorus.page;
 
 import static chorus.support.Pages.connected;
+import static chorus.support.Pages.pending;
 import static chorus.support.Pages.say;
 import static chorus.support.Pages.texts;
 import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertThat;
@@ -124,6 +125,7 @@ class DetailsTest extends ChromiumTest {
         Page page = Pages.open(browser.newPage(), port, "ann", "restart");
         say(page, "before the restart");
         assertThat(texts(page)).hasText(new String[] {"before the restart"});
+        assertThat(pending(page)).hasCount(0); // delivered before the restart, not resent after it
         server.close();
         assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
         server = new TestServer(Map.of("PORT", String.valueOf(port)));
@@ -139,6 +141,7 @@ class DetailsTest extends ChromiumTest {
             connected(page);
             say(page, "kept in Redis");
             assertThat(texts(page)).hasText(new String[] {"kept in Redis"});
+            assertThat(pending(page)).hasCount(0);
             server.close();
             assertThat(page.locator("body")).hasAttribute("data-state", "reconnecting");
             server = new TestServer(Map.of("PORT", String.valueOf(port), "REDIS_URL", redis.url()));

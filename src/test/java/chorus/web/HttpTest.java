@@ -1,6 +1,7 @@
 package chorus.web;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.support.JsonClient;
@@ -39,6 +40,32 @@ class HttpTest {
             assertEquals("no-referrer", response.headers().firstValue("Referrer-Policy").orElseThrow());
         }
         assertTrue(get("/").body().contains("<script src=\"/chorus.js\""));
+    }
+
+    /** The whole raw response (head and body) to a request written as is. */
+    private String exchange(String request) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.shutdownOutput();
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void refusalsAtTheSocketsDoorArePlainTextSayingWhy() throws Exception {
+        HttpResponse<String> notAnUpgrade = get("/ws");
+        assertEquals(400, notAnUpgrade.statusCode());
+        assertTrue(notAnUpgrade.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+        assertFalse(notAnUpgrade.body().contains("<"), notAnUpgrade.body());
+        assertTrue(notAnUpgrade.body().strip().length() > 5, notAnUpgrade.body());
+        String badRoom = exchange("GET /ws?room=%00 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nConnection: close\r\n\r\n");
+        assertTrue(badRoom.startsWith("HTTP/1.1 400"), badRoom);
+        assertTrue(badRoom.toLowerCase(java.util.Locale.ROOT).contains("content-type: text/plain"), badRoom);
+        String body = badRoom.substring(badRoom.indexOf("\r\n\r\n") + 4);
+        assertFalse(body.contains("<"), body);
+        assertTrue(body.contains("room"), body);
     }
 
     @Test
