@@ -8,6 +8,7 @@ import chorus.hub.Order;
 import chorus.hub.Draft;
 import chorus.hub.Published;
 import chorus.hub.Room;
+import chorus.protocol.Command;
 import chorus.protocol.MessageId;
 import chorus.protocol.Names;
 import chorus.protocol.Refs;
@@ -17,7 +18,6 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +35,7 @@ public final class Api {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long WAIT_SECONDS = 5; // how long a request waits on the backend
     static final int MAX_LIMIT = 1000;
+    private static final java.util.regex.Pattern WHOLE_NUMBER = java.util.regex.Pattern.compile("0|[1-9][0-9]{0,17}");
 
     private final Hub hub;
     private final Backend backend;
@@ -80,17 +81,47 @@ public final class Api {
         return room;
     }
 
-    /** A whole-number query parameter within bounds, or the fallback when absent; else 400 naming it. */
+    /**
+     * A whole-number query parameter within bounds, or the fallback when absent; else 400 naming
+     * it. Written one way only (no sign, no leading zero) and given once.
+     */
     private static long number(Context ctx, String name, long fallback, long min, long max) {
-        String text = ctx.queryParam(name);
-        if (text == null) return fallback;
-        try {
+        List<String> given = ctx.queryParams(name);
+        if (given.isEmpty()) return fallback;
+        String text = given.get(0);
+        if (given.size() == 1 && WHOLE_NUMBER.matcher(text).matches()) {
             long value = Long.parseLong(text);
             if (value >= min && value <= max) return value;
-        } catch (NumberFormatException e) {
-            // answered below, naming the field
         }
-        throw bad(name, name + " must be a whole number from " + min + " to " + max);
+        throw bad(name, name + " must be a whole number from " + min + " to " + max + ", given once");
+    }
+
+    /**
+     * The request's body as one JSON object, parsed as strictly as a socket's frames (no key
+     * twice, nothing after it): 415 unless it says it is JSON, 413 when larger than any valid one.
+     */
+    private JsonNode jsonBody(Context ctx) {
+        String type = ctx.contentType();
+        if (type == null || !type.split(";", 2)[0].strip().equalsIgnoreCase("application/json")) {
+            throw new HttpResponseException(415, "the body must be JSON (Content-Type: application/json)",
+                    Map.of("field", "Content-Type"));
+        }
+        long largest = 6L * maxTextBytes + 4096; // the text with every character escaped, and the other fields
+        if (ctx.contentLength() > largest) {
+            throw new HttpResponseException(413, "the body is larger than " + largest + " bytes", Map.of("field", "body"));
+        }
+        byte[] bytes = ctx.bodyAsBytes();
+        if (bytes.length > largest) {
+            throw new HttpResponseException(413, "the body is larger than " + largest + " bytes", Map.of("field", "body"));
+        }
+        JsonNode body;
+        try {
+            body = Command.MAPPER.readTree(bytes);
+        } catch (java.io.IOException e) {
+            body = null;
+        }
+        if (body == null || !body.isObject()) throw bad("body", "the body must be one JSON object");
+        return body;
     }
 
     private static <T> T await(CompletionStage<T> stage) {
@@ -107,18 +138,9 @@ public final class Api {
     /** POST /api/rooms/{room}/messages {"text": "...", "from": "..."} → 201 {"id": ...}. */
     private void publish(Context ctx) {
         String room = roomParam(ctx);
-        JsonNode body;
-        try {
-            body = JSON.readTree(ctx.body());
-        } catch (Exception e) {
-            throw bad("body", "the body must be a JSON object");
-        }
-        if (body == null || !body.isObject()) throw bad("body", "the body must be a JSON object");
-        JsonNode text = body.get("text");
-        if (text == null || !text.isTextual() || text.asText().isEmpty()) throw bad("text", "text must be a non-empty string");
-        if (text.asText().getBytes(StandardCharsets.UTF_8).length > maxTextBytes) {
-            throw bad("text", "text is longer than " + maxTextBytes + " bytes of UTF-8");
-        }
+        JsonNode body = jsonBody(ctx);
+        Command.Invalid badText = Command.checkText(body.get("text"), maxTextBytes);
+        if (badText != null) throw bad("text", badText.message());
         JsonNode from = body.get("from");
         String name = "api";
         if (from != null) {
@@ -128,7 +150,7 @@ public final class Api {
         JsonNode ref = body.get("ref");
         if (ref != null && (!ref.isTextual() || !Refs.isRef(ref.asText()))) throw bad("ref", Refs.RULE);
         // The API is one sender: a ref is delivered at most once however often it is posted.
-        Draft draft = new Draft(name, null, text.asText(), "api", ref == null ? null : ref.asText());
+        Draft draft = new Draft(name, null, body.get("text").asText(), "api", ref == null ? null : ref.asText());
         Published published = await(hub.publish(room, draft));
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("id", published.id().toString());

@@ -40,15 +40,8 @@ public sealed interface Command {
         switch (type) {
             case "send" -> {
                 JsonNode text = node.get("text");
-                if (text == null || !text.isTextual() || text.asText().isEmpty()) {
-                    return new Invalid(ErrorCode.BAD_MESSAGE, "\"send\" needs a non-empty string \"text\"");
-                }
-                if (hasLoneSurrogate(text.asText())) {
-                    return new Invalid(ErrorCode.BAD_MESSAGE, "text has a lone surrogate escape (\\ud800-\\udfff)");
-                }
-                if (text.asText().getBytes(StandardCharsets.UTF_8).length > maxTextBytes) {
-                    return new Invalid(ErrorCode.TOO_LONG, "text is longer than " + maxTextBytes + " bytes of UTF-8");
-                }
+                Invalid bad = checkText(text, maxTextBytes);
+                if (bad != null) return bad;
                 JsonNode ref = node.get("ref");
                 if (ref != null && (!ref.isTextual() || !Refs.isRef(ref.asText()))) {
                     return new Invalid(ErrorCode.BAD_MESSAGE, Refs.RULE);
@@ -66,6 +59,23 @@ public sealed interface Command {
                 return new Invalid(ErrorCode.UNKNOWN_TYPE, "unknown type \"" + type + "\"; expected send or rename");
             }
         }
+    }
+
+    /**
+     * The one rule for a message's text, on a socket and in the HTTP API: a non-empty string, no
+     * lone surrogate, at most maxTextBytes of UTF-8. Null when it keeps it.
+     */
+    static Invalid checkText(JsonNode text, int maxTextBytes) {
+        if (text == null || !text.isTextual() || text.asText().isEmpty()) {
+            return new Invalid(ErrorCode.BAD_MESSAGE, "text must be a non-empty string");
+        }
+        if (hasLoneSurrogate(text.asText())) {
+            return new Invalid(ErrorCode.BAD_MESSAGE, "text has a lone surrogate escape (\\ud800-\\udfff)");
+        }
+        if (text.asText().getBytes(StandardCharsets.UTF_8).length > maxTextBytes) {
+            return new Invalid(ErrorCode.TOO_LONG, "text is longer than " + maxTextBytes + " bytes of UTF-8");
+        }
+        return null;
     }
 
     /** JSON escapes can name half a character ("\\ud800"), which no encoding can carry on. */

@@ -133,6 +133,31 @@ class ApiTest {
         assertEquals("ban", json(api("DELETE", "/api/sessions/abc?ban=-1", null)).get("field").asText());
     }
 
+    /** A request with any Content-Type (null: none) and body. */
+    private HttpResponse<String> post(String path, String contentType, String body) throws Exception {
+        java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(server.http(path))
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).header("Authorization", "Bearer " + TOKEN);
+        if (contentType != null) request.header("Content-Type", contentType);
+        return java.net.http.HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void theApiParsesBodiesAsStrictlyAsTheSocketAndSaysWhatIsWrong() throws Exception {
+        start(Map.of("API_TOKEN", TOKEN));
+        String path = "/api/rooms/strict/messages";
+        assertEquals(400, call(server, "POST", path, "{\"text\":\"a\",\"text\":\"b\"}", TOKEN).statusCode(), "duplicate key");
+        assertEquals(400, call(server, "POST", path, "{\"text\":\"x\"}]]]", TOKEN).statusCode(), "trailing content");
+        assertEquals(400, call(server, "POST", path, "{\"text\":\"\\ud800\"}", TOKEN).statusCode(), "lone surrogate");
+        assertEquals(415, post(path, "text/plain", "{\"text\":\"x\"}").statusCode(), "not JSON");
+        assertEquals(415, post(path, null, "{\"text\":\"x\"}").statusCode(), "no Content-Type");
+        assertEquals(201, post(path, "application/json; charset=utf-8", "{\"text\":\"x\"}").statusCode());
+        HttpResponse<String> huge = post(path, "application/json", "{\"text\":\"" + "x".repeat(2 << 20) + "\"}");
+        assertEquals(413, huge.statusCode(), huge.body());
+        for (String ban : List.of("%2B5", "05", "5&ban=6", "-0", "1e3")) {
+            assertEquals(400, call(server, "DELETE", "/api/sessions/abc?ban=" + ban, null, TOKEN).statusCode(), "ban=" + ban);
+        }
+    }
+
     @Test
     void roomsAndARoomsMembersAreListed() throws Exception {
         start(Map.of("API_TOKEN", TOKEN));
