@@ -206,8 +206,8 @@ public final class Api {
 
     private static JsonNode readJson(Message m) {
         try {
-            byte[] bytes = new byte[m.json().remaining()];
-            m.json().duplicate().get(bytes);
+            byte[] bytes = new byte[m.json().size()];
+            m.json().view().get(bytes);
             return JSON.readTree(bytes);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e); // our own encoding

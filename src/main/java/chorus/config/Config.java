@@ -21,6 +21,7 @@ public record Config(
         List<String> allowedOrigins,
         int sendQueueMessages,
         int sendQueueBytes,
+        long sendQueueTotalBytes,
         Duration pingInterval,
         Duration idleTimeout,
         int historySize,
@@ -57,6 +58,8 @@ public record Config(
                 origins(env, "ALLOWED_ORIGINS"),
                 integer(env, "SEND_QUEUE_MESSAGES", 512, 1, 1_000_000),
                 integer(env, "SEND_QUEUE_BYTES", 1 << 20, 1024, 1 << 30),
+                // What all queues together may hold, each frame counted once: a fifth of a 512 MB dyno's heap.
+                integer(env, "SEND_QUEUE_TOTAL_BYTES", 64 << 20, 1 << 16, Integer.MAX_VALUE),
                 duration(env, "PING_INTERVAL", Duration.ofSeconds(25)),
                 duration(env, "IDLE_TIMEOUT", Duration.ofSeconds(60)),
                 integer(env, "HISTORY_SIZE", 100, 1, 10_000),

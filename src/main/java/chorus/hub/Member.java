@@ -1,7 +1,5 @@
 package chorus.hub;
 
-import java.nio.ByteBuffer;
-
 /**
  * What a room needs of one member: who it is, which encoding it reads, and a queue to offer
  * frames to. The queue, the socket and the writes behind it belong to the transport.
@@ -38,7 +36,7 @@ public interface Member {
      * closes, never calls back. {@code owed} frames (a joiner's welcome and history) are the
      * room's shared buffers and are not counted against the bound.
      */
-    Offer offer(ByteBuffer frame, boolean owed);
+    Offer offer(SharedFrame frame, boolean owed);
 
     /** Acts on a verdict, called with no lock held: a turn with the writers, a write now, or a close. */
     void settle(Offer verdict);

@@ -9,24 +9,24 @@ import java.nio.charset.StandardCharsets;
  * One chat message, encoded once for each mode: bare text for plain clients, JSON for chorus.v1;
  * with the (sender, ref) key it was sent under, if any, so a resend finds it while it is kept.
  */
-public record Message(MessageId id, ByteBuffer plain, ByteBuffer json, String dedupeKey, MessageId origin) {
+public record Message(MessageId id, SharedFrame plain, SharedFrame json, String dedupeKey, MessageId origin) {
     public static Message of(MessageId id, String room, Draft draft, long ts) {
         return of(id, room, draft, ts, null);
     }
 
     /** origin: where the stored history this message belongs to began (Redis), or null if unknown. */
     public static Message of(MessageId id, String room, Draft draft, long ts, MessageId origin) {
-        return new Message(id, ByteBuffer.wrap(draft.text().getBytes(StandardCharsets.UTF_8)).asReadOnlyBuffer(),
-                Frames.message(id.toString(), room, draft.from(), draft.text(), ts, draft.session()), draft.dedupeKey(),
-                origin);
+        return new Message(id, new SharedFrame(ByteBuffer.wrap(draft.text().getBytes(StandardCharsets.UTF_8))),
+                new SharedFrame(Frames.message(id.toString(), room, draft.from(), draft.text(), ts, draft.session())),
+                draft.dedupeKey(), origin);
     }
 
     /** What keeping it costs: both encodings and the objects around them. */
     long cost() {
-        return plain.capacity() + json.capacity() + 200;
+        return plain.size() + json.size() + 200;
     }
 
-    ByteBuffer encodedFor(Member member) {
+    SharedFrame encodedFor(Member member) {
         return member.json() ? json : plain;
     }
 }

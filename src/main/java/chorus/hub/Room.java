@@ -3,7 +3,6 @@ package chorus.hub;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import chorus.protocol.Frames;
 import chorus.protocol.MessageId;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -108,13 +107,13 @@ public final class Room {
 
     /** Offers a frame to every member reading its encoding (null: none); the too slow leave at once. */
     @GuardedBy("this")
-    private void offerAllLocked(ByteBuffer plain, ByteBuffer json, Settlements after) {
+    private void offerAllLocked(SharedFrame plain, SharedFrame json, Settlements after) {
         Member[] current = members;
         Member[] kept = null;
         int n = 0;
         for (int i = 0; i < current.length; i++) {
             Member member = current[i];
-            ByteBuffer frame = member.json() ? json : plain;
+            SharedFrame frame = member.json() ? json : plain;
             boolean stays = frame == null || after.add(member, member.offer(frame, false));
             if (!stays && kept == null) {
                 kept = Arrays.copyOf(current, current.length);
@@ -247,8 +246,8 @@ public final class Room {
     @GuardedBy("this")
     private void admitLocked(Member member, MessageId since, Settlements after) {
         if (member.json()) {
-            Member.Offer verdict = member.offer(Frames.welcome(member.session(), member.name(), name, shared.messageLimit(),
-                    members.length + 1 + remoteNames.size()), true);
+            Member.Offer verdict = member.offer(new SharedFrame(Frames.welcome(member.session(), member.name(), name,
+                    shared.messageLimit(), members.length + 1 + remoteNames.size())), true);
             if (verdict == Member.Offer.GONE) return; // closed before it got here: never a member
             after.add(member, verdict);
             replay(member, since);
@@ -265,7 +264,7 @@ public final class Room {
     @GuardedBy("this")
     private void replay(Member member, MessageId since) {
         Replay replay = replayLocked(since, Integer.MAX_VALUE);
-        if (replay.reset() != null) member.offer(Frames.reset(replay.reset(), replay.oldest()), true);
+        if (replay.reset() != null) member.offer(new SharedFrame(Frames.reset(replay.reset(), replay.oldest())), true);
         for (Message message : replay.messages()) member.offer(message.json(), true);
     }
 
@@ -380,7 +379,7 @@ public final class Room {
             local = localNames();
             List<String> names = Stream.concat(local.stream(), remoteNames.stream())
                     .sorted(String.CASE_INSENSITIVE_ORDER).limit(MAX_NAMES).toList();
-            offerAllLocked(null, Frames.presence(members.length + remoteNames.size(), names), after);
+            offerAllLocked(null, new SharedFrame(Frames.presence(members.length + remoteNames.size(), names)), after);
         }
         after.settle();
         shared.backend().presence(this, local);

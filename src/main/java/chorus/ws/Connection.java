@@ -2,9 +2,9 @@ package chorus.ws;
 
 import chorus.hub.CloseCodes;
 import chorus.hub.Member;
+import chorus.hub.SharedFrame;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 import java.util.concurrent.ThreadLocalRandom;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -33,6 +33,7 @@ final class Connection implements Member {
 
     private final CoreSession session;
     private final Writers writers;
+    private final OutboundBudget budget;
     private final String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private final boolean json;
     private final String address;
@@ -43,7 +44,7 @@ final class Connection implements Member {
     // The batch's completion. A failed write means a broken connection: Jetty reports its close
     // to the endpoint, which ends the membership.
     private final Callback written = Callback.from(Callback.InvocationType.NON_BLOCKING, this::written,
-            failure -> release());
+            failure -> failed());
 
     @GuardedBy("this") private final FrameQueue queue = new FrameQueue();
     @GuardedBy("this") private State state = State.IDLE;
@@ -52,13 +53,16 @@ final class Connection implements Member {
     @GuardedBy("this") private long inFlightBytes;
     @GuardedBy("this") private long peakBytes;
     @GuardedBy("this") private boolean closed;
-    @GuardedBy("this") private ByteBuffer[] batch = new ByteBuffer[4]; // null while a write owns it
+    @GuardedBy("this") private SharedFrame[] batch = new SharedFrame[4]; // the spare array; null while a write owns it
+    @GuardedBy("this") private SharedFrame[] inFlight; // the write in flight's frames, let go when it completes
+    @GuardedBy("this") private int inFlightCount;
 
-    Connection(CoreSession session, Writers writers, String name, boolean json, String address, int maxFrames,
+    Connection(CoreSession session, Writers writers, OutboundBudget budget, String name, boolean json, String address, int maxFrames,
             long maxBytes) {
         this.session = session;
         this.address = address;
         this.writers = writers;
+        this.budget = budget;
         this.name = name;
         this.json = json;
         this.maxFrames = maxFrames;
@@ -66,17 +70,20 @@ final class Connection implements Member {
     }
 
     @Override
-    public synchronized Offer offer(ByteBuffer frame, boolean owed) {
+    public synchronized Offer offer(SharedFrame frame, boolean owed) {
         if (closed) return Offer.GONE;
-        int size = owed ? 0 : frame.remaining();
+        int size = owed ? 0 : frame.size();
         boolean full = !owed && (queue.chargedFrames() >= maxFrames || queuedBytes() + size > maxBytes);
-        if (full && (state == State.WRITING && inSocket
+        boolean stuck = state == State.WRITING && inSocket;
+        if (full && (stuck
                 || queue.chargedFrames() >= LAG_ALLOWANCE * maxFrames
-                || queuedBytes() + size > LAG_ALLOWANCE * maxBytes)) {
+                || queuedBytes() + size > LAG_ALLOWANCE * maxBytes)
+                || !owed && budget.tooMuch(queuedBytes() + size)) {
             releaseLocked();
             return Offer.TOO_SLOW;
         }
-        queue.add(frame.slice(), size);
+        budget.hold(frame);
+        queue.add(frame, size);
         peakBytes = Math.max(peakBytes, queuedBytes());
         if (state == State.IDLE) {
             state = State.SCHEDULED;
@@ -98,14 +105,14 @@ final class Connection implements Member {
 
     /** Sends a frame to this client alone (an error), under the same bound. */
     void send(ByteBuffer frame) {
-        settle(offer(frame, false));
+        settle(offer(new SharedFrame(frame), false));
     }
 
     /** Writes everything queued as one batch, if this turn has not been taken already. */
     void write() {
         int n;
         long thisWrite;
-        ByteBuffer[] frames;
+        SharedFrame[] frames;
         synchronized (this) {
             if (state != State.SCHEDULED) return;
             if (closed || queue.isEmpty()) {
@@ -115,28 +122,28 @@ final class Connection implements Member {
             state = State.WRITING;
             thisWrite = ++write;
             n = queue.size();
-            // This write owns the array until every frame is handed over: the last frame's
-            // completion may run inside sendFrame and start the next write on another thread.
-            frames = batch != null && batch.length >= n ? batch : new ByteBuffer[Math.max(4, 2 * n)];
+            // The write owns this array until its completion lets go of the frames: the completion
+            // may run inside sendFrame and start the next write on another thread.
+            frames = batch != null && batch.length >= n ? batch : new SharedFrame[Math.max(4, 2 * n)];
             batch = null;
             inFlightBytes = queue.drainTo(frames);
+            inFlight = frames;
+            inFlightCount = n;
         }
         // The frames gather into one socket write; the last one flushes and reports the write.
         for (int i = 0; i < n; i++) {
             boolean last = i == n - 1;
-            session.sendFrame(new Frame(OpCode.TEXT, true, frames[i]), last ? written : Callback.NOOP, !last);
+            session.sendFrame(new Frame(OpCode.TEXT, true, frames[i].view()), last ? written : Callback.NOOP, !last);
         }
-        Arrays.fill(frames, 0, n, null);
         synchronized (this) {
             if (state == State.WRITING && write == thisWrite) inSocket = true;
-            batch = frames;
         }
     }
 
     /** The batch is out: release its bytes, and if more queued meanwhile, take a new turn. */
     private void written() {
         synchronized (this) {
-            inFlightBytes = 0;
+            writeEndedLocked();
             inSocket = false;
             if (closed || queue.isEmpty()) {
                 state = State.IDLE;
@@ -147,6 +154,26 @@ final class Connection implements Member {
         // To the back of the line rather than looping here: a client that keeps receiving must
         // not starve the others that share the writer thread.
         writers.schedule(this);
+    }
+
+    private synchronized void failed() {
+        writeEndedLocked();
+        releaseLocked();
+    }
+
+    /** The write in flight is over: its frames are let go of, and its array is the spare again. */
+    @GuardedBy("this")
+    private void writeEndedLocked() {
+        if (inFlight != null) {
+            for (int i = 0; i < inFlightCount; i++) {
+                budget.letGo(inFlight[i]);
+                inFlight[i] = null;
+            }
+            if (batch == null) batch = inFlight;
+            inFlight = null;
+            inFlightCount = 0;
+        }
+        inFlightBytes = 0;
     }
 
     /** Sends a close frame; the endpoint ends the membership when Jetty reports the close. */
@@ -173,7 +200,8 @@ final class Connection implements Member {
     @GuardedBy("this")
     private void releaseLocked() {
         closed = true;
-        queue.clear();
+        queue.clear(budget::letGo);
+        // The write in flight is Jetty's until it completes or fails: its frames stay held till then.
     }
 
     @Override

@@ -1,21 +1,23 @@
 package chorus.ws;
 
-import java.nio.ByteBuffer;
+import chorus.hub.SharedFrame;
+import java.util.Arrays;
+import java.util.function.Consumer;
 
 /**
  * A connection's queued frames in arrival order, each with what it is charged against the
- * connection's bound (0 for shared buffers it is owed). Circular arrays: queueing and taking a
- * batch allocate nothing once the arrays have grown to the connection's usual backlog.
+ * connection's bound (0 for the shared history it is owed). Circular arrays: queueing and taking
+ * a batch allocate nothing once the arrays have grown to the connection's usual backlog.
  */
 final class FrameQueue {
-    private ByteBuffer[] frames = new ByteBuffer[4];
+    private SharedFrame[] frames = new SharedFrame[4];
     private int[] charges = new int[4];
     private int head;
     private int size;
     private long chargedBytes;
     private int chargedFrames;
 
-    void add(ByteBuffer frame, int charge) {
+    void add(SharedFrame frame, int charge) {
         if (size == frames.length) grow();
         int at = (head + size++) & (frames.length - 1);
         frames[at] = frame;
@@ -25,7 +27,7 @@ final class FrameQueue {
     }
 
     private void grow() {
-        ByteBuffer[] f = new ByteBuffer[frames.length * 2];
+        SharedFrame[] f = new SharedFrame[frames.length * 2];
         int[] c = new int[frames.length * 2];
         for (int i = 0; i < size; i++) {
             f[i] = frames[(head + i) & (frames.length - 1)];
@@ -53,7 +55,7 @@ final class FrameQueue {
     }
 
     /** Moves every frame into {@code batch} (which must hold {@link #size()}); returns the bytes charged. */
-    long drainTo(ByteBuffer[] batch) {
+    long drainTo(SharedFrame[] batch) {
         long charged = chargedBytes;
         for (int i = 0; i < size; i++) {
             int at = (head + i) & (frames.length - 1);
@@ -67,8 +69,10 @@ final class FrameQueue {
         return charged;
     }
 
-    void clear() {
-        java.util.Arrays.fill(frames, null);
+    /** Drops every frame, handing each to {@code dropped}. */
+    void clear(Consumer<SharedFrame> dropped) {
+        for (int i = 0; i < size; i++) dropped.accept(frames[(head + i) & (frames.length - 1)]);
+        Arrays.fill(frames, null);
         head = 0;
         size = 0;
         chargedBytes = 0;

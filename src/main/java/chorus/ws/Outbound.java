@@ -1,20 +1,24 @@
 package chorus.ws;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.function.IntSupplier;
 import org.eclipse.jetty.websocket.core.CoreSession;
 
-/** Makes each socket's {@link Connection}: the queue bounds, and the writer threads they share. */
+/** Makes each socket's {@link Connection}: the queue bounds, and the writer threads and budget they share. */
 final class Outbound {
     private final Writers writers = new Writers(Runtime.getRuntime().availableProcessors());
     private final int queueFrames;
     private final long queueBytes;
+    private final OutboundBudget budget;
 
-    Outbound(int queueFrames, long queueBytes) {
+    Outbound(int queueFrames, long queueBytes, long totalBytes, IntSupplier sockets, MeterRegistry registry) {
         this.queueFrames = queueFrames;
         this.queueBytes = queueBytes;
+        this.budget = new OutboundBudget(totalBytes, sockets, registry);
     }
 
     Connection open(CoreSession session, String name, boolean json, String address) {
-        return new Connection(session, writers, name, json, address, queueFrames, queueBytes);
+        return new Connection(session, writers, budget, name, json, address, queueFrames, queueBytes);
     }
 
     void stop() {

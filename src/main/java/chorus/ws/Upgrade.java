@@ -39,7 +39,8 @@ public final class Upgrade implements WebSocketNegotiator {
         this.refusals = new Refusals(registry);
         this.addresses = new Addresses(config.maxConnectionsPerAddress(), config.ratePerAddress());
         this.sockets = new Sockets(config.maxConnections(), addresses, registry);
-        this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes());
+        this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes(), config.sendQueueTotalBytes(),
+                sockets::size, registry);
         this.limits = new Limits(config);
         timer.scheduleWithFixedDelay(addresses::sweep, 1, 1, TimeUnit.SECONDS);
     }

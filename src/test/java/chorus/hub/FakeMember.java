@@ -1,6 +1,5 @@
 package chorus.hub;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -53,13 +52,13 @@ final class FakeMember implements Member {
     }
 
     @Override
-    public Offer offer(ByteBuffer frame, boolean owed) {
+    public Offer offer(SharedFrame frame, boolean owed) {
         if (closed) return Offer.GONE;
         if (slow) {
             closed = true;
             return Offer.TOO_SLOW;
         }
-        received.add(StandardCharsets.UTF_8.decode(frame.duplicate()).toString());
+        received.add(StandardCharsets.UTF_8.decode(frame.view()).toString());
         return Offer.QUEUED;
     }
 

@@ -3,6 +3,7 @@ package chorus.ws;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -41,7 +42,8 @@ public class ConnectionLincheckTest {
 
     private final InlineSocket socket = new InlineSocket();
     private final Writers writers = new Writers(0); // no threads: the test's threads take the turns
-    private final Connection connection = new Connection(socket, writers, "n", false, "127.0.0.1", 8, 1 << 20);
+    private final Connection connection = new Connection(socket, writers,
+            new OutboundBudget(1 << 30, () -> 1, new SimpleMeterRegistry()), "n", false, "127.0.0.1", 8, 1 << 20);
     private final AtomicInteger offered = new AtomicInteger();
 
     @Operation

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.hub.Member.Offer;
+import chorus.hub.SharedFrame;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -51,6 +53,7 @@ class ConnectionTest {
         }
     }
 
+    private static final OutboundBudget BUDGET = new OutboundBudget(1 << 30, () -> 1, new SimpleMeterRegistry());
     private final Writers writers = new Writers(1);
 
     @AfterEach
@@ -58,8 +61,8 @@ class ConnectionTest {
         writers.stop();
     }
 
-    private static ByteBuffer frame(int i) {
-        return ByteBuffer.wrap(String.valueOf(i).getBytes(StandardCharsets.UTF_8));
+    private static SharedFrame frame(int i) {
+        return new SharedFrame(ByteBuffer.wrap(String.valueOf(i).getBytes(StandardCharsets.UTF_8)));
     }
 
     private static void awaitWritten(Socket socket, int count) throws InterruptedException {
@@ -73,11 +76,11 @@ class ConnectionTest {
         Socket second = new Socket();
         CountDownLatch gate = new CountDownLatch(1);
         first.writerGate = gate;
-        Connection paused = new Connection(first, writers, "a", false, "127.0.0.1", BOUND, 1 << 20);
-        Connection waiting = new Connection(second, writers, "b", false, "127.0.0.1", BOUND, 1 << 20);
+        Connection paused = new Connection(first, writers, BUDGET, "a", false, "127.0.0.1", BOUND, 1 << 20);
+        Connection waiting = new Connection(second, writers, BUDGET, "b", false, "127.0.0.1", BOUND, 1 << 20);
 
         // The only writer thread takes paused's batch and is descheduled before handing it over.
-        paused.send(frame(0));
+        paused.settle(paused.offer(frame(0), false));
         assertTrue(first.stalled.await(5, TimeUnit.SECONDS), "the writer never took the batch");
 
         // A burst of one and a half times the bound arrives for both.
@@ -105,8 +108,8 @@ class ConnectionTest {
     void aSocketThatStopsDrainingIsTooSlowOnceItsBoundIsFull() throws Exception {
         Socket stuck = new Socket();
         stuck.draining = false;
-        Connection slow = new Connection(stuck, writers, "s", false, "127.0.0.1", BOUND, 1 << 20);
-        slow.send(frame(0));
+        Connection slow = new Connection(stuck, writers, BUDGET, "s", false, "127.0.0.1", BOUND, 1 << 20);
+        slow.settle(slow.offer(frame(0), false));
         awaitWritten(stuck, 1); // handed to the socket, never completed
         Thread.sleep(50);
         Offer last = null;
