@@ -1,23 +1,27 @@
 package chorus.hub;
 
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
 
-/** Rooms in the order they went empty, counted in O(1) (a room may be listed more than once). */
+/**
+ * Rooms in the order they last went empty, each listed once (a room that empties again moves to
+ * the back), so the limit counts rooms, not the times they emptied.
+ */
 final class EmptyRooms {
-    private final ConcurrentLinkedQueue<Room> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger size = new AtomicInteger();
+    @GuardedBy("this") private final LinkedHashSet<Room> rooms = new LinkedHashSet<>();
 
-    void add(Room room) {
-        queue.add(room);
-        size.incrementAndGet();
+    synchronized void add(Room room) {
+        rooms.remove(room);
+        rooms.add(room);
     }
 
     /** The room that went empty longest ago, if more than {@code keep} are listed; else null. */
-    Room pollBeyond(int keep) {
-        if (size.get() <= keep) return null;
-        Room oldest = queue.poll();
-        if (oldest != null) size.decrementAndGet();
-        return oldest;
+    synchronized Room pollBeyond(int keep) {
+        if (rooms.size() <= keep) return null;
+        Iterator<Room> oldest = rooms.iterator();
+        Room room = oldest.next();
+        oldest.remove();
+        return room;
     }
 }
