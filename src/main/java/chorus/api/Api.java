@@ -125,8 +125,12 @@ public final class Api {
     }
 
     private static <T> T await(CompletionStage<T> stage) {
+        java.util.concurrent.CompletableFuture<T> future = stage.toCompletableFuture();
         try {
-            return stage.toCompletableFuture().get(WAIT_SECONDS, TimeUnit.SECONDS);
+            return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            future.cancel(true); // the work it waited for stops too, where it can
+            throw new HttpResponseException(503, "storage unavailable; try again", Map.of());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new HttpResponseException(503, "interrupted", Map.of());

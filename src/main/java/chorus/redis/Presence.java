@@ -178,6 +178,7 @@ final class Presence {
         Map<String, Integer> found = new TreeMap<>();
         ScanCursor cursor = ScanCursor.INITIAL;
         do {
+            if (Thread.currentThread().isInterrupted()) throw new IllegalStateException("scan cancelled");
             KeyScanCursor<String> page = c.sync().scan(cursor, ScanArgs.Builder.matches(PREFIX + "*").limit(500));
             for (String key : page.getKeys()) {
                 int n = live(c, key).values().stream().mapToInt(List::size).sum();

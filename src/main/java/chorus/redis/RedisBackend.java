@@ -54,11 +54,18 @@ public final class RedisBackend implements Backend {
     private static final Duration STARTUP = Duration.ofSeconds(5); // well inside Heroku's 90 s to bind
     /** A room nobody has written to for this long disappears from Redis, history and all. */
     private static final Duration ROOM_TTL = Duration.ofDays(7);
+    private static final int REQUEST_QUEUE = 10_000; // commands waiting on one connection
 
     private final ClientResources resources;
     private final RedisClient client;
     private final int historySize;
     private final ScheduledExecutorService housekeeping;
+    private final java.util.concurrent.ExecutorService scans = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
+            TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(4), r -> {
+                Thread t = new Thread(r, "chorus-redis-scan");
+                t.setDaemon(true);
+                return t;
+            });
     private final Presence presence;
     private final Feeds feeds;
     private volatile StatefulRedisConnection<String, String> commands;
@@ -74,7 +81,9 @@ public final class RedisBackend implements Backend {
         this.resources = DefaultClientResources.builder().reconnectDelay(Delay.constant(RECONNECT)).build();
         this.client = RedisClient.create(resources, uri);
         // Fail at once while disconnected rather than queue: the sender hears "unavailable" now.
-        client.setOptions(ClientOptions.builder().autoReconnect(true)
+        // A bounded request queue: while Redis hangs, commands past it fail at once instead of
+        // piling up in the heap until their timeouts.
+        client.setOptions(ClientOptions.builder().autoReconnect(true).requestQueueSize(REQUEST_QUEUE)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
         this.historySize = historySize;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
@@ -166,9 +175,29 @@ public final class RedisBackend implements Backend {
         return c.async().del(streamKey(room), ORIGIN_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
     }
 
+    /**
+     * Scans every room's presence on a thread of its own with a short queue (never the common
+     * pool, whose threads others need): past the queue the API hears "unavailable" at once, and a
+     * request that gives up cancels its scan.
+     */
     @Override
     public CompletionStage<Map<String, Integer>> remoteRooms() {
-        return CompletableFuture.supplyAsync(presence::elsewhere);
+        CompletableFuture<Map<String, Integer>> rooms = new CompletableFuture<>();
+        try {
+            java.util.concurrent.Future<?> scan = scans.submit(() -> {
+                try {
+                    rooms.complete(presence.elsewhere());
+                } catch (RuntimeException e) {
+                    rooms.completeExceptionally(e);
+                }
+            });
+            rooms.whenComplete((done, failure) -> {
+                if (rooms.isCancelled()) scan.cancel(true);
+            });
+        } catch (java.util.concurrent.RejectedExecutionException busy) {
+            rooms.completeExceptionally(busy);
+        }
+        return rooms;
     }
 
     @Override
@@ -296,6 +325,7 @@ public final class RedisBackend implements Backend {
             LOG.debug("presence not cleared at stop: {}", e.toString());
         }
         housekeeping.shutdownNow();
+        scans.shutdownNow();
         client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
         feeds.stop(); // after the client: nothing hands it messages any more
         resources.shutdown(0, 1, TimeUnit.SECONDS);
