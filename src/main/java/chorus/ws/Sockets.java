@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class Sockets {
     private final int max;
     private final Addresses addresses;
+    // Changed only under this (with the address's count, so the two are decided together); read without it.
     private final AtomicInteger reserved = new AtomicInteger();
     private final Set<Connection> open = ConcurrentHashMap.newKeySet();
     private final AtomicLong retiredPeakBytes = new AtomicLong();
@@ -68,27 +69,24 @@ public final class Sockets {
                 open.remove(c);
                 retiredPeakBytes.accumulateAndGet(c.peakBytes(), Math::max);
             }
-            addresses.release(address);
-            reserved.decrementAndGet();
+            synchronized (Sockets.this) {
+                addresses.release(address);
+                reserved.decrementAndGet();
+            }
         }
     }
 
-    /** A place for one more socket from this client address. */
-    Lease reserve(String address) throws Refused {
-        int n;
-        do {
-            n = reserved.get();
-            if (n >= max) throw new Refused(503, "too many connections");
-        } while (!reserved.compareAndSet(n, n + 1));
-        if (addresses.banned(address)) {
-            reserved.decrementAndGet();
-            throw new Refused(403, "your address is refused for a while by an operator");
-        }
+    /**
+     * A place for one more socket from this client address. Both caps are decided in one step:
+     * taking the instance's place first and giving it back on a refusal would refuse a
+     * concurrent upgrade (503) for a place no order of the two ever held (SocketsLincheckTest).
+     */
+    synchronized Lease reserve(String address) throws Refused {
+        if (reserved.get() >= max) throw new Refused(503, "too many connections");
+        if (addresses.banned(address)) throw new Refused(403, "your address is refused for a while by an operator");
         Addresses.Entry limits = addresses.admit(address);
-        if (limits == null) {
-            reserved.decrementAndGet();
-            throw new Refused(429, "too many connections from your address");
-        }
+        if (limits == null) throw new Refused(429, "too many connections from your address");
+        reserved.incrementAndGet();
         return new Lease(address, limits);
     }
 
