@@ -118,8 +118,9 @@ public final class Hub {
         return null;
     }
 
-    public void renamed(Room room) {
-        room.presenceChanged();
+    /** A member of the room now shows another name than {@code before}. */
+    public void renamed(Room room, Member member, String before) {
+        room.renamed(member, before);
     }
 
     /** Why the backend cannot take messages, or null: /health then says degraded, and why. */

@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * One broadcast domain on this instance: its local members, the last messages, and who is here.
@@ -24,8 +23,13 @@ import java.util.stream.Stream;
  * join meanwhile wait and are admitted, with that history, when it arrives.
  */
 public final class Room {
-    /** Presence changes within this window go out as one frame, so a crowd arriving is not n² frames. */
-    private static final long PRESENCE_DELAY_MS = 100;
+    /**
+     * Presence changes within a window go out as one frame, so a crowd arriving is not n² frames.
+     * The window grows with the room (a millisecond for every two members, from 100 ms to 2 s):
+     * each member then gets at most a few presence frames a second however busy a big room is.
+     */
+    private static final long PRESENCE_DELAY_MIN_MS = 100;
+    private static final long PRESENCE_DELAY_MAX_MS = 2_000;
     static final int MAX_NAMES = 100;
 
     private enum Phase { NEW, LOADING, LIVE, RETIRED }
@@ -49,7 +53,8 @@ public final class Room {
     @GuardedBy("this") private long sequence; // the last id this room numbered itself (in-memory backend)
     @GuardedBy("this") private long historyBytes;
     private volatile long lastActiveNanos = System.nanoTime(); // written under this; read by the history budget
-    @GuardedBy("this") private List<String> remoteNames = List.of(); // members on other instances
+    @GuardedBy("this") private List<String> remoteNames = List.of(); // members on other instances, in Roster.ORDER
+    @GuardedBy("this") private final Roster roster = new Roster(); // the local members' names
     @GuardedBy("this") private boolean presencePending;
     private volatile Phase phase = Phase.NEW; // written under this; read without it by retired()
     private final CompletableFuture<Room> live = new CompletableFuture<>();
@@ -110,6 +115,7 @@ public final class Room {
     private void offerAllLocked(SharedFrame plain, SharedFrame json, Settlements after) {
         Member[] current = members;
         Member[] kept = null;
+        List<Member> gone = null;
         int n = 0;
         for (int i = 0; i < current.length; i++) {
             Member member = current[i];
@@ -117,12 +123,14 @@ public final class Room {
             boolean stays = frame == null || after.add(member, member.offer(frame, false));
             if (!stays && kept == null) {
                 kept = Arrays.copyOf(current, current.length);
+                gone = new ArrayList<>();
                 n = i;
             } else if (stays && kept != null) {
                 kept[n++] = member;
             }
+            if (!stays) gone.add(member);
         }
-        if (kept != null) removeLocked(Arrays.copyOf(kept, n), current.length - n);
+        if (kept != null) removeLocked(Arrays.copyOf(kept, n), gone);
     }
 
     private void settle(Settlements after, int offered, long start) {
@@ -257,6 +265,7 @@ public final class Room {
         Member[] next = Arrays.copyOf(members, members.length + 1);
         next[members.length] = member;
         members = next;
+        roster.add(member.name());
         shared.members().incrementAndGet();
         presenceChangedLocked();
     }
@@ -320,6 +329,7 @@ public final class Room {
             waiting.clear();
             shared.members().addAndGet(-members.length);
             members = new Member[0];
+            roster.clear();
             dropHistoryLocked();
         }
         for (Member member : closing) member.close(code, reason);
@@ -335,27 +345,34 @@ public final class Room {
             Member[] next = new Member[current.length - 1];
             System.arraycopy(current, 0, next, 0, at);
             System.arraycopy(current, at + 1, next, at, current.length - at - 1);
-            removeLocked(next, 1);
+            removeLocked(next, List.of(member));
         }
     }
 
     @GuardedBy("this")
-    private void removeLocked(Member[] remaining, int removed) {
+    private void removeLocked(Member[] remaining, List<Member> gone) {
         members = remaining;
-        shared.members().addAndGet(-removed);
+        for (Member member : gone) roster.remove(member.name());
+        shared.members().addAndGet(-gone.size());
         if (remaining.length == 0) shared.emptied().add(this);
         presenceChangedLocked();
     }
 
     /** The names of this room's members on other instances, as the backend last saw them. */
-    public synchronized void remotePresence(List<String> names) {
-        if (names.equals(remoteNames)) return;
-        remoteNames = List.copyOf(names);
-        presenceChangedLocked();
+    public void remotePresence(List<String> names) {
+        List<String> sorted = names.stream().sorted(Roster.ORDER).toList(); // outside the lock
+        synchronized (this) {
+            if (sorted.equals(remoteNames)) return;
+            remoteNames = sorted;
+            presenceChangedLocked();
+        }
     }
 
-    /** A member's name changed. */
-    synchronized void presenceChanged() {
+    /** A member's name changed from {@code before} to what it shows now. */
+    synchronized void renamed(Member member, String before) {
+        if (!Arrays.asList(members).contains(member)) return; // not admitted yet: it is counted by its new name
+        roster.remove(before);
+        roster.add(member.name());
         presenceChangedLocked();
     }
 
@@ -368,7 +385,8 @@ public final class Room {
     private void presenceChangedLocked() {
         if (presencePending || phase == Phase.RETIRED) return;
         presencePending = true;
-        shared.timer().schedule(this::sendPresence, PRESENCE_DELAY_MS, TimeUnit.MILLISECONDS);
+        long delay = Math.min(PRESENCE_DELAY_MAX_MS, Math.max(PRESENCE_DELAY_MIN_MS, (members.length + remoteNames.size()) / 2));
+        shared.timer().schedule(this::sendPresence, delay, TimeUnit.MILLISECONDS);
     }
 
     private void sendPresence() {
@@ -377,8 +395,7 @@ public final class Room {
         synchronized (this) {
             presencePending = false;
             local = localNames();
-            List<String> names = Stream.concat(local.stream(), remoteNames.stream())
-                    .sorted(String.CASE_INSENSITIVE_ORDER).limit(MAX_NAMES).toList();
+            List<String> names = roster.first(MAX_NAMES, remoteNames);
             offerAllLocked(null, new SharedFrame(Frames.presence(members.length + remoteNames.size(), names)), after);
         }
         after.settle();

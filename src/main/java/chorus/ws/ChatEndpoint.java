@@ -191,8 +191,9 @@ final class ChatEndpoint implements FrameHandler {
     }
 
     private void rename(String name) {
+        String before = client.name();
         client.rename(name);
-        hub.renamed(room);
+        hub.renamed(room, client, before);
     }
 
     /** Counts the refusal; JSON clients also hear why (plain mode has no way to say it). */

@@ -10,13 +10,24 @@ final class FakeMember implements Member {
     final List<String> received = new CopyOnWriteArrayList<>();
     private final String name;
     private final boolean slow;
+    private final boolean json;
     private final Consumer<FakeMember> onClose;
     private volatile boolean closed;
 
     /** onClose runs as a transport's close would: off the room's lock, and it may call the hub. */
     FakeMember(String name, boolean slow, Consumer<FakeMember> onClose) {
+        this(name, slow, false, onClose);
+    }
+
+    /** A chorus.v1 member: it is offered the JSON frames (welcome, presence, messages). */
+    static FakeMember json(String name) {
+        return new FakeMember(name, false, true, m -> { });
+    }
+
+    private FakeMember(String name, boolean slow, boolean json, Consumer<FakeMember> onClose) {
         this.name = name;
         this.slow = slow;
+        this.json = json;
         this.onClose = onClose;
     }
 
@@ -43,7 +54,7 @@ final class FakeMember implements Member {
 
     @Override
     public boolean json() {
-        return false;
+        return json;
     }
 
     @Override
