@@ -56,6 +56,7 @@ public final class Room {
     @GuardedBy("this") private List<String> remoteNames = List.of(); // members on other instances, in Roster.ORDER
     @GuardedBy("this") private final Roster roster = new Roster(); // the local members' names
     @GuardedBy("this") private boolean presencePending;
+    @GuardedBy("this") private boolean localChanged; // the backend hears of this instance's names only when they changed
     private volatile Phase phase = Phase.NEW; // written under this; read without it by retired()
     private final CompletableFuture<Room> live = new CompletableFuture<>();
 
@@ -267,7 +268,7 @@ public final class Room {
         members = next;
         roster.add(member.name());
         shared.members().incrementAndGet();
-        presenceChangedLocked();
+        localChangedLocked();
     }
 
     @GuardedBy("this")
@@ -355,7 +356,7 @@ public final class Room {
         for (Member member : gone) roster.remove(member.name());
         shared.members().addAndGet(-gone.size());
         if (remaining.length == 0) shared.emptied().add(this);
-        presenceChangedLocked();
+        localChangedLocked();
     }
 
     /** The names of this room's members on other instances, as the backend last saw them. */
@@ -373,12 +374,18 @@ public final class Room {
         if (!Arrays.asList(members).contains(member)) return; // not admitted yet: it is counted by its new name
         roster.remove(before);
         roster.add(member.name());
-        presenceChangedLocked();
+        localChangedLocked();
     }
 
     /** The names of the local members, one per session. */
     public List<String> localNames() {
         return Arrays.stream(members).map(Member::name).toList();
+    }
+
+    @GuardedBy("this")
+    private void localChangedLocked() {
+        localChanged = true;
+        presenceChangedLocked();
     }
 
     @GuardedBy("this")
@@ -394,12 +401,13 @@ public final class Room {
         List<String> local;
         synchronized (this) {
             presencePending = false;
-            local = localNames();
+            local = localChanged ? localNames() : null;
+            localChanged = false;
             List<String> names = roster.first(MAX_NAMES, remoteNames);
             offerAllLocked(null, new SharedFrame(Frames.presence(members.length + remoteNames.size(), names)), after);
         }
         after.settle();
-        shared.backend().presence(this, local);
+        if (local != null) shared.backend().presence(this, local);
     }
 
     /** Marks an empty room retired, so it can be forgotten; false if someone is here or waiting. */

@@ -74,6 +74,30 @@ class TrafficTest {
         assertTrue(during < rooms / 2, during + " Redis commands in 3 s with " + rooms + " idle rooms");
     }
 
+    private long presenceWrites() {
+        return control.sync().info("commandstats").lines().filter(l -> l.startsWith("cmdstat_hset:"))
+                .mapToLong(l -> Long.parseLong(l.replaceFirst("cmdstat_hset:calls=(\\d+),.*", "$1"))).sum();
+    }
+
+    /** An instance writes its presence when its own members change, not when another's do. */
+    @Test
+    void joinsOnOneInstanceCostTheOtherNoPresenceWrites() throws Exception {
+        TestServer a = instance();
+        TestServer b = instance();
+        JsonClient watcher = join(b, "room=crowd&name=watcher");
+        join(a, "room=crowd&name=first");
+        watcher.awaitPresence(p -> p.get("online").asInt() == 2);
+        long before = presenceWrites();
+        for (int i = 0; i < 10; i++) {
+            join(a, "room=crowd&name=joiner" + i);
+            final int online = 3 + i;
+            watcher.awaitPresence(p -> p.get("online").asInt() == online);
+        }
+        long writes = presenceWrites() - before;
+        System.out.println(writes + " presence writes for 10 joins on one of two instances");
+        assertTrue(writes <= 10, writes + " presence writes for 10 joins on one instance (the other rewrote its own)");
+    }
+
     @Test
     void subscriptionsLostDuringTrafficLoseAndRepeatNothing() throws Exception {
         TestServer a = instance();
