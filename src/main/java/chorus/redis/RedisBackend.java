@@ -15,6 +15,7 @@ import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslVerifyMode;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -55,6 +56,7 @@ public final class RedisBackend implements Backend {
     /** A room nobody has written to for this long disappears from Redis, history and all. */
     private static final Duration ROOM_TTL = Duration.ofDays(7);
     private static final int REQUEST_QUEUE = 10_000; // commands waiting on one connection
+    private static final Duration SUBSCRIBER_DEADLINE = Duration.ofSeconds(3); // a PING unanswered this long: replaced
 
     private final ClientResources resources;
     private final RedisClient client;
@@ -72,6 +74,12 @@ public final class RedisBackend implements Backend {
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile Consumer<Order> orderHandler = order -> { };
     private final RedisHealth health = new RedisHealth();
+    /** A PING in flight on the subscriber connection; only on the housekeeping thread. */
+    private record Ping(StatefulRedisPubSubConnection<String, String> connection, CompletableFuture<String> answer,
+            long sentNanos) {
+    }
+
+    private Ping subscriberPing;
 
     public RedisBackend(String url, boolean verifyTls, int historySize, TaskFailures tasks) {
         RedisURI uri = RedisURI.create(url);
@@ -84,6 +92,7 @@ public final class RedisBackend implements Backend {
         // A bounded request queue: while Redis hangs, commands past it fail at once instead of
         // piling up in the heap until their timeouts.
         client.setOptions(ClientOptions.builder().autoReconnect(true).requestQueueSize(REQUEST_QUEUE)
+                .socketOptions(SocketOptions.builder().keepAlive(true).build()) // the kernel probes idle connections too
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
         this.historySize = historySize;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
@@ -256,11 +265,45 @@ public final class RedisBackend implements Backend {
     private void watch() {
         try {
             connect();
+            checkSubscriber();
             presence.beat();
             health.reading(null);
         } catch (RuntimeException e) {
             health.reading(e);
         }
+    }
+
+    /**
+     * The subscriber connection hears only what Redis pushes, so a half-open one (its Redis side
+     * dropped by a NAT, a load balancer or a failover) is silent, not failed: every beat it is
+     * pinged, and one whose PING goes unanswered past the deadline is closed and replaced. Its
+     * rooms subscribe again on the new one and read what they missed from their streams.
+     */
+    private void checkSubscriber() {
+        StatefulRedisPubSubConnection<String, String> c = pubSub;
+        if (c == null) return;
+        if (subscriberPing != null && subscriberPing.connection() == c) {
+            boolean late = System.nanoTime() - subscriberPing.sentNanos() > SUBSCRIBER_DEADLINE.toNanos();
+            if (!subscriberPing.answer().isDone() && !late) return;
+            if (!subscriberPing.answer().isDone() || subscriberPing.answer().isCompletedExceptionally()) {
+                replaceSubscriber(c); // unanswered past the deadline, or timed out by Lettuce
+                return;
+            }
+            health.listening(null);
+        }
+        subscriberPing = new Ping(c, c.async().ping().toCompletableFuture(), System.nanoTime());
+    }
+
+    private void replaceSubscriber(StatefulRedisPubSubConnection<String, String> silent) {
+        LOG.warn("Redis subscriber connection did not answer a PING within {}: replacing it", SUBSCRIBER_DEADLINE);
+        health.listening("subscriber-unanswered");
+        subscriberPing = null;
+        synchronized (this) {
+            if (pubSub == silent) pubSub = null;
+        }
+        silent.closeAsync();
+        feeds.disconnected();
+        connect();
     }
 
     /**

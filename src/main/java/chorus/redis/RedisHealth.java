@@ -14,6 +14,7 @@ final class RedisHealth {
     private static final Logger LOG = LoggerFactory.getLogger(RedisHealth.class);
     private volatile String reading; // volatile: written by whichever thread saw the outcome, read by /health
     private volatile String writing;
+    private volatile String listening; // the subscriber connection's problem
     @GuardedBy("this") private String logged; // the problem last logged
 
     /** unreachable, timeout or out-of-memory: what an operator needs to know first. */
@@ -35,10 +36,18 @@ final class RedisHealth {
         log();
     }
 
-    /** Null while Redis takes reads and writes. */
+    /** The subscriber connection's problem, or null when it answers. */
+    void listening(String problem) {
+        listening = problem;
+        log();
+    }
+
+    /** Null while Redis takes reads and writes and the subscriber answers. */
     String problem() {
         String r = reading;
-        return r != null ? r : writing;
+        if (r != null) return r;
+        String w = writing;
+        return w != null ? w : listening;
     }
 
     private synchronized void log() {

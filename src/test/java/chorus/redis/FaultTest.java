@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.support.JsonClient;
 import chorus.support.RedisServer;
+import chorus.support.Relay;
 import chorus.support.TestServer;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -48,6 +49,32 @@ class FaultTest {
     private static String health(TestServer server) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/health")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /**
+     * The subscriber connection goes half-open (its Redis side dropped, Chorus's side open and
+     * silent): the instance notices, says so in /health, subscribes again and delivers everything
+     * that was answered "sent" meanwhile.
+     */
+    @Test
+    void aHalfOpenSubscriberIsNoticedReplacedAndCaughtUp() throws Exception {
+        try (RedisServer redis = new RedisServer(); Relay relay = new Relay(redis.port());
+                TestServer server = new TestServer(Map.of("REDIS_URL", "redis://127.0.0.1:" + relay.port()))) {
+            try (JsonClient ann = JsonClient.connect(server, "room=half&name=ann");
+                    JsonClient bob = JsonClient.connect(server, "room=half&name=bob")) {
+                ann.send("before");
+                assertEquals("before", bob.next("message").get("text").asText());
+                relay.halfOpenSubscribers();
+                boolean degraded = false;
+                for (int i = 0; i < 5; i++) {
+                    ann.send("during " + i);
+                    Thread.sleep(1_000);
+                    degraded |= health(server).contains("degraded");
+                }
+                for (int i = 0; i < 5; i++) assertEquals("during " + i, bob.next("message").get("text").asText());
+                assertTrue(degraded, "/health said ok while nothing was delivered");
+            }
+        }
     }
 
     /** An entry this version cannot read (another writer, a newer version): the room still opens and goes on. */

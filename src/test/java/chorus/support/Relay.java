@@ -16,11 +16,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A TCP relay on a free loopback port, standing where a load balancer would: it forwards every
  * connection to the instance it currently points at, can cut them all, refuse new WebSocket
  * upgrades (pages still load), or stop passing what the server says (so a client never hears an
- * answer that was sent).
+ * answer that was sent), or leave a subscriber's connection half-open (what a NAT or load
+ * balancer that forgot it leaves: the server's side gone, the client's open and silent).
  */
 public final class Relay implements AutoCloseable {
     private final ServerSocket listener;
     private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private final List<Link> links = new CopyOnWriteArrayList<>();
     private volatile int target;
     private volatile boolean refusing;
     private volatile boolean deaf; // what servers say is dropped
@@ -50,6 +52,31 @@ public final class Relay implements AutoCloseable {
     /** While deaf, what servers send is dropped: clients hear nothing, servers hear everything. */
     public void deaf(boolean dropServerBytes) {
         deaf = dropServerBytes;
+    }
+
+    /** One relayed connection: a Redis subscriber once it has sent SUBSCRIBE. */
+    private static final class Link {
+        final Socket client;
+        final Socket server;
+        volatile boolean subscriber;
+        volatile boolean halfOpen; // the server's side is gone; the client's stays open, hearing nothing
+
+        Link(Socket client, Socket server) {
+            this.client = client;
+            this.server = server;
+        }
+    }
+
+    /**
+     * Every Redis subscriber connection goes half-open: its server side is closed, its client side
+     * stays open and silent (what it sends is swallowed). New connections are relayed as usual.
+     */
+    public void halfOpenSubscribers() {
+        for (Link link : links) {
+            if (!link.subscriber) continue;
+            link.halfOpen = true;
+            close(link.server);
+        }
     }
 
     /** Cuts every connection, as a lost network or a dead instance would. */
@@ -82,8 +109,10 @@ public final class Relay implements AutoCloseable {
             open.add(client);
             open.add(server);
             server.getOutputStream().write(head);
-            pipe(client, server, false);
-            pipe(server, client, true);
+            Link link = new Link(client, server);
+            links.add(link);
+            pipe(link, false);
+            pipe(link, true);
         } catch (IOException e) {
             close(client); // the target refused: the client sees its socket close
         }
@@ -102,18 +131,31 @@ public final class Relay implements AutoCloseable {
         return head.toByteArray();
     }
 
-    private void pipe(Socket from, Socket to, boolean fromServer) {
+    private void pipe(Link link, boolean fromServer) {
+        Socket from = fromServer ? link.server : link.client;
+        Socket to = fromServer ? link.client : link.server;
         Thread t = new Thread(() -> {
             byte[] buffer = new byte[16 * 1024];
-            try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
-                    if (fromServer && deaf) continue;
+                    if (!fromServer && new String(buffer, 0, n, StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT)
+                            .contains("SUBSCRIBE")) {
+                        link.subscriber = true;
+                    }
+                    if (link.halfOpen || fromServer && deaf) continue;
                     out.write(buffer, 0, n);
                     out.flush();
                 }
             } catch (IOException e) {
                 // cut: close both ends below
+            }
+            if (link.halfOpen) { // the client's side stays open until the client gives up on it
+                if (!fromServer) close(link.client);
+                close(link.server);
+                return;
             }
             close(from);
             close(to);
