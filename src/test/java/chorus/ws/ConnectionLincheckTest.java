@@ -88,7 +88,7 @@ public class ConnectionLincheckTest {
                     });
                     return Unit.INSTANCE;
                 })
-                .iterations(5).invocationsPerIteration(1_000).threads(2).actorsPerThread(2).actorsBefore(1).actorsAfter(0)
+                .iterations(2).invocationsPerIteration(1_000).threads(2).actorsPerThread(2).actorsBefore(1).actorsAfter(0)
                 .check(ConnectionLincheckTest.class);
     }
 

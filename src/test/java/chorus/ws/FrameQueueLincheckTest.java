@@ -81,7 +81,7 @@ public class FrameQueueLincheckTest {
 
     @Test
     void behavesAsADequeInEveryInterleaving() {
-        new ModelCheckingOptions().sequentialSpecification(Model.class).iterations(5).invocationsPerIteration(200)
-                .threads(2).actorsPerThread(4).actorsBefore(3).actorsAfter(1).check(FrameQueueLincheckTest.class);
+        new ModelCheckingOptions().sequentialSpecification(Model.class).iterations(4).invocationsPerIteration(100)
+                .threads(2).actorsPerThread(3).actorsBefore(3).actorsAfter(1).check(FrameQueueLincheckTest.class);
     }
 }

@@ -46,7 +46,7 @@ public class SocketsLincheckTest {
                     });
                     return Unit.INSTANCE;
                 })
-                .iterations(5).invocationsPerIteration(500).threads(2).actorsPerThread(2).actorsBefore(1).actorsAfter(1)
+                .iterations(2).invocationsPerIteration(500).threads(2).actorsPerThread(2).actorsBefore(1).actorsAfter(1)
                 .check(SocketsLincheckTest.class);
     }
 
