@@ -265,8 +265,8 @@ public final class RedisBackend implements Backend {
     private void watch() {
         try {
             connect();
+            presence.beat(); // throws while Redis does not answer: the subscriber is judged only when it does
             checkSubscriber();
-            presence.beat();
             health.reading(null);
         } catch (RuntimeException e) {
             health.reading(e);
@@ -275,13 +275,17 @@ public final class RedisBackend implements Backend {
 
     /**
      * The subscriber connection hears only what Redis pushes, so a half-open one (its Redis side
-     * dropped by a NAT, a load balancer or a failover) is silent, not failed: every beat it is
-     * pinged, and one whose PING goes unanswered past the deadline is closed and replaced. Its
+     * dropped by a NAT, a load balancer or a failover) is silent, not failed: every beat that Redis
+     * answers on the command connection, it is pinged, and one whose PING goes unanswered past
+     * the deadline is closed and replaced. Its
      * rooms subscribe again on the new one and read what they missed from their streams.
      */
     private void checkSubscriber() {
         StatefulRedisPubSubConnection<String, String> c = pubSub;
-        if (c == null) return;
+        if (c == null || !c.isOpen()) { // known lost: Lettuce reconnects it and subscribes again itself
+            subscriberPing = null;
+            return;
+        }
         if (subscriberPing != null && subscriberPing.connection() == c) {
             boolean late = System.nanoTime() - subscriberPing.sentNanos() > SUBSCRIBER_DEADLINE.toNanos();
             if (!subscriberPing.answer().isDone() && !late) return;
