@@ -26,10 +26,15 @@ import io.lettuce.core.resource.Delay;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import chorus.tasks.TaskFailures;
@@ -62,8 +67,8 @@ public final class RedisBackend implements Backend {
     private final RedisClient client;
     private final int historySize;
     private final ScheduledExecutorService housekeeping;
-    private final java.util.concurrent.ExecutorService scans = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0,
-            TimeUnit.MILLISECONDS, new java.util.concurrent.ArrayBlockingQueue<>(4), r -> {
+    private final ExecutorService scans = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new ArrayBlockingQueue<>(4), r -> {
                 Thread t = new Thread(r, "chorus-redis-scan");
                 t.setDaemon(true);
                 return t;
@@ -193,7 +198,7 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Map<String, Integer>> remoteRooms() {
         CompletableFuture<Map<String, Integer>> rooms = new CompletableFuture<>();
         try {
-            java.util.concurrent.Future<?> scan = scans.submit(() -> {
+            Future<?> scan = scans.submit(() -> {
                 try {
                     rooms.complete(presence.elsewhere());
                 } catch (RuntimeException e) {
@@ -203,7 +208,7 @@ public final class RedisBackend implements Backend {
             rooms.whenComplete((done, failure) -> {
                 if (rooms.isCancelled()) scan.cancel(true);
             });
-        } catch (java.util.concurrent.RejectedExecutionException busy) {
+        } catch (RejectedExecutionException busy) {
             rooms.completeExceptionally(busy);
         }
         return rooms;

@@ -32,7 +32,7 @@ public final class HttpConnections implements Connection.Listener {
     private final int max;
     private final int maxPerAddress; // 0: not applied (behind a proxy every peer is the proxy)
     private final AtomicInteger open = new AtomicInteger();
-    private final Map<String, AtomicInteger> perAddress = new ConcurrentHashMap<>();
+    private final Map<String, Integer> perAddress = new ConcurrentHashMap<>(); // counted inside the map's own steps
     private final Map<Connection, Watch> watched = new ConcurrentHashMap<>();
     private final Counter timeouts;
     private final Counter refusedTotal;
@@ -78,9 +78,8 @@ public final class HttpConnections implements Connection.Listener {
         // Connector listeners also hear of the WebSocket connection an upgrade puts in its place.
         if (!(connection instanceof HttpConnection http)) return;
         String address = maxPerAddress > 0 ? address(connection.getEndPoint().getRemoteSocketAddress()) : null;
-        AtomicInteger fromAddress = address == null ? null : perAddress.computeIfAbsent(address, a -> new AtomicInteger());
         boolean overAll = open.incrementAndGet() > max;
-        boolean overAddress = fromAddress != null && fromAddress.incrementAndGet() > maxPerAddress;
+        boolean overAddress = address != null && perAddress.merge(address, 1, Integer::sum) > maxPerAddress;
         ScheduledFuture<?> deadline = timer.scheduleWithFixedDelay(new Deadline(http), millis, millis, TimeUnit.MILLISECONDS);
         watched.put(connection, new Watch(address, deadline));
         if (overAll || overAddress) {
@@ -96,7 +95,7 @@ public final class HttpConnections implements Connection.Listener {
         watch.deadline().cancel(false);
         open.decrementAndGet();
         if (watch.address() != null) {
-            perAddress.computeIfPresent(watch.address(), (a, n) -> n.decrementAndGet() <= 0 ? null : n);
+            perAddress.computeIfPresent(watch.address(), (a, n) -> n > 1 ? n - 1 : null);
         }
     }
 

@@ -13,7 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The hub with members that have no socket: who takes which lock, and who acts after. */
+/** The hub with members that have no socket: who takes which lock, who acts after, and which empty rooms it forgets. */
 class RoomLocksTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, 16_384, timer, new SimpleMeterRegistry());
@@ -56,5 +56,19 @@ class RoomLocksTest {
         assertEquals(rounds, readerB.received.size(), "every message reached the healthy member of b");
         assertEquals(2, hub.size(), "only the two healthy members remain");
         assertEquals(2L * rounds, hub.slowClientsDropped());
+    }
+
+    @Test
+    void aRoomThatEmptiesAgainAndAgainCountsOnceAndEvictsNobody() throws Exception {
+        FakeMember writer = new FakeMember("w", false, null);
+        Room kept = hub.join(writer, "kept", null);
+        hub.publish(kept, new Draft("w", null, "worth keeping", null, null)).toCompletableFuture().join();
+        hub.leave(kept, writer);
+        for (int i = 0; i < Hub.MAX_IDLE_ROOMS + 500; i++) {
+            FakeMember passer = new FakeMember("p" + i, false, null);
+            hub.leave(hub.join(passer, "busy", null), passer);
+        }
+        Room again = hub.loaded("kept").toCompletableFuture().join();
+        assertEquals(1, again.replay(null, 10).messages().size(), "the kept room's history was forgotten");
     }
 }
