@@ -31,7 +31,7 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public void follow(Room room) {
-        room.load(List.of(), null);
+        room.load(List.of(), null, null);
     }
 
     @Override

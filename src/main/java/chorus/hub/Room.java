@@ -104,7 +104,6 @@ public final class Room {
 
     @GuardedBy("this")
     private int deliverLocked(Message message, Settlements after) {
-        followOriginLocked(message);
         remember(message);
         int offered = members.length;
         offerAllLocked(message.plain(), message.json(), after);
@@ -143,17 +142,44 @@ public final class Room {
     }
 
     /**
-     * When a message says the stored history this room mirrors began again (Redis lost the
-     * stream), what is held here is from before it, and a since from before it can only get a
-     * reset, on every instance alike.
+     * The stored history this room mirrors began again at {@code began} (Redis lost the stream,
+     * or came back from an older snapshot): what is held from before it is dropped, a since from
+     * before it can only get a reset, on every instance alike, and members who may have seen what
+     * was lost are told so with a reset now.
      */
+    public void rebase(MessageId began) {
+        Settlements after = new Settlements();
+        synchronized (this) {
+            if (began.compareTo(origin) <= 0) return;
+            boolean sawBefore = latest != null; // a room's first message begins its history: nothing is lost
+            while (!history.isEmpty() && history.peekFirst().id().compareTo(began) < 0) dropOldestLocked();
+            origin = began;
+            floor = began;
+            latest = history.isEmpty() ? null : history.peekLast().id();
+            if (sawBefore) resetAllLocked("unknown-since", history.isEmpty() ? null : history.peekFirst().id(), after);
+        }
+        after.settle();
+    }
+
+    /**
+     * The backend may have lost messages after the latest one held here before they could be read
+     * (trimmed while this instance was not listening), and holds them from {@code next} on: the
+     * history is dropped, since what follows would follow it without them, a since from before
+     * {@code next} gets a reset, and members are told with a reset now.
+     */
+    public void gap(MessageId next) {
+        Settlements after = new Settlements();
+        synchronized (this) {
+            dropHistoryLocked();
+            if (next.compareTo(floor) > 0) floor = next;
+            resetAllLocked("history-exceeded", next, after);
+        }
+        after.settle();
+    }
+
     @GuardedBy("this")
-    private void followOriginLocked(Message message) {
-        if (message.origin() == null || message.origin().compareTo(origin) <= 0) return;
-        dropHistoryLocked();
-        origin = message.origin();
-        floor = origin;
-        latest = null;
+    private void resetAllLocked(String reason, MessageId oldest, Settlements after) {
+        offerAllLocked(null, new SharedFrame(Frames.reset(reason, oldest == null ? null : oldest.toString())), after);
     }
 
     @GuardedBy("this")
@@ -233,13 +259,19 @@ public final class Room {
         return true;
     }
 
-    /** What the backend holds, oldest first, and the id before them: the room goes live. */
-    public void load(List<Message> held, MessageId before) {
+    /**
+     * What the backend holds, oldest first, the id before them, and where its history began (null:
+     * unknown): the room goes live.
+     */
+    public void load(List<Message> held, MessageId before, MessageId began) {
         Settlements after = new Settlements();
         synchronized (this) {
             if (phase != Phase.LOADING) return;
+            if (began != null && began.compareTo(origin) > 0) {
+                origin = began;
+                floor = began;
+            }
             for (Message message : held) {
-                followOriginLocked(message);
                 if (latest == null || message.id().compareTo(latest) > 0) remember(message);
             }
             if (before != null && (floor == null || before.compareTo(floor) > 0)) floor = before;

@@ -102,7 +102,7 @@ public final class RedisBackend implements Backend {
         this.historySize = historySize;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
         this.presence = new Presence(() -> commands, housekeeping);
-        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, presence::noticed, tasks);
+        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, ROOM_TTL, presence::noticed, tasks);
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
@@ -122,6 +122,11 @@ public final class RedisBackend implements Backend {
 
     static String streamKey(String room) {
         return STREAM_PREFIX + room;
+    }
+
+    /** Where the room's history began: the first entry's id, or past what Redis forgot (see {@link Feeds}). */
+    static String originKey(String room) {
+        return ORIGIN_PREFIX + room;
     }
 
     @Override
@@ -159,7 +164,7 @@ public final class RedisBackend implements Backend {
         if (c == null || !c.isOpen()) return notConnected();
         // The origin key marks where this stream began: an entry written when it is missing (a new
         // room, or a Redis that lost its data) begins the room's history anew, on every instance.
-        String origin = ORIGIN_PREFIX + room.name();
+        String origin = originKey(room.name());
         String stream = streamKey(room.name());
         String[] keys = draft.dedupeKey() == null ? new String[] {stream, origin}
                 : new String[] {stream, origin, "chorus:ref:" + room.name() + ":" + draft.dedupeKey()};
@@ -186,7 +191,7 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Void> deleteHistory(String room) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return notConnected();
-        return c.async().del(streamKey(room), ORIGIN_PREFIX + room, Presence.key(room)).thenApply(deleted -> null);
+        return c.async().del(streamKey(room), originKey(room), Presence.key(room)).thenApply(deleted -> null);
     }
 
     /**

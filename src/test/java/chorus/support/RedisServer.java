@@ -9,7 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** A real redis-server on a free loopback port, with no persistence; it can be killed and restarted. */
+/**
+ * A real redis-server on a free loopback port that never saves by itself; it can be killed and
+ * restarted, and a restart loads the last snapshot a test asked for with SAVE, if any.
+ */
 public final class RedisServer implements AutoCloseable {
     private final int port;
     private final boolean tls;
@@ -41,10 +44,12 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public void start() throws Exception {
+        Path data = Path.of("target", "redis-data-" + port).toAbsolutePath();
+        Files.createDirectories(data);
         List<String> command = new ArrayList<>(List.of("redis-server", "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no"));
+                "--appendonly", "no", "--dir", data.toString()));
         if (tls) {
-            Path dir = Path.of("target", "redis-tls-" + port);
+            Path dir = Path.of("target", "redis-tls-" + port).toAbsolutePath(); // redis-server runs in its --dir
             Files.createDirectories(dir);
             new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=chorus-test", "-keyout", dir.resolve("key.pem").toString(),
