@@ -52,7 +52,8 @@ public final class ChorusServer {
         timer.setRemoveOnCancelPolicy(true); // a cancelled header deadline lets go of its connection now
         this.timer = timer;
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
-                : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), tasks);
+                : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), tasks,
+                        metrics.registry());
         this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.maxMessageBytes(), timer, metrics.registry());
         this.upgrade = new Upgrade(hub, config, timer, metrics.registry());
         this.sockets = upgrade.sockets();

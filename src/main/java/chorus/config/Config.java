@@ -27,6 +27,7 @@ public record Config(
         int historySize,
         String redisUrl,
         boolean redisTlsVerify,
+        long redisMaxBytes,
         long historyBytes,
         int maxFragments,
         Duration messageTimeout,
@@ -65,6 +66,8 @@ public record Config(
                 integer(env, "HISTORY_SIZE", 100, 1, 10_000),
                 redisUrl(env, "REDIS_URL"),
                 bool(env, "REDIS_TLS_VERIFY", false),
+                // The smallest Key-Value Store plan holds 25 MB: a fifth is left for Redis's own needs.
+                integer(env, "REDIS_MAX_BYTES", 20 << 20, 1 << 20, Integer.MAX_VALUE),
                 // A sixth of a 512 MB dyno's ~300 MB heap: room left for queues, sockets and the JVM.
                 integer(env, "HISTORY_BYTES", 48 << 20, 1 << 16, Integer.MAX_VALUE),
                 integer(env, "MAX_FRAGMENTS", 64, 1, 100_000),

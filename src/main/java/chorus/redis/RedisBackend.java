@@ -23,6 +23,7 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -75,6 +76,7 @@ public final class RedisBackend implements Backend {
             });
     private final Presence presence;
     private final Feeds feeds;
+    private final RedisBudget budget;
     private volatile StatefulRedisConnection<String, String> commands;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile Consumer<Order> orderHandler = order -> { };
@@ -86,7 +88,7 @@ public final class RedisBackend implements Backend {
 
     private Ping subscriberPing;
 
-    public RedisBackend(String url, boolean verifyTls, int historySize, TaskFailures tasks) {
+    public RedisBackend(String url, boolean verifyTls, int historySize, long maxBytes, TaskFailures tasks, MeterRegistry registry) {
         RedisURI uri = RedisURI.create(url);
         uri.setTimeout(COMMAND_TIMEOUT);
         if (uri.isSsl()) uri.setVerifyPeer(verifyTls ? SslVerifyMode.FULL : SslVerifyMode.NONE);
@@ -102,6 +104,8 @@ public final class RedisBackend implements Backend {
         this.historySize = historySize;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
         this.presence = new Presence(() -> commands, housekeeping);
+        this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL,
+                List.of(STREAM_PREFIX, ORIGIN_PREFIX, REFS_PREFIX, OLDER_REFS_PREFIX), registry);
         this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, ROOM_TTL, presence::noticed, tasks);
         client.addListener(new RedisConnectionStateListener() {
             @Override
@@ -116,6 +120,8 @@ public final class RedisBackend implements Backend {
 
     private static final String STREAM_PREFIX = "chorus:room:";
     private static final String ORIGIN_PREFIX = "chorus:origin:";
+    private static final String REFS_PREFIX = "chorus:refs:";
+    private static final String OLDER_REFS_PREFIX = "chorus:refs-older:";
     /** The channel operators' orders go out on, to every instance. */
     private static final String ORDERS = "chorus:orders";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -135,13 +141,17 @@ public final class RedisBackend implements Backend {
     }
 
     /**
-     * Appends to the room's stream, announces the entry on the room's channel and remembers the
-     * (sender, ref), in one step on Redis: a resend of a ref it still remembers gets the first
-     * one's id back instead of a second entry.
+     * Appends to the room's stream, announces the entry on the room's channel, remembers the
+     * (sender, ref) and when the room was last written, in one step on Redis: a resend of a ref it
+     * still remembers gets the first one's id back instead of a second entry. Refs are kept per
+     * room in two hashes of up to HISTORY_SIZE each, the older dropped whole when the newer fills:
+     * a room remembers at least its last HISTORY_SIZE refs, as the in-memory backend does, in a few
+     * dozen bytes each, and they go with the room.
      */
     private static final String PUBLISH = """
-            if KEYS[3] then
-              local seen = redis.call('GET', KEYS[3])
+            local ref = ARGV[3]
+            if ref ~= '' then
+              local seen = redis.call('HGET', KEYS[3], ref) or redis.call('HGET', KEYS[4], ref)
               if seen then return {seen, 1} end
             end
             local origin = redis.call('GET', KEYS[2]) or ''
@@ -152,11 +162,14 @@ public final class RedisBackend implements Backend {
               session = ARGV[7], origin = origin}))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
-            if KEYS[3] then redis.call('SET', KEYS[3], id, 'EX', ARGV[3]) end
+            if ref ~= '' then
+              if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[1]) then redis.call('RENAME', KEYS[3], KEYS[4]) end
+              redis.call('HSET', KEYS[3], ref, id)
+              redis.call('PEXPIRE', KEYS[3], ARGV[2])
+            end
+            redis.call('ZADD', KEYS[5], ARGV[6], ARGV[9])
             return {id, 0}
             """;
-    /** How long Redis remembers a (sender, ref): resends within it are delivered once. */
-    static final Duration REF_TTL = Duration.ofMinutes(10);
 
     @Override
     public CompletionStage<Published> publish(Room room, Draft draft) {
@@ -164,18 +177,17 @@ public final class RedisBackend implements Backend {
         if (c == null || !c.isOpen()) return notConnected();
         // The origin key marks where this stream began: an entry written when it is missing (a new
         // room, or a Redis that lost its data) begins the room's history anew, on every instance.
-        String origin = originKey(room.name());
-        String stream = streamKey(room.name());
-        String[] keys = draft.dedupeKey() == null ? new String[] {stream, origin}
-                : new String[] {stream, origin, "chorus:ref:" + room.name() + ":" + draft.dedupeKey()};
+        String name = room.name();
+        String[] keys = {streamKey(name), originKey(name), REFS_PREFIX + name, OLDER_REFS_PREFIX + name, RedisBudget.ROOMS};
         CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
-                String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), String.valueOf(REF_TTL.toSeconds()),
+                String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), draft.dedupeKey() == null ? "" : draft.dedupeKey(),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
-                draft.session() == null ? "" : draft.session(), Feeds.channel(room.name()));
+                draft.session() == null ? "" : draft.session(), Feeds.channel(name), name);
         return reply.handle((r, failure) -> {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             health.writing(cause);
             if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
+            if ("out-of-memory".equals(RedisHealth.reason(cause))) housekeeping.execute(budget::enforce); // ours to shed, maybe
             // A command that timed out may still run (a hung Redis runs its queue when it wakes).
             if (cause instanceof RedisCommandTimeoutException) throw new OutcomeUnknown(cause);
             throw cause instanceof RuntimeException runtime ? runtime : new CompletionException(cause);
@@ -191,7 +203,8 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Void> deleteHistory(String room) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return notConnected();
-        return c.async().del(streamKey(room), originKey(room), Presence.key(room)).thenApply(deleted -> null);
+        return c.async().del(streamKey(room), originKey(room), REFS_PREFIX + room, OLDER_REFS_PREFIX + room, Presence.key(room))
+                .thenApply(deleted -> null);
     }
 
     /**
@@ -277,6 +290,7 @@ public final class RedisBackend implements Backend {
             connect();
             presence.beat(); // throws while Redis does not answer: the subscriber is judged only when it does
             checkSubscriber();
+            budget.enforce();
             health.reading(null);
         } catch (RuntimeException e) {
             health.reading(e);

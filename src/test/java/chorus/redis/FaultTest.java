@@ -125,6 +125,57 @@ class FaultTest {
         }
     }
 
+    private static long usedMemory(RedisServer redis) {
+        RedisClient client = RedisClient.create(redis.url());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            return c.sync().info("memory").lines().filter(l -> l.startsWith("used_memory:"))
+                    .mapToLong(l -> Long.parseLong(l.substring("used_memory:".length()).trim())).findFirst().orElseThrow();
+        } finally {
+            client.shutdown();
+        }
+    }
+
+    /**
+     * One address fills rooms of its own with the largest messages, against a Redis with little
+     * memory and no eviction: Chorus sheds the least recently written rooms to stay under its
+     * budget, and a bystander in another room, from another address, is never refused for want of
+     * memory.
+     */
+    @Test
+    void oneAddressFillingRedisCostsABystanderNothing() throws Exception {
+        long maxmemory = 5 << 20;
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url(), "REDIS_MAX_BYTES", String.valueOf(3 << 20),
+                        "TRUST_PROXY", "true", "RATE_LIMIT_PER_SECOND", "1000", "RATE_LIMIT_BURST", "1000",
+                        "RATE_LIMIT_PER_ADDRESS", "1000"))) {
+            config(redis, "maxmemory", String.valueOf(maxmemory));
+            try (JsonClient bystander = JsonClient.connect(server, "room=calm&name=bee", Map.of("X-Forwarded-For", "203.0.113.9"))) {
+                bystander.send("first");
+                assertEquals("first", bystander.next("message").get("text").asText());
+                java.util.List<JsonClient> fillers = new java.util.ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    fillers.add(JsonClient.connect(server, "room=fill" + i + "&name=f", Map.of("X-Forwarded-For", "198.51.100.7")));
+                }
+                String big = "x".repeat(16_000);
+                long used = 0;
+                for (int round = 0; round < 6 && used < maxmemory * 97 / 100; round++) { // until Redis is full, or twice over
+                    for (int i = 0; i < 100; i++) fillers.get(i % fillers.size()).send(big);
+                    Thread.sleep(1_200); // its output buffers drain, and a beat passes
+                    used = usedMemory(redis);
+                }
+                for (int i = 0; i < 3; i++) {
+                    bystander.send("still here " + i);
+                    com.fasterxml.jackson.databind.JsonNode frame = bystander.next();
+                    while (frame.get("type").asText().equals("reset")) frame = bystander.next(); // its room was shed
+                    assertEquals("message", frame.get("type").asText(), "the bystander was refused: " + frame);
+                    assertEquals("still here " + i, frame.get("text").asText());
+                }
+                assertTrue(used < maxmemory * 97 / 100, "Redis was filled: " + used + " bytes");
+                for (JsonClient filler : fillers) filler.close();
+            }
+        }
+    }
+
     @Test
     void afterRedisLostItsDataEveryInstanceAnswersAnOldSinceWithAReset() throws Exception {
         try (RedisServer redis = new RedisServer();

@@ -145,4 +145,32 @@ class TrafficTest {
     private static List<String> names(JsonNode presence) {
         return StreamSupport.stream(presence.get("names").spliterator(), false).map(JsonNode::asText).toList();
     }
+
+    /**
+     * A resend is recognised by its ref for at least the room's last HISTORY_SIZE messages, as in
+     * memory, at a few bytes a ref: not one key per ref for ten minutes, which filled a small plan.
+     */
+    @Test
+    void refsAreRememberedPerRoomNotAsAKeyEach() throws Exception {
+        TestServer server = new TestServer(Map.of("REDIS_URL", redis.url(), "RATE_LIMIT_PER_SECOND", "10000",
+                "RATE_LIMIT_BURST", "10000", "RATE_LIMIT_PER_ADDRESS", "10000"));
+        instances.add(server);
+        JsonClient ann = join(server, "room=refs&name=ann&client=client-one");
+        int count = 1_000;
+        for (int i = 0; i < count; i++) ann.socket().send("{\"type\":\"send\",\"text\":\"m\",\"ref\":\"r" + i + "\"}");
+        String lastId = null;
+        for (int acked = 0; acked < count; ) {
+            JsonNode frame = ann.next();
+            if (frame.get("type").asText().equals("sent")) {
+                acked++;
+                lastId = frame.get("id").asText();
+            }
+        }
+        long keys = control.sync().dbsize();
+        assertTrue(keys < 10, keys + " keys for one room");
+        ann.socket().send("{\"type\":\"send\",\"text\":\"m\",\"ref\":\"r" + (count - 1) + "\"}");
+        JsonNode again = ann.next("sent");
+        assertEquals(lastId, again.get("id").asText());
+        assertTrue(again.get("duplicate").asBoolean(), again.toString());
+    }
 }

@@ -30,8 +30,13 @@ public final class JsonClient implements AutoCloseable {
     }
 
     public static JsonClient connect(TestServer server, String query) {
+        return connect(server, query, Map.of());
+    }
+
+    /** With these request headers (X-Forwarded-For, to act as another address behind a trusted proxy). */
+    public static JsonClient connect(TestServer server, String query, Map<String, String> headers) {
         URI uri = URI.create(server.ws() + (query.isEmpty() ? "" : "?" + query));
-        return new JsonClient(WsClient.connect(uri, Map.of(), "chorus.v1"));
+        return new JsonClient(WsClient.connect(uri, headers, "chorus.v1"));
     }
 
     public JsonNode welcome() {
