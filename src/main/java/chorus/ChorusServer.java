@@ -54,7 +54,8 @@ public final class ChorusServer {
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), tasks,
                         metrics.registry());
-        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.maxMessageBytes(), timer, metrics.registry());
+        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.maxMessageBytes(), config.maxRooms(), timer,
+                metrics.registry());
         this.upgrade = new Upgrade(hub, config, timer, metrics.registry());
         this.sockets = upgrade.sockets();
         this.keepalive = new Keepalive(sockets, timer, config.pingInterval(), config.idleTimeout());

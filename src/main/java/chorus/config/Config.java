@@ -36,6 +36,8 @@ public record Config(
         int maxHttpConnectionsPerAddress,
         int maxConnectionsPerAddress,
         double ratePerAddress,
+        int maxRooms,
+        int newRoomsPerAddress,
         boolean trustProxy,
         String apiToken,
         String metricsToken) {
@@ -78,6 +80,8 @@ public record Config(
                 integer(env, "MAX_HTTP_CONNECTIONS_PER_ADDRESS", 64, 1, 1_000_000),
                 integer(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
                 integer(env, "RATE_LIMIT_PER_ADDRESS", 100, 1, 1_000_000),
+                integer(env, "MAX_ROOMS", 5_000, 1, 1_000_000),
+                integer(env, "NEW_ROOMS_PER_ADDRESS", 120, 1, 1_000_000), // a minute's worth, and the burst
                 // Heroku sets DYNO on every dyno, and there every socket comes from its router.
                 bool(env, "TRUST_PROXY", env.get("DYNO") != null && !env.get("DYNO").isBlank()),
                 token(env, "API_TOKEN"),

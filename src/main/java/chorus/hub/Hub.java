@@ -30,9 +30,11 @@ public final class Hub {
     private final Map<String, Room> rooms = new ConcurrentHashMap<>();
     private final EmptyRooms emptied = new EmptyRooms();
     private final AtomicInteger members = new AtomicInteger();
+    private final int maxRooms;
 
-    public Hub(Backend backend, int historySize, long historyBytes, int messageLimit, ScheduledExecutorService timer,
+    public Hub(Backend backend, int historySize, long historyBytes, int messageLimit, int maxRooms, ScheduledExecutorService timer,
             MeterRegistry registry) {
+        this.maxRooms = maxRooms;
         this.received = Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
                 .register(registry);
         Counter slowDropped = Counter.builder("chorus.slow.clients.dropped").description("clients closed as too slow")
@@ -46,6 +48,8 @@ public final class Hub {
                         .publishPercentileHistogram().register(registry));
         Gauge.builder("chorus.members", members, AtomicInteger::get).description("sockets that are members of a room")
                 .register(registry);
+        Gauge.builder("chorus.rooms", rooms, Map::size).description("rooms held here, empty ones kept for their history included")
+                .register(registry);
     }
 
     /** Joins a room; a JSON member gets its welcome and what it missed since the given id. */
@@ -56,6 +60,24 @@ public final class Hub {
             if (room.join(member, since)) return room;
             rooms.remove(roomName, room); // retired meanwhile: the next turn makes a fresh one
         }
+    }
+
+    /** Whether a room of that name is here. */
+    public boolean has(String roomName) {
+        return rooms.containsKey(roomName);
+    }
+
+    /**
+     * Whether one more room fits MAX_ROOMS, forgetting the longest-empty room to make space if
+     * need be. A soft cap: joins racing for the last place may pass it by a few.
+     */
+    public boolean spaceFor(String roomName) {
+        while (rooms.size() >= maxRooms && !rooms.containsKey(roomName)) {
+            Room oldest = emptied.pollBeyond(0);
+            if (oldest == null) return false;
+            if (oldest.retireIfEmpty() && rooms.remove(oldest.name(), oldest)) shared.backend().unfollow(oldest);
+        }
+        return true;
     }
 
     /** Forgets a member; safe to call more than once, and before its join completed. */

@@ -4,19 +4,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Limits per client address, shared by all of that address's sockets: how many may be open, and
- * one message budget. An address with no socket left is forgotten once its budget has refilled,
+ * Limits per client address, shared by all of that address's sockets: how many may be open, one
+ * message budget, and one budget of rooms it may bring into being. An address with no socket left is forgotten once its budget has refilled,
  * when a fresh entry would be the same; so the map holds the addresses with sockets, plus those
  * that left in the last few seconds.
  */
 final class Addresses {
-    /** One address: its sockets (changed only inside the map's compute) and its budget. */
+    /** One address: its sockets (changed only inside the map's compute) and its budgets. */
     static final class Entry {
         final TokenBucket budget;
+        final TokenBucket newRooms;
         private int sockets;
 
-        Entry(TokenBucket budget) {
+        Entry(TokenBucket budget, TokenBucket newRooms) {
             this.budget = budget;
+            this.newRooms = newRooms;
         }
     }
 
@@ -25,9 +27,11 @@ final class Addresses {
     private final int maxSockets;
     private final double rate;
     private final int burst;
+    private final int newRoomsPerMinute;
 
-    Addresses(int maxSockets, double ratePerSecond) {
+    Addresses(int maxSockets, double ratePerSecond, int newRoomsPerMinute) {
         this.maxSockets = maxSockets;
+        this.newRoomsPerMinute = newRoomsPerMinute;
         this.rate = ratePerSecond;
         this.burst = (int) Math.max(1, Math.min(Integer.MAX_VALUE, 2 * ratePerSecond));
     }
@@ -36,7 +40,7 @@ final class Addresses {
     Entry admit(String address) {
         boolean[] full = {false};
         Entry entry = entries.compute(address, (a, e) -> {
-            if (e == null) e = new Entry(new TokenBucket(rate, burst));
+            if (e == null) e = new Entry(new TokenBucket(rate, burst), new TokenBucket(newRoomsPerMinute / 60.0, newRoomsPerMinute));
             if (e.sockets >= maxSockets) full[0] = true;
             else e.sockets++;
             return e;
@@ -61,11 +65,11 @@ final class Addresses {
         return until != null && until - System.nanoTime() > 0;
     }
 
-    /** Forgets addresses with no socket whose budget is full again, and bans that ran out. */
+    /** Forgets addresses with no socket whose budgets are full again, and bans that ran out. */
     void sweep() {
         bannedUntil.values().removeIf(until -> until - System.nanoTime() <= 0);
         for (String address : entries.keySet()) {
-            entries.computeIfPresent(address, (a, e) -> e.sockets <= 0 && e.budget.isFull() ? null : e);
+            entries.computeIfPresent(address, (a, e) -> e.sockets <= 0 && e.budget.isFull() && e.newRooms.isFull() ? null : e);
         }
     }
 

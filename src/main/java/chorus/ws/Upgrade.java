@@ -19,7 +19,8 @@ import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 
 /**
  * Decides each upgrade request to /ws before any socket exists: an HTTP error with its reason
- * (503 restarting or full, 429 too many from one address, 403 foreign origin, 400 bad query),
+ * (503 restarting or full, 429 too many sockets or new rooms from one address, 403 foreign
+ * origin, 400 bad query),
  * or a new endpoint holding the socket's reserved place.
  */
 public final class Upgrade implements WebSocketNegotiator {
@@ -37,7 +38,7 @@ public final class Upgrade implements WebSocketNegotiator {
         this.trustProxy = config.trustProxy();
         this.origins = new OriginPolicy(config.allowedOrigins());
         this.refusals = new Refusals(registry);
-        this.addresses = new Addresses(config.maxConnectionsPerAddress(), config.ratePerAddress());
+        this.addresses = new Addresses(config.maxConnectionsPerAddress(), config.ratePerAddress(), config.newRoomsPerAddress());
         this.sockets = new Sockets(config.maxConnections(), addresses, registry);
         this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes(), config.sendQueueTotalBytes(),
                 sockets::size, registry);
@@ -72,6 +73,12 @@ public final class Upgrade implements WebSocketNegotiator {
                 String address = clientAddress(req);
                 if (address == null) throw new JoinRequest.BadRequest("X-Forwarded-For does not end with an IP address");
                 Sockets.Lease lease = sockets.reserve(address);
+                try {
+                    roomFor(join.room(), lease);
+                } catch (Sockets.Refused e) {
+                    lease.end();
+                    throw e;
+                }
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
                 // An upgrade that fails before the socket opens never reaches the endpoint's close.
                 Request.addCompletionListener(req, failure -> {
@@ -89,6 +96,18 @@ public final class Upgrade implements WebSocketNegotiator {
         refusals.count("upgrade-" + status);
         Refusal.write(resp, callback, status, reason);
         return null;
+    }
+
+    /**
+     * A room that is not here yet is made only within MAX_ROOMS (the longest-empty room kept for
+     * its history gives way first) and within its address's budget of new rooms.
+     */
+    private void roomFor(String room, Sockets.Lease lease) throws Sockets.Refused {
+        if (hub.has(room)) return;
+        if (!hub.spaceFor(room)) throw new Sockets.Refused(503, "too many rooms");
+        if (lease.limits.newRooms.take() != TokenBucket.Verdict.ACCEPT) {
+            throw new Sockets.Refused(429, "too many new rooms from your address");
+        }
     }
 
     /**

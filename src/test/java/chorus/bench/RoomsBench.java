@@ -24,7 +24,7 @@ import java.util.Map;
 public final class RoomsBench {
     private static final Map<String, String> LIFTED = Map.of("RATE_LIMIT_PER_SECOND", "1000000",
             "RATE_LIMIT_BURST", "1000000", "MAX_CONNECTIONS", "100000", "MAX_CONNECTIONS_PER_ADDRESS", "100000",
-            "RATE_LIMIT_PER_ADDRESS", "1000000");
+            "RATE_LIMIT_PER_ADDRESS", "1000000", "NEW_ROOMS_PER_ADDRESS", "1000000", "MAX_ROOMS", "1000000");
 
     private final String command;
     private final Duration settle;

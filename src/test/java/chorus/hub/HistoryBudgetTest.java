@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class HistoryBudgetTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 64 * 1024, 16_384, timer, registry);
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 64 * 1024, 16_384, 5_000, timer, registry);
 
     @AfterEach
     void stop() {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class PresenceCostTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, 16_384, timer, new SimpleMeterRegistry());
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, 16_384, 5_000, timer, new SimpleMeterRegistry());
 
     @AfterEach
     void stop() {

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** The hub with members that have no socket: who takes which lock, who acts after, and which empty rooms it forgets. */
 class RoomLocksTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, 16_384, timer, new SimpleMeterRegistry());
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, 16_384, 5_000, timer, new SimpleMeterRegistry());
 
     @AfterEach
     void stop() {

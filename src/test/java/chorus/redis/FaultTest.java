@@ -342,7 +342,7 @@ class FaultTest {
     @Test
     void joinsDuringARedisHangHoldNoWebThread() throws Exception {
         try (RedisServer redis = new RedisServer();
-                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url(), "NEW_ROOMS_PER_ADDRESS", "1000"))) {
 
             java.util.List<java.util.concurrent.CompletableFuture<JsonClient>> joins = new java.util.ArrayList<>();
             java.util.concurrent.ExecutorService clients = java.util.concurrent.Executors.newFixedThreadPool(150);

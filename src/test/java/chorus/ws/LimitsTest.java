@@ -149,4 +149,41 @@ class LimitsTest {
             assertEquals("hello", bystander.next());
         }
     }
+
+    private java.net.URI room(String name) {
+        return java.net.URI.create(server.ws() + "?room=" + name);
+    }
+
+    @Test
+    void newRoomsPastAnAddressBudgetGet429WhileItsRoomsAndOtherAddressesStayOpen() throws Exception {
+        start(Map.of("NEW_ROOMS_PER_ADDRESS", "3", "TRUST_PROXY", "true"));
+        Map<String, String> offender = Map.of("X-Forwarded-For", "198.51.100.7");
+        java.util.List<WsClient> own = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) own.add(WsClient.connect(room("own" + i), offender, null));
+            assertEquals(429, WsClient.refusedStatus(room("own3"), offender));
+            own.add(WsClient.connect(room("own0"), offender, null)); // a room that is here is no new room
+            own.add(WsClient.connect(room("theirs"), Map.of("X-Forwarded-For", "203.0.113.9"), null));
+        } finally {
+            own.forEach(WsClient::close);
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
+    void roomsPastMaxRoomsGet503UnlessAnEmptyOneGivesWay() throws Exception {
+        start(Map.of("MAX_ROOMS", "3")); // the bystander's room is one
+        try (WsClient a = WsClient.connect(room("a"), Map.of(), null)) {
+            WsClient b = WsClient.connect(room("b"), Map.of(), null);
+            server.awaitConnections(3);
+            assertEquals(503, WsClient.refusedStatus(room("c"), Map.of()));
+            b.close();
+            server.awaitConnections(2); // room b is empty now, kept for its history
+            try (WsClient c = WsClient.connect(room("c"), Map.of(), null)) {
+                c.send("in c");
+                assertEquals("in c", c.next());
+            }
+        }
+        bystanderCarriesOn();
+    }
 }
