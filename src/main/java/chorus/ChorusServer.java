@@ -23,6 +23,7 @@ import io.javalin.Javalin;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
 import org.slf4j.Logger;
@@ -79,6 +80,12 @@ public final class ChorusServer {
             // exists, and keeps nothing of the HTTP request once the socket is open.
             c.jetty.modifyServer(server -> {
                 server.setHandler(webSockets(config, upgrade));
+                // A reconnect storm grows the pool (300 clients churning: 32 to 156 threads); by
+                // default it gives back one idle thread a minute, so it stayed grown for hours.
+                if (server.getThreadPool() instanceof QueuedThreadPool pool) {
+                    pool.setIdleTimeout(30_000);
+                    pool.setMaxEvictCount(32);
+                }
                 // Behind a proxy every peer is the proxy: the cap per address applies to sockets only.
                 HttpConnections.install(server, timer, config.headerTimeout(), config.maxHttpConnections(),
                         config.trustProxy() ? 0 : config.maxHttpConnectionsPerAddress(), metrics.registry());
