@@ -47,12 +47,18 @@ final class HistoryBudget {
     }
 
     /**
-     * Called with no lock held, after a room kept something. One thread sheds at a time; it goes
-     * on while others keep adding, so the bound is overshot at most by the messages being kept at
-     * that very moment.
+     * Called with no lock held, after a room kept something. One thread sheds at a time; the
+     * others wait for it while the bound is exceeded (they hold no lock, so it never waits for
+     * them): the bound is overshot at most by the messages being kept at that very moment, one
+     * per sender. Before, a sender that found another shedding went on at once, and a fast one
+     * could add several more messages during one shedding pass (HistoryBudgetLincheckTest).
      */
     void enforce() {
-        while (held.get() > limit && shedding.compareAndSet(false, true)) {
+        while (held.get() > limit) {
+            if (!shedding.compareAndSet(false, true)) {
+                Thread.yield();
+                continue;
+            }
             try {
                 long target = limit / 10 * 9;
                 // Sorted by a snapshot: senders move a room's activity while we sort, and a key

@@ -80,6 +80,23 @@ class LimitsTest {
         bystanderCarriesOn();
     }
 
+    /**
+     * A refused client is not heard any further: what it sent after the refusal, in the same
+     * burst, goes nowhere. (Jetty's core hands the endpoint no data frame once our close is out;
+     * this pins that, which the endpoint relies on.)
+     */
+    @Test
+    void nothingAClientSendsAfterItsRefusalIsBroadcast() throws Exception {
+        start(Map.of());
+        try (RawSocket offender = new RawSocket(server.port(), 64 * 1024)) {
+            offender.sendFrame(0x2, new byte[] {1, 2});
+            for (int i = 0; i < 5; i++) offender.sendFrame(0x1, ("after the refusal " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertEquals(1003, offender.readUntilClose().closeCode());
+        }
+        assertNull(bystander.poll(Duration.ofMillis(300)), "a refused client was still heard");
+        bystanderCarriesOn();
+    }
+
     @Test
     void invalidUtf8ClosesWith1007() throws Exception {
         start(Map.of());
