@@ -23,8 +23,10 @@ import org.eclipse.jetty.util.component.LifeCycle;
  * Budgets for plain HTTP connections (a WebSocket, once upgraded, counts among the sockets
  * instead): how many may be open in all and from one peer address, and a deadline for the headers
  * of every request, the first and each next one of a kept-alive connection (slowloris: a byte
- * every few seconds keeps Jetty's idle timeout from ever firing). Past a cap, a new connection is
- * closed at once; past the deadline, a connection that began no new request is closed.
+ * every few seconds keeps Jetty's idle timeout from ever firing). Past the cap in all, the
+ * connection waiting longest for a request's head gives way to the newcomer (held connections
+ * cost their holder, not the next visitor); past the cap per address, the newcomer is closed at
+ * once; past the deadline, a connection that began no new request is closed.
  */
 public final class HttpConnections implements Connection.Listener {
     private final ScheduledExecutorService timer;
@@ -36,10 +38,11 @@ public final class HttpConnections implements Connection.Listener {
     private final Map<Connection, Watch> watched = new ConcurrentHashMap<>();
     private final Counter timeouts;
     private final Counter refusedTotal;
+    private final Counter evicted;
     private final Counter refusedAddress;
 
-    /** One open connection: its address, and its deadline check (cancelled when it closes or upgrades). */
-    private record Watch(String address, ScheduledFuture<?> deadline) {
+    /** One open connection: its address, its deadline check (cancelled when it closes or upgrades), when it opened. */
+    private record Watch(String address, ScheduledFuture<?> deadline, long openedNanos) {
     }
 
     private HttpConnections(ScheduledExecutorService timer, Duration deadline, int max, int maxPerAddress,
@@ -52,13 +55,15 @@ public final class HttpConnections implements Connection.Listener {
                 .description("connections closed for not sending a request's headers in time").register(registry);
         this.refusedTotal = refused(registry, "total");
         this.refusedAddress = refused(registry, "address");
+        this.evicted = refused(registry, "evicted");
         Gauge.builder("chorus.http.connections", open, AtomicInteger::get)
                 .description("plain HTTP connections open (not upgraded)").register(registry);
     }
 
     private static Counter refused(MeterRegistry registry, String reason) {
         return Counter.builder("chorus.http.connections.refused").tag("reason", reason)
-                .description("HTTP connections closed at once: too many in all, or from one address").register(registry);
+                .description("HTTP connections closed at once: too many from one address, or in all (the newcomer, or"
+                        + " evicted: the one waiting longest for a request)").register(registry);
     }
 
     /** Watches every connection of the server's connectors, which exist once it starts. */
@@ -81,11 +86,29 @@ public final class HttpConnections implements Connection.Listener {
         boolean overAll = open.incrementAndGet() > max;
         boolean overAddress = address != null && perAddress.merge(address, 1, Integer::sum) > maxPerAddress;
         ScheduledFuture<?> deadline = timer.scheduleWithFixedDelay(new Deadline(http), millis, millis, TimeUnit.MILLISECONDS);
-        watched.put(connection, new Watch(address, deadline));
-        if (overAll || overAddress) {
-            (overAll ? refusedTotal : refusedAddress).increment();
+        watched.put(connection, new Watch(address, deadline, System.nanoTime()));
+        if (overAddress) {
+            refusedAddress.increment();
             connection.getEndPoint().close();
+        } else if (overAll) {
+            Connection longest = longestWaiting(connection);
+            (longest != null ? evicted : refusedTotal).increment();
+            (longest != null ? longest : connection).getEndPoint().close();
         }
+    }
+
+    /** The connection open longest that waits for a request's head (idle, or trickling one), or null. */
+    private Connection longestWaiting(Connection except) {
+        Connection longest = null;
+        long since = Long.MAX_VALUE;
+        for (Map.Entry<Connection, Watch> e : watched.entrySet()) {
+            if (e.getKey() != except && e.getValue().openedNanos() < since && e.getKey() instanceof HttpConnection http
+                    && http.getParser().inHeaderState() && http.getEndPoint().isOpen()) {
+                longest = http;
+                since = e.getValue().openedNanos();
+            }
+        }
+        return longest;
     }
 
     @Override
