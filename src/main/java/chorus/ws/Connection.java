@@ -169,7 +169,8 @@ final class Connection implements Member {
                 budget.letGo(inFlight[i]);
                 inFlight[i] = null;
             }
-            if (batch == null) batch = inFlight;
+            // Kept as the spare unless it is far bigger than what this connection now writes.
+            if (batch == null && inFlight.length <= Math.max(16, 8 * inFlightCount)) batch = inFlight;
             inFlight = null;
             inFlightCount = 0;
         }

@@ -7,9 +7,11 @@ import java.util.function.Consumer;
 /**
  * A connection's queued frames in arrival order, each with what it is charged against the
  * connection's bound (0 for the shared history it is owed). Circular arrays: queueing and taking
- * a batch allocate nothing once the arrays have grown to the connection's usual backlog.
+ * a batch allocate nothing once the arrays have grown to the connection's usual backlog, and they
+ * shrink back by halves when it stays far below that (a joiner's history replay grows them once).
  */
 final class FrameQueue {
+    private static final int SMALL = 16; // never shrunk below this
     private SharedFrame[] frames = new SharedFrame[4];
     private int[] charges = new int[4];
     private int head;
@@ -27,8 +29,12 @@ final class FrameQueue {
     }
 
     private void grow() {
-        SharedFrame[] f = new SharedFrame[frames.length * 2];
-        int[] c = new int[frames.length * 2];
+        resize(frames.length * 2);
+    }
+
+    private void resize(int capacity) {
+        SharedFrame[] f = new SharedFrame[capacity];
+        int[] c = new int[capacity];
         for (int i = 0; i < size; i++) {
             f[i] = frames[(head + i) & (frames.length - 1)];
             c[i] = charges[(head + i) & (frames.length - 1)];
@@ -62,8 +68,10 @@ final class FrameQueue {
             batch[i] = frames[at];
             frames[at] = null;
         }
+        boolean oversized = frames.length > SMALL && size < frames.length / 8;
         head = 0;
         size = 0;
+        if (oversized) resize(frames.length / 2);
         chargedBytes = 0;
         chargedFrames = 0;
         return charged;
