@@ -58,7 +58,9 @@ public final class Hub {
         while (true) {
             Room room = rooms.computeIfAbsent(roomName, name -> new Room(name, shared));
             if (room.join(member, since)) return room;
-            rooms.remove(roomName, room); // retired meanwhile: the next turn makes a fresh one
+            // Retired meanwhile: the next turn makes a fresh one. Whoever takes a retired room out
+            // of the map stops following it, so it is done once, whichever thread gets there first.
+            if (rooms.remove(roomName, room)) shared.backend().unfollow(room);
         }
     }
 
