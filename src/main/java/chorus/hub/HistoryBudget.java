@@ -8,7 +8,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -21,7 +21,7 @@ final class HistoryBudget {
     private final long limit;
     private final AtomicLong held = new AtomicLong();
     private final Set<Room> rooms = ConcurrentHashMap.newKeySet();
-    private final AtomicBoolean shedding = new AtomicBoolean();
+    private final ReentrantLock shedding = new ReentrantLock(); // taken with no room's lock held
     private final Counter evicted;
 
     HistoryBudget(long limit, MeterRegistry registry) {
@@ -48,18 +48,16 @@ final class HistoryBudget {
 
     /**
      * Called with no lock held, after a room kept something. One thread sheds at a time; the
-     * others wait for it while the bound is exceeded (they hold no lock, so it never waits for
-     * them): the bound is overshot at most by the messages being kept at that very moment, one
+     * others wait for it while the bound is exceeded (they hold no room's lock, so it never waits
+     * for them): the bound is overshot at most by the messages being kept at that very moment, one
      * per sender. Before, a sender that found another shedding went on at once, and a fast one
      * could add several more messages during one shedding pass (HistoryBudgetLincheckTest).
      */
     void enforce() {
         while (held.get() > limit) {
-            if (!shedding.compareAndSet(false, true)) {
-                Thread.yield();
-                continue;
-            }
+            shedding.lock();
             try {
+                if (held.get() <= limit) return; // the one before us shed it
                 long target = limit / 10 * 9;
                 // Sorted by a snapshot: senders move a room's activity while we sort, and a key
                 // that changes mid-sort breaks the sort's contract (TimSort throws).
@@ -72,7 +70,7 @@ final class HistoryBudget {
                     activity.room().shed(excess);
                 }
             } finally {
-                shedding.set(false);
+                shedding.unlock();
             }
         }
     }
