@@ -69,7 +69,7 @@ public class HistoryBudgetLincheckTest {
     void theBoundHoldsAndEveryByteIsCountedOnce() {
         // Stress, not model checking: exploring each interleaving of a delivery (metrics and all)
         // step by step took minutes; in parallel runs the old budget failed within seconds.
-        new StressOptions().iterations(5).invocationsPerIteration(2_000).threads(SENDERS).actorsPerThread(3)
+        new StressOptions().iterations(2).invocationsPerIteration(2_000).threads(SENDERS).actorsPerThread(3)
                 .actorsBefore(1).actorsAfter(0).check(HistoryBudgetLincheckTest.class);
     }
 }
