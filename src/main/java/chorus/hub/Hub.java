@@ -77,7 +77,7 @@ public final class Hub {
         while (rooms.size() >= maxRooms && !rooms.containsKey(roomName)) {
             Room oldest = emptied.pollBeyond(0);
             if (oldest == null) return false;
-            if (oldest.retireIfEmpty() && rooms.remove(oldest.name(), oldest)) shared.backend().unfollow(oldest);
+            forgetIfEmpty(oldest);
         }
         return true;
     }
@@ -152,11 +152,15 @@ public final class Hub {
         return shared.backend().problem();
     }
 
+    /** Forgets a room that is still empty: one joined again since it went empty is busy, not forgotten. */
+    private void forgetIfEmpty(Room room) {
+        if (room.retireIfEmpty() && rooms.remove(room.name(), room)) shared.backend().unfollow(room);
+    }
+
     private void forgetIdleRooms() {
         Room oldest;
         while ((oldest = emptied.pollBeyond(MAX_IDLE_ROOMS)) != null) {
-            // A room joined again since it went empty is busy, not forgotten; its entry just goes.
-            if (oldest.retireIfEmpty() && rooms.remove(oldest.name(), oldest)) shared.backend().unfollow(oldest);
+            forgetIfEmpty(oldest);
         }
     }
 

@@ -15,7 +15,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -63,9 +62,10 @@ final class Feeds {
         boolean gone; // unfollowed: what is still in flight is dropped
         int reads; // stream reads (and rebases) in flight
         List<Message> held = new ArrayList<>(); // live messages waiting for the reads (and the load)
-        MessageId last; // the newest entry handed to the room or from before its history; null: none yet
+        // The newest entry handed to the room or from before its history; null once loaded: none
+        // yet since the history began (again), so reads start at the origin.
+        MessageId last;
         MessageId origin = new MessageId(0, 0); // where the room's history began, as far as this feed knows
-        boolean fromOrigin; // the next read starts at the origin: the history began again
 
         Feed(Room room) {
             this.room = room;
@@ -167,7 +167,7 @@ final class Feeds {
     private void subscribe(Feed feed) {
         StatefulRedisPubSubConnection<String, String> c = pubSub.get();
         CompletionStage<Void> asked = c == null || !c.isOpen()
-                ? CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"))
+                ? RedisBackend.<Void>notConnected()
                 : c.async().subscribe(channel(feed.room.name()));
         feed.subscribing = true;
         asked.whenComplete((ok, failure) -> thread.execute(() -> {
@@ -251,9 +251,9 @@ final class Feeds {
         boolean load = !feed.loaded;
         CompletionStage<List<Object>> read;
         if (c == null || !c.isOpen()) {
-            read = CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
+            read = RedisBackend.notConnected();
         } else {
-            String from = load ? "" : feed.fromOrigin ? "[" + feed.origin : feed.last.toString();
+            String from = load ? "" : feed.last == null ? "[" + feed.origin : feed.last.toString();
             read = c.async().eval(READ, ScriptOutputType.MULTI, keys(feed.room), from,
                     String.valueOf(load ? historySize + 1 : PAGE));
         }
@@ -296,7 +296,7 @@ final class Feeds {
             readFromOrigin(feed);
             return false;
         }
-        if (!feed.fromOrigin && !look.present()) {
+        if (feed.last != null && !look.present()) {
             MessageId last = feed.last;
             if (look.generated().compareTo(last) < 0 || look.first().compareTo(last) <= 0) {
                 rebase(feed, new MessageId(last.epoch(), last.seq() + 1));
@@ -317,7 +317,7 @@ final class Feeds {
         feed.reads++;
         StatefulRedisConnection<String, String> c = commands.get();
         CompletionStage<String> asked = c == null || !c.isOpen()
-                ? CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"))
+                ? RedisBackend.<String>notConnected()
                 : c.async().eval(REBASE, ScriptOutputType.VALUE, keys(feed.room), past.toString(),
                         String.valueOf(ttl.toMillis()), channel(feed.room.name()));
         LOG.warn("Redis no longer has what room {} delivered up to {}: its history begins again", feed.room.name(), past);
@@ -343,7 +343,6 @@ final class Feeds {
     /** After its history began again, a room reads on from where it began. */
     private void readFromOrigin(Feed feed) {
         feed.last = null;
-        feed.fromOrigin = true;
         read(feed);
     }
 
@@ -382,7 +381,6 @@ final class Feeds {
             if (!look.ids().isEmpty()) feed.last = MessageId.parse(look.ids().get(0));
         }
         if (began != null) feed.origin = began;
-        feed.fromOrigin = feed.last == null;
         feed.room.load(held, before, began);
         feed.loaded = true;
     }
@@ -394,7 +392,6 @@ final class Feeds {
         if (message.origin() != null && message.origin().compareTo(feed.origin) > 0) began(feed, message.origin());
         feed.room.deliver(message);
         feed.last = message.id();
-        feed.fromOrigin = false;
     }
 
     /** The read's answer, with the entries this version can read as messages. */

@@ -25,6 +25,7 @@ import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -104,8 +105,7 @@ public final class RedisBackend implements Backend {
         this.historySize = historySize;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
         this.presence = new Presence(() -> commands, housekeeping);
-        this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL,
-                List.of(STREAM_PREFIX, ORIGIN_PREFIX, REFS_PREFIX, OLDER_REFS_PREFIX), registry);
+        this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL, ROOM_KEY_PREFIXES, registry);
         this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, ROOM_TTL, presence::noticed, tasks);
         client.addListener(new RedisConnectionStateListener() {
             @Override
@@ -122,6 +122,8 @@ public final class RedisBackend implements Backend {
     private static final String ORIGIN_PREFIX = "chorus:origin:";
     private static final String REFS_PREFIX = "chorus:refs:";
     private static final String OLDER_REFS_PREFIX = "chorus:refs-older:";
+    /** Every key a room has, less its presence: what a room dropped for the budget loses. */
+    private static final List<String> ROOM_KEY_PREFIXES = List.of(STREAM_PREFIX, ORIGIN_PREFIX, REFS_PREFIX, OLDER_REFS_PREFIX);
     /** The channel operators' orders go out on, to every instance. */
     private static final String ORDERS = "chorus:orders";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -195,7 +197,7 @@ public final class RedisBackend implements Backend {
     }
 
     /** Refused at once while disconnected, rather than queued: the caller hears it now. */
-    private static <T> CompletionStage<T> notConnected() {
+    static <T> CompletionStage<T> notConnected() {
         return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
     }
 
@@ -203,8 +205,10 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Void> deleteHistory(String room) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return notConnected();
-        return c.async().del(streamKey(room), originKey(room), REFS_PREFIX + room, OLDER_REFS_PREFIX + room, Presence.key(room))
-                .thenApply(deleted -> null);
+        List<String> keys = new ArrayList<>();
+        for (String prefix : ROOM_KEY_PREFIXES) keys.add(prefix + room);
+        keys.add(Presence.key(room));
+        return c.async().del(keys.toArray(String[]::new)).thenApply(deleted -> null);
     }
 
     /**
