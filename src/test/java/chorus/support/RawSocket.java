@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -85,6 +86,19 @@ public final class RawSocket implements AutoCloseable {
 
     /** A frame with or without FIN: a message may come in fragments. */
     public void sendFrame(int opcode, byte[] payload, boolean fin) throws IOException {
+        out.write(encode(opcode, payload, fin));
+        out.flush();
+    }
+
+    /** Whole frames in one write, so that the server reads them as one burst. */
+    public void sendAtOnce(List<Frame> frames) throws IOException {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        for (Frame frame : frames) all.writeBytes(encode(frame.opcode(), frame.payload(), true));
+        out.write(all.toByteArray());
+        out.flush();
+    }
+
+    private static byte[] encode(int opcode, byte[] payload, boolean fin) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
         frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length < 126) {
@@ -99,12 +113,11 @@ public final class RawSocket implements AutoCloseable {
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
+        frame.writeBytes(mask);
         byte[] masked = new byte[payload.length];
         for (int i = 0; i < payload.length; i++) masked[i] = (byte) (payload[i] ^ mask[i & 3]);
-        frame.write(masked);
-        out.write(frame.toByteArray());
-        out.flush();
+        frame.writeBytes(masked);
+        return frame.toByteArray();
     }
 
     public Frame readFrame() throws IOException {

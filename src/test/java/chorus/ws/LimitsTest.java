@@ -89,8 +89,12 @@ class LimitsTest {
     void nothingAClientSendsAfterItsRefusalIsBroadcast() throws Exception {
         start(Map.of());
         try (RawSocket offender = new RawSocket(server.port(), 64 * 1024)) {
-            offender.sendFrame(0x2, new byte[] {1, 2});
-            for (int i = 0; i < 5; i++) offender.sendFrame(0x1, ("after the refusal " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            java.util.List<RawSocket.Frame> burst = new java.util.ArrayList<>();
+            burst.add(new RawSocket.Frame(0x2, new byte[] {1, 2}));
+            for (int i = 0; i < 5; i++) {
+                burst.add(new RawSocket.Frame(0x1, ("after the refusal " + i).getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
+            offender.sendAtOnce(burst); // one write: the server hangs up before a later one could go out
             assertEquals(1003, offender.readUntilClose().closeCode());
         }
         assertNull(bystander.poll(Duration.ofMillis(300)), "a refused client was still heard");
