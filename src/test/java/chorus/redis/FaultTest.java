@@ -121,7 +121,13 @@ class FaultTest {
             config(redis, "maxmemory", "0");
             ann.send("room again");
             assertEquals("room again", ann.next("message").get("text").asText());
-            assertTrue(health(server).contains("\"status\":\"ok\""));
+            // A beat that wrote presence while Redis was full says so until the next beat (one a second).
+            String healed = health(server);
+            for (int i = 0; i < 30 && !healed.contains("\"status\":\"ok\""); i++) {
+                Thread.sleep(100);
+                healed = health(server);
+            }
+            assertTrue(healed.contains("\"status\":\"ok\""), healed);
         }
     }
 
