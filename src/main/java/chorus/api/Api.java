@@ -154,7 +154,7 @@ public final class Api {
         JsonNode ref = body.get("ref");
         if (ref != null && (!ref.isTextual() || !Refs.isRef(ref.asText()))) throw bad("ref", Refs.RULE);
         // The API is one sender: a ref is delivered at most once however often it is posted.
-        Draft draft = new Draft(name, null, body.get("text").asText(), "api", ref == null ? null : ref.asText());
+        Draft draft = new Draft(name, null, null, body.get("text").asText(), "api", ref == null ? null : ref.asText());
         Published published = await(hub.publish(room, draft));
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("id", published.id().toString());

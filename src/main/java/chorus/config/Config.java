@@ -1,5 +1,6 @@
 package chorus.config;
 
+import chorus.auth.Keys;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -40,7 +41,10 @@ public record Config(
         int newRoomsPerAddress,
         boolean trustProxy,
         String apiToken,
-        String metricsToken) {
+        String metricsToken,
+        Keys tokenKeys,
+        boolean requireToken,
+        int maxTokenBytes) {
 
     /** Thrown for a malformed variable; its message is meant for the operator. */
     public static final class Invalid extends RuntimeException {
@@ -85,7 +89,13 @@ public record Config(
                 // Heroku sets DYNO on every dyno, and there every socket comes from its router.
                 bool(env, "TRUST_PROXY", env.get("DYNO") != null && !env.get("DYNO").isBlank()),
                 token(env, "API_TOKEN"),
-                token(env, "METRICS_TOKEN"));
+                token(env, "METRICS_TOKEN"),
+                tokenKeys(env),
+                bool(env, "REQUIRE_TOKEN", false),
+                integer(env, "MAX_TOKEN_BYTES", 4096, 256, 6144)); // below Jetty's 8 KiB of request headers
+        if (config.requireToken && config.tokenKeys == null) {
+            throw new Invalid("REQUIRE_TOKEN=true needs TOKEN_SECRET or TOKEN_PUBLIC_KEY to verify tokens with");
+        }
         // A ping must be able to come back before the peer is declared gone.
         if (config.idleTimeout.compareTo(config.pingInterval) <= 0) {
             throw new Invalid("IDLE_TIMEOUT (" + config.idleTimeout + ") must be longer than PING_INTERVAL ("
@@ -153,6 +163,15 @@ public record Config(
             throw new Invalid(name + " must be at least 16 visible ASCII characters (for example: openssl rand -hex 32)");
         }
         return token;
+    }
+
+    /** Null when neither TOKEN_SECRET nor TOKEN_PUBLIC_KEY is set: every client is anonymous. */
+    private static Keys tokenKeys(Map<String, String> env) {
+        try {
+            return Keys.parse(env.get("TOKEN_SECRET"), env.get("TOKEN_PUBLIC_KEY"));
+        } catch (IllegalArgumentException e) {
+            throw new Invalid(e.getMessage());
+        }
     }
 
     private static boolean bool(Map<String, String> env, String name, boolean fallback) {

@@ -37,7 +37,7 @@ public interface Backend {
     void unfollow(Room room);
 
     /** This instance's members of a room changed to these names. */
-    void presence(Room room, List<String> localNames);
+    void presence(Room room, List<Shown> localNames);
 
     /** Deletes a room's stored history (not this instance's copy, which the room drops itself). */
     CompletionStage<Void> deleteHistory(String room);

@@ -1,6 +1,8 @@
 package chorus.hub;
 
+import chorus.protocol.Lookalikes;
 import chorus.protocol.MessageId;
+import chorus.protocol.Names;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -24,6 +26,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class Hub {
     static final int MAX_IDLE_ROOMS = 1000;
+    private static final int MAX_GUEST_ATTEMPTS = 20;
 
     private final Rooms shared;
     private final Counter received;
@@ -52,17 +55,52 @@ public final class Hub {
                 .register(registry);
     }
 
-    /** Joins a room; a JSON member gets its welcome and what it missed since the given id. */
-    public Room join(Member member, String roomName, MessageId since) {
+    /**
+     * Holds a name in a room for a person about to join it (null: a free guest name), making the
+     * room if need be; throws when another person there shows a name alike. The look-alike keys
+     * are worked out here, before any lock.
+     */
+    public Claim claim(String roomName, String person, String user, String name) throws Claim.Taken {
         forgetIdleRooms();
-        while (true) {
-            Room room = rooms.computeIfAbsent(roomName, name -> new Room(name, shared));
-            if (room.join(member, since)) return room;
-            // Retired meanwhile: the next turn makes a fresh one. Whoever takes a retired room out
-            // of the map stops following it, so it is done once, whichever thread gets there first.
-            if (rooms.remove(roomName, room)) shared.backend().unfollow(room);
+        for (int attempt = 0; ; attempt++) {
+            String shown = name != null ? name : Names.guest(attempt);
+            Room room = rooms.computeIfAbsent(roomName, n -> new Room(n, shared));
+            Claim claim = new Claim(room, person, user, shown, Lookalikes.keys(shown));
+            switch (room.claim(claim)) {
+                case YES -> {
+                    return claim;
+                }
+                case RETIRED -> { // the next turn makes a fresh one; whoever takes it out of the map unfollows it, once
+                    if (rooms.remove(roomName, room)) shared.backend().unfollow(room);
+                }
+                case TAKEN -> {
+                    if (name != null || attempt >= MAX_GUEST_ATTEMPTS) throw new Claim.Taken(shown);
+                }
+            }
         }
     }
+
+    /** Lets go of a name: the socket closed, or its upgrade failed. */
+    public void release(Claim claim) {
+        if (claim.room().release(claim)) emptied.add(claim.room()); // a room made for an upgrade that failed
+        forgetIdleRooms();
+    }
+
+    /** A member asks to show another name: the new claim, or null when another person shows one alike. */
+    public Claim rename(Member member, Claim before, String name) {
+        Claim after = new Claim(before.room(), before.person(), before.user(), name, Lookalikes.keys(name));
+        return before.room().rename(member, before, after) ? after : null;
+    }
+
+    /**
+     * Joins the room its claim is in; a JSON member gets its welcome and what it missed since the
+     * given id. An operator who closed the room meanwhile closes the member too.
+     */
+    public Room join(Member member, Claim claim, MessageId since) {
+        if (!claim.room().join(member, since)) member.close(CloseCodes.ROOM_CLOSED, CloseCodes.ROOM_CLOSED_REASON);
+        return claim.room();
+    }
+
 
     /** Whether a room of that name is here. */
     public boolean has(String roomName) {
@@ -82,8 +120,9 @@ public final class Hub {
         return true;
     }
 
-    /** Forgets a member; safe to call more than once, and before its join completed. */
+    /** Forgets a member and lets go of its name; safe to call more than once, and before its join completed. */
     public void leave(Room room, Member member) {
+        room.release(member.claim()); // the name first, so a room left empty is one nobody holds a name in
         room.leave(member);
         forgetIdleRooms();
     }
@@ -140,11 +179,6 @@ public final class Hub {
             for (Member member : room.members()) if (member.session().equals(session)) return member;
         }
         return null;
-    }
-
-    /** A member of the room now shows another name than {@code before}. */
-    public void renamed(Room room, Member member, String before) {
-        room.renamed(member, before);
     }
 
     /** Why the backend cannot take messages, or null: /health then says degraded, and why. */

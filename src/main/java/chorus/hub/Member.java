@@ -21,7 +21,25 @@ public interface Member {
 
     String session();
 
-    String name();
+    /** The name it shows in its room, and who it is. */
+    Claim claim();
+
+    /** Now shows the claim's name; called under the room's lock, so it only records it. */
+    void rename(Claim claim);
+
+    default String name() {
+        return claim().name();
+    }
+
+    /** The verified user id (docs/AUTH.md), or null for an anonymous member. */
+    default String user() {
+        return claim().user();
+    }
+
+    /** Who shows the name ({@link Claim#person}): one person may be several members. */
+    default String person() {
+        return claim().person();
+    }
 
     /** The client's address, for an operator who bans it. */
     String address();

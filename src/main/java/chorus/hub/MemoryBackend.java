@@ -39,7 +39,7 @@ public final class MemoryBackend implements Backend {
     }
 
     @Override
-    public void presence(Room room, List<String> localNames) {
+    public void presence(Room room, List<Shown> localNames) {
     }
 
     @Override

@@ -6,7 +6,10 @@ import chorus.protocol.MessageId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import chorus.protocol.Lookalikes;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -53,8 +56,9 @@ public final class Room {
     @GuardedBy("this") private long sequence; // the last id this room numbered itself (in-memory backend)
     @GuardedBy("this") private long historyBytes;
     private volatile long lastActiveNanos = System.nanoTime(); // written under this; read by the history budget
-    @GuardedBy("this") private List<String> remoteNames = List.of(); // members on other instances, in Roster.ORDER
+    @GuardedBy("this") private List<Shown> remoteNames = List.of(); // members on other instances, in Roster.SHOWN_ORDER
     @GuardedBy("this") private final Roster roster = new Roster(); // the local members' names
+    @GuardedBy("this") private final NameClaims claims = new NameClaims();
     @GuardedBy("this") private boolean presencePending;
     @GuardedBy("this") private boolean localChanged; // the backend hears of this instance's names only when they changed
     private volatile Phase phase = Phase.NEW; // written under this; read without it by retired()
@@ -287,7 +291,7 @@ public final class Room {
     @GuardedBy("this")
     private void admitLocked(Member member, MessageId since, Settlements after) {
         if (member.json()) {
-            Member.Offer verdict = member.offer(new SharedFrame(Frames.welcome(member.session(), member.name(), name,
+            Member.Offer verdict = member.offer(new SharedFrame(Frames.welcome(member.session(), member.name(), member.user(), name,
                     shared.messageLimit(), members.length + 1 + remoteNames.size())), true);
             if (verdict == Member.Offer.GONE) return; // closed before it got here: never a member
             after.add(member, verdict);
@@ -298,7 +302,7 @@ public final class Room {
         Member[] next = Arrays.copyOf(members, members.length + 1);
         next[members.length] = member;
         members = next;
-        roster.add(member.name());
+        roster.add(member.name(), member.user());
         shared.members().incrementAndGet();
         localChangedLocked();
     }
@@ -363,6 +367,7 @@ public final class Room {
             shared.members().addAndGet(-members.length);
             members = new Member[0];
             roster.clear();
+            claims.clear();
             dropHistoryLocked();
         }
         for (Member member : closing) member.close(code, reason);
@@ -392,26 +397,74 @@ public final class Room {
     }
 
     /** The names of this room's members on other instances, as the backend last saw them. */
-    public void remotePresence(List<String> names) {
-        List<String> sorted = names.stream().sorted(Roster.ORDER).toList(); // outside the lock
+    public void remotePresence(List<Shown> names) {
+        // Sorting and the look-alike keys cost the most: outside the lock.
+        List<Shown> sorted = names.stream().sorted(Roster.SHOWN_ORDER).toList();
+        Map<String, Shown> byKey = new HashMap<>();
+        for (Shown shown : sorted) for (String key : Lookalikes.keys(shown.name())) byKey.put(key, shown);
         synchronized (this) {
+            claims.elsewhere(byKey);
             if (sorted.equals(remoteNames)) return;
             remoteNames = sorted;
             presenceChangedLocked();
         }
     }
 
-    /** A member's name changed from {@code before} to what it shows now. */
-    synchronized void renamed(Member member, String before) {
-        if (!Arrays.asList(members).contains(member)) return; // not admitted yet: it is counted by its new name
-        roster.remove(before);
-        roster.add(member.name());
-        localChangedLocked();
+    enum Claimed { YES, TAKEN, RETIRED }
+
+    /**
+     * Holds a name for a person who is about to join, unless another person here or elsewhere
+     * shows one alike. A verified user's claim displaces anonymous holders here, and a client
+     * reconnecting replaces its older sessions here: those members are closed, after the lock.
+     */
+    Claimed claim(Claim claim) {
+        Set<String> displaced = new HashSet<>();
+        List<Member> closing = new ArrayList<>();
+        synchronized (this) {
+            if (phase == Phase.RETIRED) return Claimed.RETIRED;
+            if (!claims.claim(claim, displaced)) return Claimed.TAKEN;
+            for (Member member : members) {
+                if (displaced.contains(member.person())
+                        || member.person().equals(claim.person()) && member.person().startsWith("client:")) {
+                    closing.add(member);
+                }
+            }
+        }
+        for (Member member : closing) {
+            if (displaced.contains(member.person())) member.close(CloseCodes.NAME_TAKEN, CloseCodes.NAME_TAKEN_REASON);
+            else member.close(CloseCodes.REPLACED, CloseCodes.REPLACED_REASON);
+        }
+        return Claimed.YES;
     }
 
-    /** The names of the local members, one per session. */
-    public List<String> localNames() {
-        return Arrays.stream(members).map(Member::name).toList();
+    /** Lets go of a name; true when nobody is here, waiting or holding a name any more. */
+    synchronized boolean release(Claim claim) {
+        claims.release(claim);
+        return members.length == 0 && waiting.isEmpty() && claims.isEmpty();
+    }
+
+    /** A member shows another name: false, and nothing changes, when another person shows one alike. */
+    boolean rename(Member member, Claim before, Claim after) {
+        Set<String> displaced = new HashSet<>();
+        List<Member> closing = new ArrayList<>();
+        synchronized (this) {
+            if (phase == Phase.RETIRED || !claims.claim(after, displaced)) return false;
+            claims.release(before);
+            member.rename(after);
+            if (Arrays.asList(members).contains(member)) { // else it is admitted later, under its new name
+                roster.remove(before.name());
+                roster.add(after.name(), after.user());
+                localChangedLocked();
+            }
+            for (Member other : members) if (displaced.contains(other.person())) closing.add(other);
+        }
+        for (Member other : closing) other.close(CloseCodes.NAME_TAKEN, CloseCodes.NAME_TAKEN_REASON);
+        return true;
+    }
+
+    /** The local members' names, one per session, and who shows them. */
+    public List<Shown> localNames() {
+        return Arrays.stream(members).map(m -> new Shown(m.name(), m.user(), m.person())).toList();
     }
 
     @GuardedBy("this")
@@ -430,13 +483,15 @@ public final class Room {
 
     private void sendPresence() {
         Settlements after = new Settlements();
-        List<String> local;
+        List<Shown> local;
         synchronized (this) {
             presencePending = false;
             local = localChanged ? localNames() : null;
             localChanged = false;
-            List<String> names = roster.first(MAX_NAMES, remoteNames);
-            offerAllLocked(null, new SharedFrame(Frames.presence(members.length + remoteNames.size(), names)), after);
+            List<Shown> shown = roster.first(MAX_NAMES, remoteNames);
+            List<String> names = shown.stream().map(Shown::name).toList();
+            List<String> users = shown.stream().map(Shown::user).toList();
+            offerAllLocked(null, new SharedFrame(Frames.presence(members.length + remoteNames.size(), names, users)), after);
         }
         after.settle();
         if (local != null) shared.backend().presence(this, local);
@@ -444,7 +499,7 @@ public final class Room {
 
     /** Marks an empty room retired, so it can be forgotten; false if someone is here or waiting. */
     synchronized boolean retireIfEmpty() {
-        if (members.length == 0 && waiting.isEmpty() && phase != Phase.RETIRED) {
+        if (members.length == 0 && waiting.isEmpty() && claims.isEmpty() && phase != Phase.RETIRED) {
             phase = Phase.RETIRED;
             dropHistoryLocked();
         }

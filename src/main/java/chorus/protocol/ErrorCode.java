@@ -7,6 +7,7 @@ public enum ErrorCode {
     BAD_MESSAGE("bad-message"),
     TOO_LONG("too-long"),
     BAD_NAME("bad-name"),
+    NAME_TAKEN("name-taken"),
     RATE_LIMITED("rate-limited"),
     UNAVAILABLE("unavailable"),
     UNKNOWN("unknown");

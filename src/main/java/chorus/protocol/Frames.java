@@ -6,7 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.util.Collection;
+import java.util.List;
 
 /** The chorus.v1 frames the server sends, each encoded once to UTF-8 JSON (docs/PROTOCOL.md). */
 public final class Frames {
@@ -33,10 +33,11 @@ public final class Frames {
     }
 
     /** maxBytes: the longest text a send may carry, in bytes of UTF-8, so a page can count down to it. */
-    public static ByteBuffer welcome(String session, String name, String room, int maxBytes, int online) {
+    public static ByteBuffer welcome(String session, String name, String user, String room, int maxBytes, int online) {
         return encode("welcome", g -> {
             g.writeStringField("session", session);
             g.writeStringField("name", name);
+            if (user != null) g.writeStringField("user", user);
             g.writeStringField("room", room);
             g.writeNumberField("maxBytes", maxBytes);
             g.writeNumberField("online", online);
@@ -44,11 +45,13 @@ public final class Frames {
     }
 
     /** session: the sender's, as its welcome gave it (null for the API), so a page knows its own. */
-    public static ByteBuffer message(String id, String room, String from, String text, long ts, String session) {
+    /** user: the sender's verified user id (docs/AUTH.md), or null for an anonymous sender. */
+    public static ByteBuffer message(String id, String room, String from, String user, String text, long ts, String session) {
         return encode("message", g -> {
             g.writeStringField("id", id);
             g.writeStringField("room", room);
             g.writeStringField("from", from);
+            if (user != null) g.writeStringField("user", user);
             g.writeStringField("text", text);
             g.writeNumberField("ts", ts);
             if (session != null) g.writeStringField("session", session);
@@ -64,11 +67,23 @@ public final class Frames {
         });
     }
 
-    public static ByteBuffer presence(int online, Collection<String> names) {
+    /**
+     * names: who is here, in presence order; users: for each name, its verified user id or null.
+     * Both as "names" (every client reads it) and as "members", each entry naming its user.
+     */
+    public static ByteBuffer presence(int online, List<String> names, List<String> users) {
         return encode("presence", g -> {
             g.writeNumberField("online", online);
             g.writeArrayFieldStart("names");
             for (String name : names) g.writeString(name);
+            g.writeEndArray();
+            g.writeArrayFieldStart("members");
+            for (int i = 0; i < names.size(); i++) {
+                g.writeStartObject();
+                g.writeStringField("name", names.get(i));
+                if (users.get(i) != null) g.writeStringField("user", users.get(i));
+                g.writeEndObject();
+            }
             g.writeEndArray();
         });
     }

@@ -57,7 +57,9 @@ public final class Names {
                 || (c >= 0x180B && c <= 0x180F);
     }
 
-    public static String guest() {
-        return "guest-" + (1000 + ThreadLocalRandom.current().nextInt(9000));
+    /** A name for someone who gave none: four digits, eight once four keep meeting names already taken. */
+    public static String guest(int attempt) {
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        return "guest-" + (attempt < 10 ? 1000 + random.nextInt(9000) : 10_000_000 + random.nextInt(90_000_000));
     }
 }

@@ -436,7 +436,8 @@ final class Feeds {
 
     static Message toMessage(Room room, String id, Map<String, String> body) {
         String session = body.getOrDefault("session", "");
-        Draft draft = new Draft(body.getOrDefault("from", "?"), session.isEmpty() ? null : session,
+        String user = body.getOrDefault("user", "");
+        Draft draft = new Draft(body.getOrDefault("from", "?"), user.isEmpty() ? null : user, session.isEmpty() ? null : session,
                 body.getOrDefault("text", ""), null, null);
         MessageId messageId = MessageId.parse(id);
         // "" marks the entry that began the stream; no field at all, an entry from before origins.

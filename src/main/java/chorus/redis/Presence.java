@@ -1,6 +1,7 @@
 package chorus.redis;
 
 import chorus.hub.Room;
+import chorus.hub.Shown;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.KeyScanCursor;
@@ -37,7 +38,7 @@ final class Presence {
     private static final String PREFIX = "chorus:presence:";
     private static final String INSTANCE_PREFIX = "chorus:instance:";
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<List<String>> NAMES = new TypeReference<>() { };
+    private static final TypeReference<List<Shown>> NAMES = new TypeReference<>() { };
 
     /** The fields of live instances, as a flat list of field, value; the fields of dead ones go. */
     private static final String READ = """
@@ -59,7 +60,7 @@ final class Presence {
     private final Supplier<StatefulRedisConnection<String, String>> connection;
     private final ScheduledExecutorService thread;
     private final Set<Room> rooms = new HashSet<>();
-    private final Map<Room, Map<String, List<String>>> others = new HashMap<>(); // per room, by instance
+    private final Map<Room, Map<String, List<Shown>>> others = new HashMap<>(); // per room, by instance
     private final Set<Room> noticed = new HashSet<>(); // reads asked for and not yet done
     private boolean beaten; // the heartbeat key was written at least once
 
@@ -85,7 +86,7 @@ final class Presence {
     }
 
     /** This instance's names in a room changed: the others hear of it now. */
-    void publish(Room room, List<String> localNames) {
+    void publish(Room room, List<Shown> localNames) {
         thread.execute(() -> {
             if (rooms.contains(room)) write(room, localNames);
         });
@@ -132,7 +133,7 @@ final class Presence {
         }
     }
 
-    private void write(Room room, List<String> names) {
+    private void write(Room room, List<Shown> names) {
         StatefulRedisConnection<String, String> c = connection.get();
         if (c == null || !c.isOpen()) return; // written again when the heartbeat finds it lapsed
         try {
@@ -148,7 +149,7 @@ final class Presence {
         StatefulRedisConnection<String, String> c = connection.get();
         if (c == null || !c.isOpen()) return;
         try {
-            Map<String, List<String>> fields = live(c, key(room.name()));
+            Map<String, List<Shown>> fields = live(c, key(room.name()));
             others.put(room, fields);
             room.remotePresence(fields.values().stream().flatMap(List::stream).toList());
         } catch (RuntimeException e) {
@@ -157,9 +158,9 @@ final class Presence {
     }
 
     /** Other live instances' names in one presence hash, by instance. */
-    private Map<String, List<String>> live(StatefulRedisConnection<String, String> c, String key) {
+    private Map<String, List<Shown>> live(StatefulRedisConnection<String, String> c, String key) {
         List<String> flat = c.sync().eval(READ, ScriptOutputType.MULTI, new String[] {key}, INSTANCE_PREFIX);
-        Map<String, List<String>> fields = new TreeMap<>();
+        Map<String, List<Shown>> fields = new TreeMap<>();
         for (int i = 0; i + 1 < flat.size(); i += 2) {
             if (flat.get(i).equals(instance)) continue;
             try {

@@ -158,10 +158,10 @@ public final class RedisBackend implements Backend {
             end
             local origin = redis.call('GET', KEYS[2]) or ''
             local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'origin', origin)
+              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'origin', origin, 'user', ARGV[10])
             if origin == '' then redis.call('SET', KEYS[2], id) end
             redis.call('PUBLISH', ARGV[8], cjson.encode({id = id, from = ARGV[4], text = ARGV[5], ts = ARGV[6],
-              session = ARGV[7], origin = origin}))
+              session = ARGV[7], origin = origin, user = ARGV[10]}))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
             if ref ~= '' then
@@ -184,7 +184,8 @@ public final class RedisBackend implements Backend {
         CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
                 String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), draft.dedupeKey() == null ? "" : draft.dedupeKey(),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
-                draft.session() == null ? "" : draft.session(), Feeds.channel(name), name);
+                draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
+                draft.user() == null ? "" : draft.user());
         return reply.handle((r, failure) -> {
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             health.writing(cause);
@@ -277,7 +278,7 @@ public final class RedisBackend implements Backend {
     }
 
     @Override
-    public void presence(Room room, List<String> localNames) {
+    public void presence(Room room, List<chorus.hub.Shown> localNames) {
         presence.publish(room, localNames);
     }
 

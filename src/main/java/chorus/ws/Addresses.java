@@ -23,7 +23,7 @@ final class Addresses {
     }
 
     private final Map<String, Entry> entries = new ConcurrentHashMap<>();
-    private final Map<String, Long> bannedUntil = new ConcurrentHashMap<>(); // by operators: few, and they expire
+    private final Bans bans = new Bans();
     private final int maxSockets;
     private final double rate;
     private final int burst;
@@ -57,17 +57,16 @@ final class Addresses {
 
     /** Refuses new sockets from this address for a while. */
     void ban(String address, long seconds) {
-        bannedUntil.put(address, System.nanoTime() + seconds * 1_000_000_000L);
+        bans.ban(address, seconds);
     }
 
     boolean banned(String address) {
-        Long until = bannedUntil.get(address);
-        return until != null && until - System.nanoTime() > 0;
+        return bans.banned(address);
     }
 
     /** Forgets addresses with no socket whose budgets are full again, and bans that ran out. */
     void sweep() {
-        bannedUntil.values().removeIf(until -> until - System.nanoTime() <= 0);
+        bans.sweep();
         for (String address : entries.keySet()) {
             entries.computeIfPresent(address, (a, e) -> e.sockets <= 0 && e.budget.isFull() && e.newRooms.isFull() ? null : e);
         }

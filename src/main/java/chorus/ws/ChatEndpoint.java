@@ -1,6 +1,7 @@
 package chorus.ws;
 
 import chorus.hub.Backend;
+import chorus.hub.Claim;
 import chorus.hub.CloseCodes;
 import chorus.hub.Draft;
 import chorus.hub.Hub;
@@ -8,7 +9,12 @@ import chorus.hub.Room;
 import chorus.protocol.Command;
 import chorus.protocol.ErrorCode;
 import chorus.protocol.Frames;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -41,13 +47,22 @@ final class ChatEndpoint implements FrameHandler {
     private final TokenBucket budget;
     private final TextAssembler text;
     private final Refusals refusals;
+    private final String sessionId;
+    private final Claim claim; // the name it joined with; a rename moves it to another
+    private final Instant expires; // the token's exp, null for an anonymous client
+    private final ScheduledExecutorService timer;
+    private volatile ScheduledFuture<?> expiry;
     private CoreSession session;
     private Connection client;
     private volatile Room room;
 
-    ChatEndpoint(Hub hub, Outbound outbound, Sockets.Lease lease, JoinRequest join, Limits limits,
-            Refusals refusals) {
+    ChatEndpoint(Hub hub, Outbound outbound, Sockets.Lease lease, JoinRequest join, String sessionId, Claim claim, Instant expires,
+            ScheduledExecutorService timer, Limits limits, Refusals refusals) {
         this.hub = hub;
+        this.sessionId = sessionId;
+        this.claim = claim;
+        this.expires = expires;
+        this.timer = timer;
         this.outbound = outbound;
         this.lease = lease;
         this.join = join;
@@ -61,13 +76,17 @@ final class ChatEndpoint implements FrameHandler {
     @Override
     public void onOpen(CoreSession session, Callback callback) {
         this.session = session;
-        client = outbound.open(session, join.name(), join.json(), lease.address);
+        client = outbound.open(session, sessionId, claim, join.json(), lease.address);
         callback.succeeded();
         if (!lease.opened(client)) { // the upgrade was given up meanwhile
             client.abort();
             return;
         }
-        room = hub.join(client, join.room(), join.since());
+        if (expires != null) {
+            long delay = Math.max(0, Duration.between(Instant.now(), expires).toMillis());
+            expiry = timer.schedule(() -> close(CloseCodes.TOKEN_EXPIRED, CloseCodes.TOKEN_EXPIRED_REASON), delay, TimeUnit.MILLISECONDS);
+        }
+        room = hub.join(client, claim, join.since());
         // Closed while joining: onClosed may have run before the room was known.
         if (client.closed()) hub.leave(room, client);
         session.demand();
@@ -165,7 +184,7 @@ final class ChatEndpoint implements FrameHandler {
         // Two namespaces: a session id is public (every message carries it), so a client id
         // equal to someone's session must not claim that session's refs.
         String sender = join.client() != null ? "client:" + join.client() : "session:" + client.session();
-        hub.publish(room, new Draft(client.name(), client.session(), text, sender, ref)).whenComplete((published, failure) -> {
+        hub.publish(room, new Draft(client.name(), client.user(), client.session(), text, sender, ref)).whenComplete((published, failure) -> {
             if (failure == null) {
                 if (ref != null) client.send(Frames.sent(ref, published.id().toString(), published.duplicate()));
             } else if (unwrap(failure) instanceof Backend.OutcomeUnknown) {
@@ -191,9 +210,11 @@ final class ChatEndpoint implements FrameHandler {
     }
 
     private void rename(String name) {
-        String before = client.name();
-        client.rename(name);
-        hub.renamed(room, client, before);
+        if (client.user() != null) {
+            refuseMessage(ErrorCode.BAD_NAME, "your name comes from your token", null);
+        } else if (hub.rename(client, client.claim(), name) == null) {
+            refuseMessage(ErrorCode.NAME_TAKEN, "the name " + name + " is taken in this room; choose another", null);
+        }
     }
 
     /** Counts the refusal; JSON clients also hear why (plain mode has no way to say it). */
@@ -224,10 +245,13 @@ final class ChatEndpoint implements FrameHandler {
 
     @Override
     public void onClosed(CloseStatus status, Callback callback) {
+        ScheduledFuture<?> pending = expiry;
+        if (pending != null) pending.cancel(false);
         if (client != null) {
             client.release();
-            Room joined = room;
-            if (joined != null) hub.leave(joined, client);
+            hub.leave(claim.room(), client); // also before the join, which then finds it closed
+        } else {
+            hub.release(claim);
         }
         lease.end();
         int code = status.getCode();

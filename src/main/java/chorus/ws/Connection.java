@@ -1,5 +1,6 @@
 package chorus.ws;
 
+import chorus.hub.Claim;
 import chorus.hub.CloseCodes;
 import chorus.hub.Member;
 import chorus.hub.SharedFrame;
@@ -34,12 +35,12 @@ final class Connection implements Member {
     private final CoreSession session;
     private final Writers writers;
     private final OutboundBudget budget;
-    private final String id = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    private final String id;
     private final boolean json;
     private final String address;
     private final int maxFrames;
     private final long maxBytes;
-    private volatile String name;
+    private volatile Claim claim; // the name it shows, and who it is
     private volatile long lastHeardNanos = System.nanoTime();
     // The batch's completion. A failed write means a broken connection: Jetty reports its close
     // to the endpoint, which ends the membership.
@@ -57,13 +58,14 @@ final class Connection implements Member {
     @GuardedBy("this") private SharedFrame[] inFlight; // the write in flight's frames, let go when it completes
     @GuardedBy("this") private int inFlightCount;
 
-    Connection(CoreSession session, Writers writers, OutboundBudget budget, String name, boolean json, String address, int maxFrames,
-            long maxBytes) {
+    Connection(CoreSession session, Writers writers, OutboundBudget budget, String id, Claim claim, boolean json, String address,
+            int maxFrames, long maxBytes) {
         this.session = session;
+        this.id = id;
         this.address = address;
         this.writers = writers;
         this.budget = budget;
-        this.name = name;
+        this.claim = claim;
         this.json = json;
         this.maxFrames = maxFrames;
         this.maxBytes = maxBytes;
@@ -216,8 +218,8 @@ final class Connection implements Member {
     }
 
     @Override
-    public String name() {
-        return name;
+    public Claim claim() {
+        return claim;
     }
 
     @Override
@@ -225,8 +227,14 @@ final class Connection implements Member {
         return address;
     }
 
-    void rename(String name) {
-        this.name = name;
+    @Override
+    public void rename(Claim claim) {
+        this.claim = claim;
+    }
+
+    /** A random session id: public (every message carries it), so it proves nothing about its holder. */
+    static String newSession() {
+        return Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     }
 
     @Override

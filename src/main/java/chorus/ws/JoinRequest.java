@@ -6,9 +6,14 @@ import chorus.protocol.Refs;
 import java.util.List;
 import java.util.Map;
 
-/** What an upgrade request asks for: a room, a name, where to resume, which protocol, and who sends. */
-record JoinRequest(String room, String name, MessageId since, boolean json, String client) {
+/**
+ * What an upgrade request asks for: a room, a name (null: a guest's), where to resume, which
+ * protocol, who sends, and the token that says who the user is (null: anonymous).
+ */
+record JoinRequest(String room, String name, MessageId since, boolean json, String client, String token) {
     static final String SUBPROTOCOL = "chorus.v1";
+    /** A token travels as a subprotocol offered beside chorus.v1, never in the URL, which logs keep. */
+    static final String TOKEN_PREFIX = "chorus.token.";
 
     /** Thrown for a malformed query parameter; the message is the HTTP 400 reason. */
     static final class BadRequest extends Exception {
@@ -23,9 +28,8 @@ record JoinRequest(String room, String name, MessageId since, boolean json, Stri
         else if (!Names.isRoom(room)) throw new BadRequest(Names.ROOM_RULE);
 
         String name = single(params, "name");
-        if (name == null) name = Names.guest();
-        else if (Names.problem(name) != null) throw new BadRequest(Names.RULE);
-        else name = Names.normalize(name);
+        if (name != null && Names.problem(name) != null) throw new BadRequest(Names.RULE);
+        if (name != null) name = Names.normalize(name);
 
         String sinceText = single(params, "since");
         MessageId since = sinceText == null ? null : MessageId.parse(sinceText);
@@ -35,7 +39,16 @@ record JoinRequest(String room, String name, MessageId since, boolean json, Stri
         // A page's lasting identity for at-most-once sending, kept across reconnects.
         String client = single(params, "client");
         if (client != null && !Refs.isClient(client)) throw new BadRequest(Refs.CLIENT_RULE);
-        return new JoinRequest(room, name, since, subprotocols.contains(SUBPROTOCOL), client);
+        if (params.containsKey("token")) {
+            throw new BadRequest("a token must not travel in the URL, where logs keep it: offer it as the subprotocol "
+                    + TOKEN_PREFIX + "<JWT> beside " + SUBPROTOCOL);
+        }
+        List<String> tokens = subprotocols.stream().filter(p -> p.startsWith(TOKEN_PREFIX)).toList();
+        if (tokens.size() > 1) throw new BadRequest("offer one token");
+        boolean json = subprotocols.contains(SUBPROTOCOL);
+        if (!tokens.isEmpty() && !json) throw new BadRequest("a token needs the subprotocol " + SUBPROTOCOL + " beside it");
+        String token = tokens.isEmpty() ? null : tokens.get(0).substring(TOKEN_PREFIX.length());
+        return new JoinRequest(room, name, since, json, client, token);
     }
 
     private static String single(Map<String, List<String>> params, String key) throws BadRequest {

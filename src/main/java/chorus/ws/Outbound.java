@@ -1,5 +1,6 @@
 package chorus.ws;
 
+import chorus.hub.Claim;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.IntSupplier;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -17,8 +18,8 @@ final class Outbound {
         this.budget = new OutboundBudget(totalBytes, sockets, registry);
     }
 
-    Connection open(CoreSession session, String name, boolean json, String address) {
-        return new Connection(session, writers, budget, name, json, address, queueFrames, queueBytes);
+    Connection open(CoreSession session, String id, Claim claim, boolean json, String address) {
+        return new Connection(session, writers, budget, id, claim, json, address, queueFrames, queueBytes);
     }
 
     void stop() {

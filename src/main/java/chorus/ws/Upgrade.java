@@ -1,8 +1,13 @@
 package chorus.ws;
 
+import chorus.auth.Identity;
+import chorus.auth.TokenRefused;
+import chorus.auth.TokenVerifier;
 import chorus.config.Config;
+import chorus.hub.Claim;
 import chorus.hub.Hub;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,8 +25,9 @@ import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 /**
  * Decides each upgrade request to /ws before any socket exists: an HTTP error with its reason
  * (503 restarting or full, 429 too many sockets or new rooms from one address, 403 foreign
- * origin, 400 bad query),
- * or a new endpoint holding the socket's reserved place.
+ * origin, a room the token does not name or a banned user, 401 a token missing where required or
+ * not valid, 409 a name someone else shows, 400 bad query), or a new endpoint holding the socket's
+ * reserved place and its name.
  */
 public final class Upgrade implements WebSocketNegotiator {
     private final Hub hub;
@@ -32,6 +38,10 @@ public final class Upgrade implements WebSocketNegotiator {
     private final Sockets sockets;
     private final Outbound outbound;
     private final Limits limits;
+    private final TokenVerifier tokens; // null: no keys, every client anonymous
+    private final boolean requireToken;
+    private final Bans bannedUsers = new Bans();
+    private final ScheduledExecutorService timer;
 
     public Upgrade(Hub hub, Config config, ScheduledExecutorService timer, MeterRegistry registry) {
         this.hub = hub;
@@ -43,7 +53,13 @@ public final class Upgrade implements WebSocketNegotiator {
         this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes(), config.sendQueueTotalBytes(),
                 sockets::size, registry);
         this.limits = new Limits(config);
-        timer.scheduleWithFixedDelay(addresses::sweep, 1, 1, TimeUnit.SECONDS);
+        this.tokens = config.tokenKeys() == null ? null : new TokenVerifier(config.tokenKeys(), config.maxTokenBytes(), Clock.systemUTC());
+        this.requireToken = config.requireToken();
+        this.timer = timer;
+        timer.scheduleWithFixedDelay(() -> {
+            addresses.sweep();
+            bannedUsers.sweep();
+        }, 1, 1, TimeUnit.SECONDS);
     }
 
     public Sockets sockets() {
@@ -54,6 +70,11 @@ public final class Upgrade implements WebSocketNegotiator {
     public void ban(String address, long seconds) {
         String canonical = ClientAddress.canonical(address);
         addresses.ban(canonical != null ? canonical : address, seconds);
+    }
+
+    /** Refuses this user's tokens for a while (an operator's order). */
+    public void banUser(String user, long seconds) {
+        bannedUsers.ban(user, seconds);
     }
 
     @Override
@@ -72,30 +93,66 @@ public final class Upgrade implements WebSocketNegotiator {
                 JoinRequest join = JoinRequest.from(query(req), req.getSubProtocols());
                 String address = clientAddress(req);
                 if (address == null) throw new JoinRequest.BadRequest("X-Forwarded-For does not end with an IP address");
+                Identity identity = identify(join);
                 Sockets.Lease lease = sockets.reserve(address);
+                String session = Connection.newSession();
+                Claim claim;
                 try {
                     roomFor(join.room(), lease);
-                } catch (Sockets.Refused e) {
+                    // A verified user shows the name its token gives; the app decides who is who.
+                    claim = hub.claim(join.room(), Claim.person(identity == null ? null : identity.user(), join.client(), session),
+                            identity == null ? null : identity.user(), identity == null ? join.name() : identity.name());
+                } catch (Sockets.Refused | Claim.Taken e) {
                     lease.end();
                     throw e;
                 }
+                // The token is never echoed: only chorus.v1 is accepted.
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
                 // An upgrade that fails before the socket opens never reaches the endpoint's close.
                 Request.addCompletionListener(req, failure -> {
-                    if (failure != null) lease.end();
+                    if (failure == null) return;
+                    lease.end();
+                    hub.release(claim);
                 });
-                return new ChatEndpoint(hub, outbound, lease, join, limits, refusals);
+                return new ChatEndpoint(hub, outbound, lease, join, session, claim, identity == null ? null : identity.expires(),
+                        timer, limits, refusals);
             } catch (JoinRequest.BadRequest e) {
                 status = 400;
                 reason = e.getMessage();
             } catch (Sockets.Refused e) {
                 status = e.status;
                 reason = e.getMessage();
+            } catch (TokenRefused e) {
+                status = e.status;
+                reason = e.getMessage();
+            } catch (Claim.Taken e) {
+                status = 409;
+                reason = e.getMessage();
             }
         }
         refusals.count("upgrade-" + status);
         Refusal.write(resp, callback, status, reason);
         return null;
+    }
+
+    /**
+     * Who the client is, by its token: null for an anonymous client, where one may join. Without
+     * keys every client is anonymous and no room is private.
+     */
+    private Identity identify(JoinRequest join) throws TokenRefused {
+        if (join.token() == null) {
+            if (tokens == null) return null;
+            if (requireToken) throw new TokenRefused(401, "a token is required here");
+            if (join.room().startsWith(Identity.PRIVATE_PREFIX)) {
+                throw new TokenRefused(401, "room " + join.room() + " is private: join with a token that names it");
+            }
+            return null;
+        }
+        if (tokens == null) throw new TokenRefused(401, "this server verifies no tokens (TOKEN_SECRET and TOKEN_PUBLIC_KEY are unset)");
+        Identity identity = tokens.verify(join.token());
+        if (bannedUsers.banned(identity.user())) throw new TokenRefused(403, "this user is refused for a while by an operator");
+        if (!identity.mayJoin(join.room())) throw new TokenRefused(403, "your token does not name room " + join.room());
+        return identity;
     }
 
     /**

@@ -9,6 +9,7 @@ import java.util.function.Consumer;
 final class FakeMember implements Member {
     final List<String> received = new CopyOnWriteArrayList<>();
     private final String name;
+    private volatile Claim claim;
     private final boolean slow;
     private final boolean json;
     private final Consumer<FakeMember> onClose;
@@ -26,6 +27,7 @@ final class FakeMember implements Member {
 
     private FakeMember(String name, boolean slow, boolean json, Consumer<FakeMember> onClose) {
         this.name = name;
+        this.claim = new Claim(null, "session:" + name, null, name, java.util.List.of(name));
         this.slow = slow;
         this.json = json;
         this.onClose = onClose;
@@ -36,9 +38,15 @@ final class FakeMember implements Member {
         return name;
     }
 
+
     @Override
-    public String name() {
-        return name;
+    public Claim claim() {
+        return claim;
+    }
+
+    @Override
+    public void rename(Claim claim) {
+        this.claim = claim;
     }
 
     @Override

@@ -31,7 +31,7 @@ public class HistoryBudgetLincheckTest {
         long cost = 0;
         for (int room = 0; room < 2; room++) {
             for (int i = 0; i < PER_ROOM; i++) {
-                MESSAGES[room][i] = Message.of(new MessageId(1, i + 1), "r" + room, new Draft("a", null, "x", null, null), 0);
+                MESSAGES[room][i] = Message.of(new MessageId(1, i + 1), "r" + room, new Draft("a", null, null, "x", null, null), 0);
                 cost = Math.max(cost, MESSAGES[room][i].cost());
             }
         }

@@ -28,7 +28,7 @@ class HistoryBudgetTest {
     void sendersMovingRoomsWhileTheBudgetSortsThemBreakNothing() throws Exception {
         int rooms = 300;
         List<Room> all = new ArrayList<>();
-        for (int i = 0; i < rooms; i++) all.add(hub.join(new FakeMember("m" + i, false, null), "r" + i, null));
+        for (int i = 0; i < rooms; i++) all.add(Joins.join(hub, new FakeMember("m" + i, false, null), "r" + i, null));
         String text = "x".repeat(1024);
         ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
         List<Thread> senders = new ArrayList<>();
@@ -37,7 +37,7 @@ class HistoryBudgetTest {
                 ThreadLocalRandom random = ThreadLocalRandom.current();
                 for (int i = 0; i < 20_000 && failures.isEmpty(); i++) {
                     try {
-                        hub.publish(all.get(random.nextInt(rooms)), new Draft("x", null, text, null, null))
+                        hub.publish(all.get(random.nextInt(rooms)), new Draft("x", null, null, text, null, null))
                                 .toCompletableFuture().join();
                     } catch (RuntimeException e) {
                         failures.add(e);

@@ -36,7 +36,7 @@ class PresenceCostTest {
         for (int i = 0; i < 2000; i++) {
             FakeMember m = FakeMember.json("member-" + i);
             crowd.add(m);
-            hub.join(m, "big", null);
+            Joins.join(hub, m, "big", null);
         }
         Thread.sleep(2500); // the crowd's own presence settles
         long before = presenceFrames(crowd);
@@ -44,7 +44,7 @@ class PresenceCostTest {
         long cpu = os.getProcessCpuTime();
         long start = System.nanoTime();
         for (int i = 0; i < 1000; i++) {
-            hub.join(FakeMember.json("late-" + i), "big", null);
+            Joins.join(hub, FakeMember.json("late-" + i), "big", null);
             long due = start + (i + 1) * 5_000_000L; // 200 a second
             long wait = due - System.nanoTime();
             if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));

@@ -50,7 +50,7 @@ class RedisFollowTest {
         old.leave(gone);
         backend.unfollow(old); // late: the fresh room is already followed under the same key
 
-        backend.publish(fresh, new Draft("ann", null, "still heard", null, null));
+        backend.publish(fresh, new Draft("ann", null, null, "still heard", null, null));
         for (int i = 0; i < 500 && here.received.isEmpty(); i++) Thread.sleep(10);
         assertEquals(List.of("still heard"), here.received);
     }
@@ -69,7 +69,7 @@ class RedisFollowTest {
             redis.wake();
         }
         Thread.sleep(300); // the load completes
-        backend.publish(old, new Draft("ann", null, "nobody here", null, null)).toCompletableFuture().join();
+        backend.publish(old, new Draft("ann", null, null, "nobody here", null, null)).toCompletableFuture().join();
         Thread.sleep(500); // several reads
         assertEquals(0, old.replay(null, 10).messages().size(), "the forgotten room is still followed");
     }

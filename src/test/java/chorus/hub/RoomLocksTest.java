@@ -28,12 +28,12 @@ class RoomLocksTest {
         // Past the idle-room limit, every leave forgets the room that went empty longest ago.
         for (int i = 0; i < Hub.MAX_IDLE_ROOMS + 50; i++) {
             FakeMember m = new FakeMember("idle" + i, false, null);
-            hub.leave(hub.join(m, "idle-" + i, null), m);
+            hub.leave(Joins.join(hub, m, "idle-" + i, null), m);
         }
         FakeMember readerA = new FakeMember("readerA", false, null);
         FakeMember readerB = new FakeMember("readerB", false, null);
-        Room a = hub.join(readerA, "a", null);
-        Room b = hub.join(readerB, "b", null);
+        Room a = Joins.join(hub, readerA, "a", null);
+        Room b = Joins.join(hub, readerB, "b", null);
         int rounds = 2000;
         assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             List<CompletableFuture<Void>> work = new ArrayList<>();
@@ -42,11 +42,11 @@ class RoomLocksTest {
                 work.add(CompletableFuture.runAsync(() -> {
                     for (int i = 0; i < rounds; i++) {
                         // A slow member whose close, like Jetty's, leaves the hub from the settle.
-                        hub.join(new FakeMember("slow" + i, true, m -> hub.leave(room, m)), roomName, null);
+                        Joins.join(hub, new FakeMember("slow" + i, true, m -> hub.leave(room, m)), roomName, null);
                         // And an idle room that empties, so the leave forgets another room.
                         FakeMember passer = new FakeMember("p" + i, false, null);
-                        hub.leave(hub.join(passer, roomName + "-idle-" + i, null), passer);
-                        hub.publish(room, new Draft("x", null, roomName + i, null, null));
+                        hub.leave(Joins.join(hub, passer, roomName + "-idle-" + i, null), passer);
+                        hub.publish(room, new Draft("x", null, null, roomName + i, null, null));
                     }
                 }));
             }
@@ -61,12 +61,12 @@ class RoomLocksTest {
     @Test
     void aRoomThatEmptiesAgainAndAgainCountsOnceAndEvictsNobody() throws Exception {
         FakeMember writer = new FakeMember("w", false, null);
-        Room kept = hub.join(writer, "kept", null);
-        hub.publish(kept, new Draft("w", null, "worth keeping", null, null)).toCompletableFuture().join();
+        Room kept = Joins.join(hub, writer, "kept", null);
+        hub.publish(kept, new Draft("w", null, null, "worth keeping", null, null)).toCompletableFuture().join();
         hub.leave(kept, writer);
         for (int i = 0; i < Hub.MAX_IDLE_ROOMS + 500; i++) {
             FakeMember passer = new FakeMember("p" + i, false, null);
-            hub.leave(hub.join(passer, "busy", null), passer);
+            hub.leave(Joins.join(hub, passer, "busy", null), passer);
         }
         Room again = hub.loaded("kept").toCompletableFuture().join();
         assertEquals(1, again.replay(null, 10).messages().size(), "the kept room's history was forgotten");

@@ -1,5 +1,7 @@
 package chorus.ws;
 
+import chorus.hub.Claim;
+
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -43,7 +45,8 @@ public class ConnectionLincheckTest {
     private final InlineSocket socket = new InlineSocket();
     private final Writers writers = new Writers(0); // no threads: the test's threads take the turns
     private final Connection connection = new Connection(socket, writers,
-            new OutboundBudget(1 << 30, () -> 1, new SimpleMeterRegistry()), "n", false, "127.0.0.1", 8, 1 << 20);
+            new OutboundBudget(1 << 30, () -> 1, new SimpleMeterRegistry()), "n",
+            new Claim(null, "session:n", null, "n", List.of("n")), false, "127.0.0.1", 8, 1 << 20);
     private final AtomicInteger offered = new AtomicInteger();
 
     @Operation

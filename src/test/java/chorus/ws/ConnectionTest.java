@@ -1,5 +1,7 @@
 package chorus.ws;
 
+import chorus.hub.Claim;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,6 +63,10 @@ class ConnectionTest {
         writers.stop();
     }
 
+    private static Claim claim(String name) {
+        return new Claim(null, "session:" + name, null, name, List.of(name));
+    }
+
     private static SharedFrame frame(int i) {
         return new SharedFrame(ByteBuffer.wrap(String.valueOf(i).getBytes(StandardCharsets.UTF_8)));
     }
@@ -76,8 +82,8 @@ class ConnectionTest {
         Socket second = new Socket();
         CountDownLatch gate = new CountDownLatch(1);
         first.writerGate = gate;
-        Connection paused = new Connection(first, writers, BUDGET, "a", false, "127.0.0.1", BOUND, 1 << 20);
-        Connection waiting = new Connection(second, writers, BUDGET, "b", false, "127.0.0.1", BOUND, 1 << 20);
+        Connection paused = new Connection(first, writers, BUDGET, "a", claim("a"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection waiting = new Connection(second, writers, BUDGET, "b", claim("b"), false, "127.0.0.1", BOUND, 1 << 20);
 
         // The only writer thread takes paused's batch and is descheduled before handing it over.
         paused.settle(paused.offer(frame(0), false));
@@ -108,7 +114,7 @@ class ConnectionTest {
     void aSocketThatStopsDrainingIsTooSlowOnceItsBoundIsFull() throws Exception {
         Socket stuck = new Socket();
         stuck.draining = false;
-        Connection slow = new Connection(stuck, writers, BUDGET, "s", false, "127.0.0.1", BOUND, 1 << 20);
+        Connection slow = new Connection(stuck, writers, BUDGET, "s", claim("s"), false, "127.0.0.1", BOUND, 1 << 20);
         slow.settle(slow.offer(frame(0), false));
         awaitWritten(stuck, 1); // handed to the socket, never completed
         Thread.sleep(50);

@@ -1,0 +1,75 @@
+package chorus.hub;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Who holds which name in one room, by look-alike key: here (claims, counted per person, since
+ * one person may show a name in several tabs) and on other instances (their presence, as last
+ * read). Not thread-safe: the room's lock guards it.
+ */
+final class NameClaims {
+    private static final class Holder {
+        final String person;
+        final String user;
+        int count;
+
+        Holder(String person, String user) {
+            this.person = person;
+            this.user = user;
+        }
+    }
+
+    private final Map<String, Holder> here = new HashMap<>();
+    private Map<String, Shown> elsewhere = Map.of();
+
+    /**
+     * Whether the claim may stand: no other person shows a name alike, except that a verified
+     * user's claim overrides anonymous holders here (returned in {@code displaced}, whose claims
+     * are dropped: the room closes them).
+     */
+    boolean claim(Claim claim, Set<String> displaced) {
+        List<String> anonymous = new ArrayList<>();
+        for (String key : claim.keys()) {
+            Holder holder = here.get(key);
+            if (holder != null && !holder.person.equals(claim.person())) {
+                if (holder.user != null || claim.user() == null) return false;
+                anonymous.add(holder.person);
+            }
+            Shown remote = elsewhere.get(key);
+            if (remote != null && !remote.person().equals(claim.person()) && (remote.user() != null || claim.user() == null)) {
+                return false;
+            }
+        }
+        if (!anonymous.isEmpty()) {
+            here.values().removeIf(holder -> anonymous.contains(holder.person));
+            displaced.addAll(anonymous);
+        }
+        for (String key : claim.keys()) here.computeIfAbsent(key, k -> new Holder(claim.person(), claim.user())).count++;
+        return true;
+    }
+
+    void release(Claim claim) {
+        if (!claim.letGo()) return;
+        for (String key : claim.keys()) {
+            Holder holder = here.get(key);
+            if (holder != null && holder.person.equals(claim.person()) && --holder.count == 0) here.remove(key);
+        }
+    }
+
+    /** What other instances show, by key (worked out outside the lock). */
+    void elsewhere(Map<String, Shown> byKey) {
+        elsewhere = byKey;
+    }
+
+    boolean isEmpty() {
+        return here.isEmpty();
+    }
+
+    void clear() {
+        here.clear();
+    }
+}
