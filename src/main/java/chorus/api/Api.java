@@ -58,6 +58,7 @@ public final class Api {
         c.routes.get("/api/rooms/{room}/messages", this::messages);
         c.routes.delete("/api/rooms/{room}", this::closeRoom);
         c.routes.delete("/api/sessions/{session}", this::disconnect);
+        c.routes.delete("/api/users/{user}", this::disconnectUser);
         c.routes.exception(HttpResponseException.class, (e, ctx) -> {
             if (ctx.path().startsWith("/api/")) ctx.status(e.getStatus()).json(error(e.getMessage(), e.getDetails().get("field")));
             else ctx.status(e.getStatus()).result(e.getMessage());
@@ -182,7 +183,13 @@ public final class Api {
         String name = roomParam(ctx);
         Room.Summary summary = await(hub.loaded(name)).summary();
         List<Map<String, String>> members = new ArrayList<>();
-        for (Member m : summary.members()) members.add(Map.of("session", m.session(), "name", m.name()));
+        for (Member m : summary.members()) {
+            Map<String, String> member = new LinkedHashMap<>();
+            member.put("session", m.session());
+            member.put("name", m.name());
+            if (m.user() != null) member.put("user", m.user());
+            members.add(member);
+        }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("room", name);
         body.put("members", members);
@@ -191,14 +198,22 @@ public final class Api {
         ctx.json(body);
     }
 
-    /** GET /api/rooms/{room}/messages?since=ID&limit=N → the replay a socket with that since would get. */
+    /**
+     * GET /api/rooms/{room}/messages?since=ID&limit=N → the replay a socket with that since would
+     * get, its first N; ?newest=N → the last N messages held. Oldest first either way.
+     */
     private void messages(Context ctx) {
         String name = roomParam(ctx);
         String sinceText = ctx.queryParam("since");
         MessageId since = sinceText == null ? null : MessageId.parse(sinceText);
         if (sinceText != null && since == null) throw bad("since", "since must be a message id such as 1764000000000-42");
         int limit = (int) number(ctx, "limit", 100, 1, MAX_LIMIT);
-        Room.Replay replay = await(hub.loaded(name)).replay(since, limit);
+        int newest = (int) number(ctx, "newest", 0, 1, MAX_LIMIT);
+        if (newest > 0 && (since != null || ctx.queryParam("limit") != null)) {
+            throw bad("newest", "newest cannot be given with since or limit");
+        }
+        Room room = await(hub.loaded(name));
+        Room.Replay replay = newest > 0 ? room.newest(newest) : room.replay(since, limit);
         List<JsonNode> messages = new ArrayList<>();
         for (Message m : replay.messages()) messages.add(readJson(m));
         Map<String, Object> body = new LinkedHashMap<>();
@@ -231,7 +246,25 @@ public final class Api {
         String session = ctx.pathParam("session");
         if (!session.matches("[0-9a-z]{1,16}")) throw bad("session", "session must be a session id from a welcome frame");
         long ban = number(ctx, "ban", 0, 0, 86_400);
-        await(backend.order(Order.disconnect(session, ban)));
+        if (await(backend.order(Order.disconnect(session, ban))) == 0) {
+            throw new HttpResponseException(404, "no session " + session + " on any instance", Map.of("field", "session"));
+        }
         ctx.status(202).json(Map.of("session", session, "banSeconds", ban));
+    }
+
+    /**
+     * DELETE /api/users/{user}?ban=SECONDS → every session of that verified user closed with 4002
+     * on every instance; its tokens refused a while. 202 with how many sessions were closed.
+     */
+    private void disconnectUser(Context ctx) {
+        String user = ctx.pathParam("user");
+        if (!user.matches("[\\x21-\\x7e]{1,128}")) throw bad("user", "user must be a token's sub: 1-128 visible ASCII characters");
+        long ban = number(ctx, "ban", 0, 0, 86_400);
+        int closed = await(backend.order(Order.disconnectUser(user, ban)));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("user", user);
+        body.put("sessions", closed);
+        body.put("banSeconds", ban);
+        ctx.status(202).json(body);
     }
 }

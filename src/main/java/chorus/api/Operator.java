@@ -19,16 +19,36 @@ public final class Operator {
         this.backend = backend;
     }
 
-    public void carryOut(Order order) {
+    /** Carries out an order here; answers how many sockets here it reached. */
+    public int carryOut(Order order) {
         switch (order.kind()) {
-            case CLOSE_ROOM -> hub.closeRoom(order.target(), CloseCodes.ROOM_CLOSED, CloseCodes.ROOM_CLOSED_REASON);
+            case CLOSE_ROOM -> {
+                return hub.closeRoom(order.target(), CloseCodes.ROOM_CLOSED, CloseCodes.ROOM_CLOSED_REASON);
+            }
             case DISCONNECT -> {
                 Member member = hub.member(order.target());
-                if (member == null) return; // on another instance, which carries it out there
+                if (member == null) return 0; // on another instance, which carries it out there
                 member.close(CloseCodes.DISCONNECTED, CloseCodes.DISCONNECTED_REASON);
                 if (order.seconds() > 0) backend.order(Order.ban(member.address(), order.seconds()));
+                return 1;
             }
-            case BAN -> upgrade.ban(order.target(), order.seconds());
+            case DISCONNECT_USER -> {
+                // Banned first, so a reconnect racing the close is refused.
+                if (order.seconds() > 0) upgrade.banUser(order.target(), order.seconds());
+                int closed = 0;
+                for (Member member : hub.members()) {
+                    if (order.target().equals(member.user())) {
+                        member.close(CloseCodes.DISCONNECTED, CloseCodes.DISCONNECTED_REASON);
+                        closed++;
+                    }
+                }
+                return closed;
+            }
+            case BAN -> {
+                upgrade.ban(order.target(), order.seconds());
+                return 0;
+            }
+            default -> throw new IllegalArgumentException(order.kind().name());
         }
     }
 }

@@ -4,7 +4,7 @@ import chorus.protocol.MessageId;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 /**
  * Where messages get their order and ids, and how they and operators' orders reach every
@@ -45,11 +45,14 @@ public interface Backend {
     /** Rooms with members on other instances, and how many. */
     CompletionStage<Map<String, Integer>> remoteRooms();
 
-    /** Sends an order to every instance, this one included, where {@link #onOrder}'s handler runs it. */
-    CompletionStage<Void> order(Order order);
+    /**
+     * Sends an order to every instance, this one included, where {@link #onOrder}'s handler runs
+     * it; completes with how many sockets it reached in all, as the instances report it.
+     */
+    CompletionStage<Integer> order(Order order);
 
-    /** Who carries out orders on this instance; set once, before the server starts. */
-    void onOrder(Consumer<Order> handler);
+    /** Who carries out orders on this instance, saying how many sockets each reached; set once, before the server starts. */
+    void onOrder(ToIntFunction<Order> handler);
 
     /** Why the backend cannot take messages now (unreachable, timeout, out-of-memory), or null. */
     String problem();

@@ -165,12 +165,13 @@ public final class Hub {
         return occupied;
     }
 
-    /** Closes a room here: its members are closed with the code and reason, its history dropped. */
-    public void closeRoom(String name, int code, String reason) {
+    /** Closes a room here: its members are closed with the code and reason, its history dropped; answers how many. */
+    public int closeRoom(String name, int code, String reason) {
         Room room = rooms.remove(name);
-        if (room == null) return;
-        room.close(code, reason);
+        if (room == null) return 0;
+        int closed = room.close(code, reason);
         shared.backend().unfollow(room);
+        return closed;
     }
 
     /** The member with this session here, if any. */

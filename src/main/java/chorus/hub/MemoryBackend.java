@@ -6,7 +6,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 
 /**
  * One process, no dependencies. Ids are "{epoch}-{count}": the epoch is when this room began in
@@ -16,7 +16,7 @@ import java.util.function.Consumer;
  */
 public final class MemoryBackend implements Backend {
     private final AtomicLong lastEpoch = new AtomicLong();
-    private volatile Consumer<Order> orders = order -> { };
+    private volatile ToIntFunction<Order> orders = order -> 0;
 
     @Override
     public MessageId origin() {
@@ -53,13 +53,12 @@ public final class MemoryBackend implements Backend {
     }
 
     @Override
-    public CompletionStage<Void> order(Order order) {
-        orders.accept(order);
-        return CompletableFuture.completedFuture(null);
+    public CompletionStage<Integer> order(Order order) {
+        return CompletableFuture.completedFuture(orders.applyAsInt(order));
     }
 
     @Override
-    public void onOrder(Consumer<Order> handler) {
+    public void onOrder(ToIntFunction<Order> handler) {
         this.orders = handler;
     }
 

@@ -340,6 +340,12 @@ public final class Room {
         return new Replay(reset, oldest, messages);
     }
 
+    /** The newest {@code count} messages held, oldest first. */
+    public synchronized Replay newest(int count) {
+        List<Message> messages = new ArrayList<>(history).subList(Math.max(0, history.size() - count), history.size());
+        return new Replay(null, history.isEmpty() ? null : history.peekFirst().id().toString(), List.copyOf(messages));
+    }
+
     /** The history as a client resuming after {@code since} would get it, at most limit messages. */
     public synchronized Replay replay(MessageId since, int limit) {
         return replayLocked(since, limit);
@@ -357,7 +363,7 @@ public final class Room {
      * Closes the room for good: every member and waiting joiner is closed with this code and
      * reason, and the history is dropped. The hub has already forgotten the room.
      */
-    void close(int code, String reason) {
+    int close(int code, String reason) {
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
             phase = Phase.RETIRED;
@@ -371,6 +377,7 @@ public final class Room {
             dropHistoryLocked();
         }
         for (Member member : closing) member.close(code, reason);
+        return closing.size();
     }
 
     /** Removes a member, or a joiner still waiting for the room to load; safe to call twice. */

@@ -37,8 +37,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.ToIntFunction;
 import chorus.tasks.TaskFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -80,7 +81,7 @@ public final class RedisBackend implements Backend {
     private final RedisBudget budget;
     private volatile StatefulRedisConnection<String, String> commands;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
-    private volatile Consumer<Order> orderHandler = order -> { };
+    private volatile ToIntFunction<Order> orderHandler = order -> 0;
     private final RedisHealth health = new RedisHealth();
     /** A PING in flight on the subscriber connection; only on the housekeeping thread. */
     private record Ping(StatefulRedisPubSubConnection<String, String> connection, CompletableFuture<String> answer,
@@ -126,6 +127,8 @@ public final class RedisBackend implements Backend {
     private static final List<String> ROOM_KEY_PREFIXES = List.of(STREAM_PREFIX, ORIGIN_PREFIX, REFS_PREFIX, OLDER_REFS_PREFIX);
     /** The channel operators' orders go out on, to every instance. */
     private static final String ORDERS = "chorus:orders";
+    private static final String ORDER_REPLIES = "chorus:order-replies:";
+    private static final long ORDER_REPLY_WAIT_MS = 2_000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     static String streamKey(String room) {
@@ -237,27 +240,60 @@ public final class RedisBackend implements Backend {
         return rooms;
     }
 
+    /**
+     * Publishes the order; each instance that hears it pushes how many sockets it reached onto a
+     * list named in the order, and the sum is the answer once as many replies as PUBLISH had
+     * receivers are in (or, past {@link #ORDER_REPLY_WAIT_MS}, the sum of those that are).
+     */
     @Override
-    public CompletionStage<Void> order(Order order) {
+    public CompletionStage<Integer> order(Order order) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return notConnected();
+        String replies = ORDER_REPLIES + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         String json = JSON.createObjectNode().put("kind", order.kind().name()).put("target", order.target())
-                .put("seconds", order.seconds()).toString();
-        return c.async().publish(ORDERS, json).thenApply(receivers -> null);
+                .put("seconds", order.seconds()).put("replies", replies).toString();
+        CompletableFuture<Integer> reached = new CompletableFuture<>();
+        c.async().publish(ORDERS, json).whenComplete((receivers, failure) -> {
+            if (failure != null) reached.completeExceptionally(failure);
+            else collect(c, replies, receivers, System.nanoTime() + ORDER_REPLY_WAIT_MS * 1_000_000L, reached);
+        });
+        return reached;
+    }
+
+    private void collect(StatefulRedisConnection<String, String> c, String replies, long expected, long deadline,
+            CompletableFuture<Integer> reached) {
+        c.async().lrange(replies, 0, -1).whenComplete((counts, failure) -> {
+            if (failure != null) {
+                reached.completeExceptionally(failure);
+            } else if (counts.size() >= expected || System.nanoTime() - deadline > 0) {
+                reached.complete(counts.stream().mapToInt(Integer::parseInt).sum());
+            } else if (!reached.isDone()) { // a request that gave up cancelled it
+                housekeeping.schedule(() -> collect(c, replies, expected, deadline, reached), 10, TimeUnit.MILLISECONDS);
+            }
+        });
     }
 
     @Override
-    public void onOrder(Consumer<Order> handler) {
+    public void onOrder(ToIntFunction<Order> handler) {
         this.orderHandler = handler;
     }
 
     private void heard(String json) {
+        JsonNode node;
+        Order order;
         try {
-            JsonNode node = JSON.readTree(json);
-            orderHandler.accept(new Order(Order.Kind.valueOf(node.path("kind").asText()), node.path("target").asText(),
-                    node.path("seconds").asLong()));
+            node = JSON.readTree(json);
+            order = new Order(Order.Kind.valueOf(node.path("kind").asText()), node.path("target").asText(), node.path("seconds").asLong());
         } catch (Exception e) {
             LOG.warn("ignored an order that is not one: {}", json);
+            return;
+        }
+        int reached = orderHandler.applyAsInt(order);
+        String replies = node.path("replies").asText("");
+        StatefulRedisConnection<String, String> c = commands;
+        if (replies.startsWith(ORDER_REPLIES) && c != null && c.isOpen()) {
+            c.async().rpush(replies, Integer.toString(reached));
+            c.async().pexpire(replies, 10_000);
         }
     }
 

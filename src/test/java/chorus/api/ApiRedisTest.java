@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.support.JsonClient;
+import chorus.support.Jwts;
+import chorus.support.RawSocket;
 import chorus.support.RedisServer;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
@@ -28,8 +30,8 @@ class ApiRedisTest {
     @BeforeEach
     void start() throws Exception {
         redis = new RedisServer();
-        a = new TestServer(Map.of("REDIS_URL", redis.url(), "API_TOKEN", TOKEN));
-        b = new TestServer(Map.of("REDIS_URL", redis.url()));
+        a = new TestServer(Map.of("REDIS_URL", redis.url(), "API_TOKEN", TOKEN, "TOKEN_SECRET", Jwts.SECRET));
+        b = new TestServer(Map.of("REDIS_URL", redis.url(), "TOKEN_SECRET", Jwts.SECRET));
     }
 
     @AfterEach
@@ -91,6 +93,22 @@ class ApiRedisTest {
             assertEquals(202, call(a, "DELETE", "/api/sessions/" + session, null, TOKEN).statusCode());
             WsClient.Close close = bob.socket().awaitClose();
             assertEquals(4002, close.code());
+        }
+        assertEquals(404, call(a, "DELETE", "/api/sessions/nosuchsession", null, TOKEN).statusCode(), "on no instance");
+    }
+
+    @Test
+    void disconnectingAUserClosesItsSessionsOnEveryInstanceAndEveryInstanceRefusesItsTokens() throws Exception {
+        String eve = Jwts.hs256(Jwts.user("u-eve", "eve", null));
+        try (JsonClient onA = JsonClient.withToken(a, "room=r", eve); JsonClient onB = JsonClient.withToken(b, "room=r", eve)) {
+            var closed = call(a, "DELETE", "/api/users/u-eve?ban=30", null, TOKEN);
+            assertEquals(202, closed.statusCode(), closed.body());
+            assertEquals(2, JSON.readTree(closed.body()).get("sessions").asInt(), closed.body());
+            assertEquals(4002, onA.socket().awaitClose().code());
+            assertEquals(4002, onB.socket().awaitClose().code());
+        }
+        for (TestServer server : new TestServer[] {a, b}) {
+            assertEquals(403, RawSocket.refusal(server.port(), "/ws?room=r", Jwts.offer(eve)).status());
         }
     }
 }

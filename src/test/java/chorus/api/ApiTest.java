@@ -7,6 +7,8 @@ import static chorus.support.ApiClient.TOKEN;
 import static chorus.support.ApiClient.call;
 
 import chorus.support.JsonClient;
+import chorus.support.Jwts;
+import chorus.support.RawSocket;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -54,7 +56,7 @@ class ApiTest {
         List<String[]> routes = List.of(new String[] {"POST", "/api/rooms/r/messages", "{\"text\":\"hi\"}"},
                 new String[] {"GET", "/api/rooms", null}, new String[] {"GET", "/api/rooms/r", null},
                 new String[] {"GET", "/api/rooms/r/messages", null}, new String[] {"DELETE", "/api/rooms/r", null},
-                new String[] {"DELETE", "/api/sessions/abc", null});
+                new String[] {"DELETE", "/api/users/abc", null});
         for (String[] route : routes) {
             HttpResponse<String> none = call(server, route[0], route[1], route[2], null);
             assertEquals(401, none.statusCode(), route[0] + " " + route[1]);
@@ -212,6 +214,45 @@ class ApiTest {
             Thread.sleep(2200);
             try (WsClient back = WsClient.connect(server.ws())) {
                 assertTrue(!back.isClosed(), "the ban did not end");
+            }
+        }
+    }
+
+    @Test
+    void newestNAnswersTheLastMessagesAndASessionThatDoesNotExistIs404() throws Exception {
+        start(Map.of("API_TOKEN", TOKEN));
+        try (JsonClient ann = JsonClient.connect(server, "room=latest&name=ann")) {
+            for (int i = 1; i <= 5; i++) ann.send("m" + i);
+            ann.messages(5);
+            JsonNode newest = json(api("GET", "/api/rooms/latest/messages?newest=2", null));
+            assertEquals(List.of("m4", "m5"), newest.get("messages").findValuesAsText("text"), newest.toString());
+            assertEquals("m1", json(api("GET", "/api/rooms/latest/messages?limit=1", null)).get("messages").get(0).get("text").asText());
+            assertEquals(400, api("GET", "/api/rooms/latest/messages?newest=2&limit=3", null).statusCode());
+            HttpResponse<String> nobody = api("DELETE", "/api/sessions/nosuchsession", null);
+            assertEquals(404, nobody.statusCode(), nobody.body());
+        }
+    }
+
+    @Test
+    void anOperatorDisconnectsAPersonInEveryTabAndRefusesItsTokensAWhile() throws Exception {
+        start(Map.of("API_TOKEN", TOKEN, "TOKEN_SECRET", Jwts.SECRET));
+        String eve = Jwts.hs256(Jwts.user("u-eve", "eve", null));
+        try (JsonClient tab1 = JsonClient.withToken(server, "room=r1", eve);
+                JsonClient tab2 = JsonClient.withToken(server, "room=r2", eve);
+                JsonClient bystander = JsonClient.connect(server, "room=r1&name=ok")) {
+            JsonNode summary = json(api("GET", "/api/rooms/r1", null));
+            assertTrue(summary.get("members").toString().contains("\"user\":\"u-eve\""), summary.toString());
+            HttpResponse<String> closed = api("DELETE", "/api/users/u-eve?ban=2", null);
+            assertEquals(202, closed.statusCode(), closed.body());
+            assertEquals(2, json(closed).get("sessions").asInt());
+            assertEquals(4002, tab1.socket().awaitClose().code());
+            assertEquals(4002, tab2.socket().awaitClose().code());
+            assertTrue(!bystander.socket().isClosed());
+            RawSocket.Refusal back = RawSocket.refusal(server.port(), "/ws?room=r1", Jwts.offer(eve));
+            assertEquals(403, back.status(), back.toString());
+            Thread.sleep(2200);
+            try (JsonClient later = JsonClient.withToken(server, "room=r1", eve)) {
+                assertEquals("u-eve", later.welcome().get("user").asText(), "the ban did not end");
             }
         }
     }

@@ -39,6 +39,12 @@ public final class JsonClient implements AutoCloseable {
         return new JsonClient(WsClient.connect(uri, headers, "chorus.v1"));
     }
 
+    /** As a verified user: the token offered as a second subprotocol, beside chorus.v1. */
+    public static JsonClient withToken(TestServer server, String query, String token) {
+        URI uri = URI.create(server.ws() + (query.isEmpty() ? "" : "?" + query));
+        return new JsonClient(WsClient.connect(uri, Map.of(), "chorus.v1", "chorus.token." + token));
+    }
+
     public JsonNode welcome() {
         return welcome;
     }

@@ -69,6 +69,33 @@ public final class RawSocket implements AutoCloseable {
         }
     }
 
+    /** What an upgrade was refused with: the status and the plain reason in the body. */
+    public record Refusal(int status, String reason) {
+    }
+
+    /** Sends an upgrade of the target ("/ws?room=r") with extra header lines, expecting it refused. */
+    public static Refusal refusal(int port, String target, String extraHeaders) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                    + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                    + "Sec-WebSocket-Version: 13\r\n" + extraHeaders + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            DataInputStream input = new DataInputStream(s.getInputStream());
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+                int b = input.read();
+                if (b < 0) throw new IOException("connection closed during upgrade");
+                head.write(b);
+            }
+            String text = head.toString(StandardCharsets.US_ASCII);
+            int status = Integer.parseInt(text.substring(9, 12));
+            java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(text);
+            byte[] body = new byte[length.find() ? Integer.parseInt(length.group(1)) : 0];
+            input.readFully(body);
+            return new Refusal(status, new String(body, StandardCharsets.UTF_8).strip());
+        }
+    }
+
     private String readHeaders() throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
         while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {

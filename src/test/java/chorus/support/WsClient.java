@@ -39,11 +39,11 @@ public final class WsClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** Connects asking for a subprotocol (null for none). */
-    public static WsClient connect(URI uri, Map<String, String> headers, String subprotocol) {
+    public static WsClient connect(URI uri, Map<String, String> headers, String subprotocol, String... more) {
         WsClient client = new WsClient();
         WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
         headers.forEach(builder::header);
-        if (subprotocol != null) builder.subprotocols(subprotocol);
+        if (subprotocol != null) builder.subprotocols(subprotocol, more);
         client.socket = builder.buildAsync(uri, client).orTimeout(10, TimeUnit.SECONDS).join();
         return client;
     }
