@@ -14,6 +14,7 @@ import chorus.tasks.TaskFailures;
 import chorus.web.Assets;
 import chorus.web.HttpConnections;
 import chorus.web.Health;
+import chorus.web.NameCheck;
 import chorus.web.SecurityHeaders;
 import chorus.ws.CheckedUpgradeHandler;
 import chorus.ws.Keepalive;
@@ -72,6 +73,7 @@ public final class ChorusServer {
             c.routes.before(SecurityHeaders::apply);
             for (String path : assets.paths()) c.routes.get(path, assets::handle);
             c.routes.get("/health", health::handle);
+            c.routes.get("/name", new NameCheck(hub)::handle);
             if (metricsToken != null) c.routes.before("/metrics", new Tokens(metricsToken, "metrics", metrics.registry())::check);
             c.routes.get("/metrics", metrics::handle);
             if (api != null) api.routes(c); // without API_TOKEN, /api answers 404

@@ -79,6 +79,8 @@
   let unread = 0;
   let room = "main";
   let presence = null;
+  let shownName = ""; // the name the server last confirmed
+  let verifiedAs = null; // the user id a token proved, from the welcome
   const inFlight = new Set(); // refs sent on this socket and not yet answered
 
   // ---- the outbox ----
@@ -140,11 +142,22 @@
     return when.toLocaleDateString([], options);
   };
 
-  function fillMessage(item, from, when, text, own) {
+  // A verified user's name (docs/AUTH.md) carries a mark only the server can have put there.
+  function verifiedMark(user) {
+    const mark = document.createElement("span");
+    mark.className = "verified";
+    mark.textContent = "✓";
+    mark.title = `verified: ${user}`;
+    mark.setAttribute("aria-label", `verified as ${user}`);
+    return mark;
+  }
+
+  function fillMessage(item, from, when, text, own, user) {
     item.classList.toggle("own", own);
     const who = document.createElement("bdi");
     who.className = "from";
     who.textContent = from;
+    if (user) who.append(" ", verifiedMark(user));
     const time = document.createElement("time");
     time.dateTime = when.toISOString();
     time.title = when.toLocaleString();
@@ -183,7 +196,7 @@
     const item = waiting || document.createElement("li");
     item.dataset.id = m.id;
     delete item.dataset.ref;
-    fillMessage(item, m.from, when, m.text, isOwn(m) || Boolean(waiting));
+    fillMessage(item, m.from, when, m.text, isOwn(m) || Boolean(waiting), m.user);
     if (!waiting) appendItem(item);
     if (document.hidden) {
       unread += 1;
@@ -217,11 +230,13 @@
     }
     $("online-count").textContent = String(presence.online);
     let marked = false;
-    list.replaceChildren(...presence.names.map((name) => {
+    const members = presence.members || presence.names.map((name) => ({ name }));
+    list.replaceChildren(...members.map(({ name, user }) => {
       const li = document.createElement("li");
       const who = document.createElement("bdi");
       who.textContent = name;
       li.append(who);
+      if (user) li.append(" ", verifiedMark(user));
       if (!marked && name === tab.name) {
         marked = true;
         li.className = "you";
@@ -336,6 +351,9 @@
     outbox.filter((e) => e.room === room && !e.refused).forEach(showPending);
   }
 
+  // A token an app handed this tab (/#room&token=JWT): kept for the tab, never in the address bar.
+  const protocols = () => (tab.token ? ["chorus.v1", `chorus.token.${tab.token}`] : "chorus.v1");
+
   function socketUrl() {
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const params = new URLSearchParams({ room, client: tab.client });
@@ -347,6 +365,10 @@
   const handlers = {
     welcome(w) {
       tab.name = w.name; // a generated name stays this tab's own, across reconnects
+      shownName = w.name;
+      verifiedAs = w.user || null;
+      nameInput.readOnly = Boolean(verifiedAs); // a verified user's name is its token's
+      if (verifiedAs) nameStatus(`✓ verified as ${verifiedAs}`, false, true);
       tab.sessions = [...tab.sessions.slice(-99), w.session];
       saveTab();
       maxBytes = w.maxBytes || maxBytes;
@@ -371,8 +393,16 @@
     error(e) {
       if (e.ref) {
         refused(e);
-      } else if (e.code === "bad-name") {
-        nameStatus(e.message, true);
+      } else if (e.code === "bad-name" || e.code === "name-taken") {
+        tab.name = shownName; // nothing changed on the server
+        saveTab();
+        if (chosenBefore !== undefined) {
+          if (chosenBefore === null) localStorage.removeItem(NAME_KEY);
+          else localStorage.setItem(NAME_KEY, chosenBefore);
+          chosenBefore = undefined;
+        }
+        nameInput.value = shownName;
+        nameStatus(`${e.message} You are still ${shownName}.`, true);
       } else {
         notify(e.message);
       }
@@ -383,13 +413,16 @@
   const OPERATOR_CLOSES = {
     4001: { state: "closed", text: "This room was closed by an operator." },
     4002: { state: "disconnected", text: "You were disconnected by an operator." },
+    4003: { state: "disconnected", text: "Your sign-in for this chat expired: open it again from your app." },
   };
 
   function connect() {
     clearTimeout(retryTimer);
     retryTimer = null;
-    const current = new WebSocket(socketUrl(), "chorus.v1");
+    const current = new WebSocket(socketUrl(), protocols());
     socket = current;
+    let opened = false;
+    current.onopen = () => { opened = true; };
     current.onmessage = (event) => {
       if (socket !== current) return;
       const frame = JSON.parse(event.data);
@@ -399,6 +432,14 @@
     current.onclose = (event) => {
       if (socket !== current) return; // replaced on purpose (room change, reconnect now)
       inFlight.clear();
+      // 4005: a duplicated tab joined with this tab's client id before it took one of its own
+      // (the BroadcastChannel above): reconnecting after the usual pause settles it.
+      if (event.code === 4009) { // a verified user took this name: come back as a guest, and say so
+        notify(`${tab.name} is the name of a verified user who joined: you are a guest now. Choose another name.`);
+        tab.name = "";
+        saveTab();
+      }
+      if (!opened && tab.name && !verifiedAs) checkName(); // a browser hides the refusal's status: ask
       const stop = OPERATOR_CLOSES[event.code];
       if (stop) { // an operator's decision: say so, and come back only when asked
         stopped = true;
@@ -413,6 +454,23 @@
       const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
       retryTimer = setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
     };
+  }
+
+  // A 409 at the upgrade (the name is another person's here) looks like any failed connection.
+  async function checkName() {
+    const params = new URLSearchParams({ room, name: tab.name, client: tab.client });
+    try {
+      const answer = await fetch(`/name?${params}`, { cache: "no-store" });
+      if (answer.status !== 409) return;
+      const reason = await answer.text();
+      tab.name = ""; // the next attempt gets a guest's name
+      saveTab();
+      nameInput.value = "";
+      nameStatus(`${reason}. You are a guest for now.`, true);
+      reconnectNow(true);
+    } catch {
+      // offline: the reconnect says so
+    }
   }
 
   // Back online, or back to this tab: try now rather than at the next scheduled attempt.
@@ -441,7 +499,12 @@
   });
 
   function roomFromUrl() {
-    const raw = location.hash.slice(1);
+    const [raw, ...rest] = location.hash.slice(1).split("&");
+    const token = new URLSearchParams(rest.join("&")).get("token");
+    if (token) {
+      tab.token = token;
+      saveTab();
+    }
     let asked;
     try {
       asked = decodeURIComponent(raw);
@@ -526,16 +589,18 @@
 
   // ---- names: applied when the field loses focus or on Enter ----
   let nameStatusTimer = null;
-  function nameStatus(text, problem) {
+  let chosenBefore; // the name a new tab started from before the rename in flight: back to it if refused
+  function nameStatus(text, problem, lasting) {
     const status = $("name-status");
     status.textContent = text;
     status.classList.toggle("problem", problem);
     nameInput.setAttribute("aria-invalid", String(problem));
     clearTimeout(nameStatusTimer);
-    if (!problem && text) nameStatusTimer = setTimeout(() => { status.textContent = ""; }, 3000);
+    if (!problem && text && !lasting) nameStatusTimer = setTimeout(() => { status.textContent = ""; }, 3000);
   }
 
   function applyName() {
+    if (verifiedAs) return;
     const problem = nameProblem(nameInput.value);
     if (problem) {
       nameStatus(`${problem} You are still ${tab.name || "a guest"}.`, true);
@@ -549,6 +614,7 @@
     }
     tab.name = name;
     saveTab();
+    chosenBefore = localStorage.getItem(NAME_KEY);
     localStorage.setItem(NAME_KEY, name); // where the next new tab starts
     if (connected) socket.send(JSON.stringify({ type: "rename", name }));
     nameStatus(`✓ You are ${name}`, false);

@@ -80,6 +80,12 @@ public final class Hub {
         }
     }
 
+    /** Whether a person could join the room under this name now: the page asks when its upgrade failed. */
+    public boolean nameFree(String roomName, String person, String name) {
+        Room room = rooms.get(roomName);
+        return room == null || room.free(new Claim(room, person, null, name, Lookalikes.keys(name)));
+    }
+
     /** Lets go of a name: the socket closed, or its upgrade failed. */
     public void release(Claim claim) {
         if (claim.room().release(claim)) emptied.add(claim.room()); // a room made for an upgrade that failed

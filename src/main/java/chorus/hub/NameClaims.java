@@ -33,6 +33,17 @@ final class NameClaims {
      */
     boolean claim(Claim claim, Set<String> displaced) {
         List<String> anonymous = new ArrayList<>();
+        if (!free(claim, anonymous)) return false;
+        if (!anonymous.isEmpty()) {
+            here.values().removeIf(holder -> anonymous.contains(holder.person));
+            displaced.addAll(anonymous);
+        }
+        for (String key : claim.keys()) here.computeIfAbsent(key, k -> new Holder(claim.person(), claim.user())).count++;
+        return true;
+    }
+
+    /** Whether the claim could stand; the anonymous holders it would displace go in {@code anonymous}. */
+    boolean free(Claim claim, List<String> anonymous) {
         for (String key : claim.keys()) {
             Holder holder = here.get(key);
             if (holder != null && !holder.person.equals(claim.person())) {
@@ -44,11 +55,6 @@ final class NameClaims {
                 return false;
             }
         }
-        if (!anonymous.isEmpty()) {
-            here.values().removeIf(holder -> anonymous.contains(holder.person));
-            displaced.addAll(anonymous);
-        }
-        for (String key : claim.keys()) here.computeIfAbsent(key, k -> new Holder(claim.person(), claim.user())).count++;
         return true;
     }
 

@@ -444,6 +444,11 @@ public final class Room {
         return Claimed.YES;
     }
 
+    /** Whether the claim would stand now (nothing is held). */
+    synchronized boolean free(Claim claim) {
+        return claims.free(claim, new ArrayList<>());
+    }
+
     /** Lets go of a name; true when nobody is here, waiting or holding a name any more. */
     synchronized boolean release(Claim claim) {
         claims.release(claim);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chorus.support.Docs;
 import chorus.support.JsonClient;
 import chorus.support.Jwts;
 import chorus.support.RawSocket;
@@ -12,7 +13,9 @@ import chorus.support.WsClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
+import java.io.File;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
@@ -129,6 +132,22 @@ class TokenTest {
         String token = Jwts.hs256(Jwts.user("u"));
         assertRefused(400, "must not travel in the URL", RawSocket.refusal(server.port(), "/ws?token=" + token, ""));
         assertRefused(400, "beside it", RawSocket.refusal(server.port(), "/ws", "Sec-WebSocket-Protocol: chorus.token." + token + "\r\n"));
+    }
+
+    @Test
+    void theNodeExampleInTheDocsMintsATokenThisServerTakes() throws Exception {
+        // Run as written, where the tests' npm packages (jose among them) are installed.
+        ProcessBuilder run = new ProcessBuilder("node", "--input-type=module", "-e", Docs.example("AUTH.md", "mint:node"))
+                .directory(new File("src/test/js")).redirectErrorStream(true);
+        run.environment().put("TOKEN_SECRET", Jwts.SECRET);
+        Process node = run.start();
+        node.getOutputStream().close();
+        String token = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        assertEquals(0, node.waitFor(), token);
+        try (JsonClient ann = JsonClient.withToken(server, "room=private-team", token)) {
+            assertEquals("u-17", ann.welcome().get("user").asText());
+            assertEquals("Ann", ann.welcome().get("name").asText());
+        }
     }
 
     @Test

@@ -8,10 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chorus.support.Docs;
+import chorus.support.JsonClient;
+import chorus.support.Jwts;
 import chorus.support.Pages;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.microsoft.playwright.Page;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 import java.net.URI;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -67,12 +76,16 @@ class TabsTest extends ChromiumTest {
         assertThat(one.locator("#log li").last()).hasClass(OWN);
         assertThat(two.locator("#log li").last()).not().hasClass(OWN);
 
-        // Both choose the same name: still two people.
-        for (Page page : new Page[] {one, two}) {
-            page.locator("#name").fill("sam");
-            page.locator("#name").press("Enter");
-            assertThat(page.locator("#name-status")).containsText("You are sam");
-        }
+        // Both choose the same name: two people, so the second is told it is taken and keeps its own.
+        one.locator("#name").fill("sam");
+        one.locator("#name").press("Enter");
+        assertThat(one.locator("#name-status")).containsText("You are sam");
+        assertThat(two.locator("#online li")).hasText(new String[] {second + " (you)", "sam"});
+        two.locator("#name").fill("SAM");
+        two.locator("#name").press("Enter");
+        assertThat(two.locator("#name-status")).containsText("is taken in this room");
+        assertThat(two.locator("#name-status")).containsText("You are still " + second);
+        assertThat(two.locator("#name")).hasValue(second);
         say(two, "from two");
         assertThat(texts(one)).hasText(new String[] {"from one", "from two"});
         assertThat(two.locator("#log li").last()).hasClass(OWN);
@@ -80,12 +93,17 @@ class TabsTest extends ChromiumTest {
         assertThat(one.locator("#online li")).hasCount(2);
         assertThat(one.locator("#online li.you")).hasCount(1);
 
-        // A reload keeps each tab's own messages its own; a new tab starts from the name last chosen.
+        // A reload keeps each tab's own messages and name its own; a new tab starts from the name
+        // last chosen, and here, where the first tab shows it, hears that it is taken.
         one.reload();
         connected(one);
         assertThat(one.locator("#log li.own .text")).hasText(new String[] {"from one"});
-        Page three = Pages.open(one.context().newPage(), server.port(), null, "tabs");
-        assertThat(three.locator("#name")).hasValue("sam");
+        assertThat(one.locator("#name")).hasValue("sam");
+        Page three = one.context().newPage();
+        three.navigate("http://127.0.0.1:" + server.port() + "/#tabs");
+        assertThat(three.locator("#name-status")).containsText("the name sam is taken in this room");
+        connected(three);
+        assertThat(three.locator("#name")).hasValue(Pattern.compile("^guest-"));
         assertThat(three.locator("#log li.own")).hasCount(0);
     }
 
@@ -105,5 +123,70 @@ class TabsTest extends ChromiumTest {
         assertThat(texts(one)).hasText(new String[] {"from the copy"});
         assertThat(one.locator("#log li").last()).not().hasClass(OWN);
         assertThat(copy.locator("#log li").last()).hasClass(OWN);
+    }
+
+    /** A server that verifies tokens, in place of the plain one, for pages at the given origin. */
+    private void verifying(String origins) {
+        server.close();
+        server = new TestServer(Map.of("TOKEN_SECRET", Jwts.SECRET, "ALLOWED_ORIGINS", origins));
+    }
+
+    @Test
+    void aTokenInTheFragmentMakesTheTabAVerifiedUserAndVerifiedNamesAreMarked() {
+        verifying("http://127.0.0.1");
+        String token = Jwts.hs256(Jwts.user("u-17", "Ann", null));
+        Page page = browser.newPage();
+        page.navigate("http://127.0.0.1:" + server.port() + "/#lobby&token=" + token);
+        connected(page);
+        assertEquals("#lobby", page.evaluate("location.hash"), "the token stays out of the address bar");
+        assertThat(page.locator("#name")).hasValue("Ann");
+        assertThat(page.locator("#name")).hasJSProperty("readOnly", true);
+        assertThat(page.locator("#name-status")).containsText("verified as u-17");
+        try (JsonClient bob = JsonClient.connect(server, "room=lobby&name=bob")) {
+            say(page, "hello");
+            assertEquals("u-17", bob.next("message").get("user").asText());
+            assertThat(page.locator("#log li .from").last()).containsText("Ann");
+            assertThat(page.locator("#log li .from .verified").last()).hasAttribute("aria-label", "verified as u-17");
+            assertThat(page.locator("#online li")).hasCount(2);
+            assertThat(page.locator("#online li.you .verified")).hasCount(1);
+        }
+    }
+
+    @Test
+    void theDocsExamplePageFetchesATokenFromItsBackendAndJoinsAPrivateRoom() throws Exception {
+        String tess = Jwts.hs256(Jwts.user("u-tess", "tess", List.of("private-team")));
+        // The app's own site, another origin: its page as the docs give it, and its backend's
+        // token route for the signed-in user.
+        HttpServer app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        app.createContext("/", exchange -> {
+            boolean token = exchange.getRequestURI().getPath().equals("/chorus-token");
+            byte[] body = (token ? tess : Docs.example("AUTH.md", "example:page")
+                    .replace("wss://your-chorus.herokuapp.com/ws", "ws://127.0.0.1:" + server.port() + "/ws"))
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", token ? "text/plain" : "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        app.start();
+        try {
+            verifying("http://127.0.0.1:" + app.getAddress().getPort());
+            Page page = browser.newPage();
+            page.navigate("http://127.0.0.1:" + app.getAddress().getPort() + "/");
+            String sam = Jwts.hs256(Jwts.user("u-sam", "sam", List.of("private-team")));
+            try (JsonClient other = JsonClient.withToken(server, "room=private-team", sam)) {
+                other.awaitPresence(p -> p.get("names").size() == 2);
+                other.send("hi team");
+                assertThat(page.locator("#log li")).hasText(new String[] {"sam ✓: hi team"});
+                page.locator("#text").fill("hello sam");
+                page.locator("#say button").click();
+                assertEquals("hi team", other.next("message").get("text").asText());
+                JsonNode heard = other.next("message");
+                assertEquals("hello sam", heard.get("text").asText());
+                assertEquals("u-tess", heard.get("user").asText());
+            }
+        } finally {
+            app.stop(0);
+        }
     }
 }

@@ -134,7 +134,7 @@ class TrafficTest {
         ann.awaitPresence(p -> names(p).equals(List.of("ann")));
         // Another instance, as it writes itself into Redis, whose heartbeat then stops.
         control.sync().set("chorus:instance:gone", "1", io.lettuce.core.SetArgs.Builder.px(2_000));
-        control.sync().hset("chorus:presence:lobby", "gone", "[\"ghost\"]");
+        control.sync().hset("chorus:presence:lobby", "gone", "[{\"name\":\"ghost\",\"person\":\"client:ghost-page-01\"}]");
         control.sync().publish("chorus:live:lobby", "presence:gone");
         ann.awaitPresence(p -> names(p).equals(List.of("ann", "ghost")));
         JsonNode after = ann.awaitPresence(p -> names(p).equals(List.of("ann")), java.time.Duration.ofSeconds(6));
