@@ -111,4 +111,17 @@ class ApiRedisTest {
             assertEquals(403, RawSocket.refusal(server.port(), "/ws?room=r", Jwts.offer(eve)).status());
         }
     }
+
+    @Test
+    void aNameShownOnOneInstanceIsTakenOnTheOthersAndAUsersTabsShareItAcrossThem() throws Exception {
+        String ann = Jwts.hs256(Jwts.user("u-ann", "ann", null));
+        try (JsonClient onA = JsonClient.withToken(a, "room=names", ann); JsonClient watcher = JsonClient.connect(b, "room=names&name=w")) {
+            watcher.awaitPresence(p -> p.get("names").size() == 2); // b has read a's presence
+            RawSocket.Refusal lookalike = RawSocket.refusal(b.port(), "/ws?room=names&name=%D0%B0NN", "");
+            assertEquals(409, lookalike.status(), lookalike.toString());
+            try (JsonClient onB = JsonClient.withToken(b, "room=names", ann)) {
+                assertEquals("ann", onB.welcome().get("name").asText(), "the same user on another instance");
+            }
+        }
+    }
 }

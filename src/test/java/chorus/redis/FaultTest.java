@@ -376,4 +376,28 @@ class FaultTest {
             assertEquals(0, waiting, "web threads waited on Redis for a join");
         }
     }
+
+    /**
+     * A subscriber connection whose SUBSCRIBE fails (here: an ACL user with no right to the
+     * orders channel; in the field, a timeout) is closed, not left open: each retry, at start-up
+     * and every beat after, made one more connection that nothing closed.
+     */
+    @Test
+    void aSubscriberConnectionThatCannotSubscribeIsClosedEveryTime() throws Exception {
+        try (RedisServer redis = new RedisServer()) {
+            RedisClient control = RedisClient.create(redis.url());
+            try (StatefulRedisConnection<String, String> c = control.connect()) {
+                c.sync().aclSetuser("chorus", io.lettuce.core.AclSetuserArgs.Builder.on().addPassword("pass-0123456789")
+                        .allKeys().allCommands().resetChannels().channelPattern("chorus:live:*"));
+                String url = "redis://chorus:pass-0123456789@127.0.0.1:" + redis.port();
+                try (TestServer server = new TestServer(Map.of("REDIS_URL", url))) {
+                    Thread.sleep(3_000); // start-up's tries, then three beats' worth
+                    long held = c.sync().clientList().lines().filter(line -> line.contains(" user=chorus ")).count();
+                    assertTrue(held <= 2, held + " connections held by the instance: " + c.sync().clientList());
+                }
+            } finally {
+                control.shutdown();
+            }
+        }
+    }
 }
