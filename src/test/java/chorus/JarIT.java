@@ -22,14 +22,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 
-/**
- * The packaged jar, started exactly as the Procfile says, as Heroku would start it. Each test
- * starts its own processes on free ports, so they run side by side: two of them mostly wait.
- */
-@Execution(ExecutionMode.CONCURRENT)
+/** The packaged jar, started exactly as the Procfile says, as Heroku would start it. */
 class JarIT {
     private Process process;
     private int port;
