@@ -15,6 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import java.net.http.HttpResponse;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -122,6 +123,33 @@ class ApiRedisTest {
             try (JsonClient onB = JsonClient.withToken(b, "room=names", ann)) {
                 assertEquals("ann", onB.welcome().get("name").asText(), "the same user on another instance");
             }
+        }
+    }
+
+    /**
+     * Listing rooms scans Redis on a thread of its own with a short queue, never the JVM's common
+     * pool: while Redis hangs, requests past the queue hear 503 at once instead of all waiting
+     * their turn on a pool that others need too.
+     */
+    @Test
+    void whileRedisHangsListingRoomsPastTheScanQueueIsRefusedAtOnce() throws Exception {
+        java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newFixedThreadPool(8);
+        redis.hang();
+        try {
+            List<java.util.concurrent.Future<Long>> took = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                took.add(callers.submit(() -> {
+                    long start = System.nanoTime();
+                    assertEquals(503, call(a, "GET", "/api/rooms", null, TOKEN).statusCode());
+                    return (System.nanoTime() - start) / 1_000_000;
+                }));
+            }
+            List<Long> millis = new java.util.ArrayList<>();
+            for (java.util.concurrent.Future<Long> call : took) millis.add(call.get());
+            assertTrue(millis.stream().filter(ms -> ms < 1_000).count() >= 3, "answered after (ms) " + millis);
+        } finally {
+            redis.wake();
+            callers.shutdownNow();
         }
     }
 }
