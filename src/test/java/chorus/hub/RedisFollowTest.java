@@ -73,4 +73,25 @@ class RedisFollowTest {
         Thread.sleep(500); // several reads
         assertEquals(0, old.replay(null, 10).messages().size(), "the forgotten room is still followed");
     }
+
+    /**
+     * While Redis hangs, what waits on a connection is bounded: past Lettuce's request queue
+     * (10 000 commands) a command is refused at once, and the caller hears it, instead of every
+     * one of them sitting in the heap until its timeout.
+     */
+    @Test
+    void whileRedisHangsCommandsPastTheQueueAreRefusedAtOnce() throws Exception {
+        List<java.util.concurrent.CompletableFuture<Integer>> sent = new java.util.ArrayList<>();
+        redis.hang();
+        try {
+            long start = System.nanoTime();
+            for (int i = 0; i < 10_500; i++) sent.add(backend.order(Order.ban("192.0.2.1", 1)).toCompletableFuture());
+            long loopMs = (System.nanoTime() - start) / 1_000_000;
+            Thread.sleep(300); // Lettuce's event loop writes them, and refuses past the queue
+            long refused = sent.stream().filter(java.util.concurrent.CompletableFuture::isCompletedExceptionally).count();
+            assertTrue(refused >= 100, refused + " of " + sent.size() + " refused at once (sent in " + loopMs + " ms)");
+        } finally {
+            redis.wake();
+        }
+    }
 }
