@@ -37,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
@@ -64,6 +65,14 @@ public final class RedisBackend implements Backend {
     /** A room nobody has written to for this long disappears from Redis, history and all. */
     private static final Duration ROOM_TTL = Duration.ofDays(7);
     private static final int REQUEST_QUEUE = 10_000; // commands waiting on one connection
+    /**
+     * Publishes sent and not yet answered. Lettuce's request queue counts only what reached the
+     * socket; behind a Redis that stopped reading, the rest waits in Netty's buffer, unbounded.
+     * Past this, a publish is refused at once: certainly not sent, the sender may retry. Below
+     * Lettuce's bound, so the housekeeping commands still find room in its queue.
+     */
+    private static final int MAX_UNANSWERED_PUBLISHES = 8_000;
+    private final Semaphore unanswered = new Semaphore(MAX_UNANSWERED_PUBLISHES);
     private static final Duration SUBSCRIBER_DEADLINE = Duration.ofSeconds(3); // a PING unanswered this long: replaced
 
     private final ClientResources resources;
@@ -182,6 +191,9 @@ public final class RedisBackend implements Backend {
         if (c == null || !c.isOpen()) return notConnected();
         // The origin key marks where this stream began: an entry written when it is missing (a new
         // room, or a Redis that lost its data) begins the room's history anew, on every instance.
+        if (!unanswered.tryAcquire()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("Redis is behind: " + MAX_UNANSWERED_PUBLISHES + " publishes unanswered"));
+        }
         String name = room.name();
         String[] keys = {streamKey(name), originKey(name), REFS_PREFIX + name, OLDER_REFS_PREFIX + name, RedisBudget.ROOMS};
         CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
@@ -190,6 +202,7 @@ public final class RedisBackend implements Backend {
                 draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
                 draft.user() == null ? "" : draft.user());
         return reply.handle((r, failure) -> {
+            unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             health.writing(cause);
             if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
