@@ -21,6 +21,11 @@
   const TAB_KEY = "chorus.tab"; // sessionStorage: this tab's own identity
   const OUTBOX_PREFIX = "chorus.outbox."; // localStorage, one per tab: survives a reload
   const OUTBOX_DAYS = 7; // an outbox left by a closed tab is dropped after this
+  const MAX_LOG_ITEMS = 1000; // older lines leave from the top: a day-long tab stays light
+  // Browsers do not show WebSocket pings to pages: after this much silence the page asks with
+  // a JSON ping, and a pong that does not come within the deadline means the connection is dead.
+  const QUIET_MS = 10000;
+  const PONG_DEADLINE_MS = 5000;
 
   // The server's rule for names, mirrored from protocol/Names.java (keep the two in step): 1-32
   // characters after trimming and composing (NFC), at least one visible, and no control,
@@ -82,6 +87,10 @@
   let shownName = ""; // the name the server last confirmed
   let verifiedAs = null; // the user id a token proved, from the welcome
   const inFlight = new Set(); // refs sent on this socket and not yet answered
+  const pendingItems = new Map(); // ref → its line, in the order they stand at the bottom of the log
+  const awaiting = new Map(); // id → a line of ours confirmed before its message arrived
+  let lastHeard = 0; // when the current socket last said anything
+  let pingSent = 0; // when a ping went out unanswered, or 0
 
   // ---- the outbox ----
   const outboxKey = () => OUTBOX_PREFIX + tab.client;
@@ -106,7 +115,8 @@
     saveTab();
     outbox = [];
     inFlight.clear();
-    log.querySelectorAll("li.pending").forEach((item) => item.remove());
+    pendingItems.forEach((item) => item.remove());
+    pendingItems.clear();
     nameInput.value = tab.name;
     reconnectNow(true);
   }
@@ -125,8 +135,13 @@
 
   // Messages go above the pending ones, which stay at the bottom until the server has them.
   function appendItem(item) {
-    const firstPending = log.querySelector("li.pending");
+    const firstPending = pendingItems.values().next().value || null;
     log.insertBefore(item, firstPending);
+    while (log.children.length - pendingItems.size > MAX_LOG_ITEMS) {
+      const oldest = log.firstElementChild;
+      if (oldest.dataset.id) awaiting.delete(oldest.dataset.id);
+      oldest.remove();
+    }
     follow();
   }
 
@@ -192,7 +207,8 @@
       appendItem(separator);
     }
     // A message of ours the server confirmed before it arrived is already on screen: fill it in.
-    const waiting = log.querySelector(`li[data-id="${m.id}"]`);
+    const waiting = awaiting.get(m.id);
+    awaiting.delete(m.id);
     const item = waiting || document.createElement("li");
     item.dataset.id = m.id;
     delete item.dataset.ref;
@@ -247,7 +263,7 @@
   }
 
   // ---- pending messages ----
-  const pendingItem = (ref) => log.querySelector(`li.pending[data-ref="${ref}"]`);
+  const pendingItem = (ref) => pendingItems.get(ref);
 
   function showPending(entry) {
     let item = pendingItem(entry.ref);
@@ -256,6 +272,7 @@
       item.className = "pending";
       item.dataset.ref = entry.ref;
       log.appendChild(item);
+      pendingItems.set(entry.ref, item);
     }
     fillMessage(item, tab.name || "you", new Date(entry.at), entry.text, true);
     const status = document.createElement("p");
@@ -291,6 +308,7 @@
     saveOutbox();
     inFlight.delete(ref);
     pendingItem(ref)?.remove();
+    pendingItems.delete(ref);
   }
 
   // Sends what waits in this room's outbox, each once per socket, in the order it was typed.
@@ -308,8 +326,9 @@
     outbox = outbox.filter((e) => e.ref !== s.ref);
     saveOutbox();
     inFlight.delete(s.ref);
+    pendingItems.delete(s.ref);
     if (!item) return;
-    if (log.querySelector(`li[data-id="${s.id}"]`) || !isNewer(s.id, lastId)) {
+    if (!isNewer(s.id, lastId)) {
       item.remove(); // its message is already on screen (or was, above)
       return;
     }
@@ -317,6 +336,7 @@
     item.classList.remove("pending", "refused");
     item.querySelector(".status")?.remove();
     item.dataset.id = s.id;
+    awaiting.set(s.id, item);
     appendItem(item);
   }
 
@@ -338,6 +358,7 @@
     connecting: "connecting…",
     connected: "connected",
     reconnecting: "offline: reconnecting…",
+    offline: "offline: waiting for the network…",
     closed: "room closed",
     disconnected: "disconnected",
   };
@@ -424,14 +445,21 @@
     let opened = false;
     current.onopen = () => { opened = true; };
     current.onmessage = (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return; // not ours to read
+      }
       if (socket !== current) return;
-      const frame = JSON.parse(event.data);
+      lastHeard = Date.now();
+      pingSent = 0; // anything heard answers the question a ping asks
       const handle = handlers[frame.type];
       if (handle) handle(frame);
     };
     current.onclose = (event) => {
       if (socket !== current) return; // replaced on purpose (room change, reconnect now)
-      inFlight.clear();
+      reconnectLater();
       // 4005: a duplicated tab joined with this tab's client id before it took one of its own
       // (the BroadcastChannel above): reconnecting after the usual pause settles it.
       if (event.code === 4009) { // a verified user took this name: come back as a guest, and say so
@@ -442,19 +470,48 @@
       if (!opened && tab.name && !verifiedAs) checkName(); // a browser hides the refusal's status: ask
       const stop = OPERATOR_CLOSES[event.code];
       if (stop) { // an operator's decision: say so, and come back only when asked
+        clearTimeout(retryTimer);
+        retryTimer = null;
         stopped = true;
         setState(stop.state);
         notify(stop.text);
         clearTimeout(noticeTimer); // this one stays: it explains the state
         $("rejoin").hidden = false;
-        return;
       }
-      attempt += 1;
-      setState("reconnecting");
-      const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
-      retryTimer = setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
     };
   }
+
+  // The connection is gone (closed, dead or offline): try again after a pause that grows.
+  function reconnectLater(state = "reconnecting") {
+    inFlight.clear();
+    pingSent = 0;
+    attempt += 1;
+    setState(navigator.onLine ? state : "offline");
+    const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(attempt, 10));
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
+  }
+
+  // A connection that cannot be working (no pong, or the browser is offline) is given up now:
+  // a dead TCP connection would otherwise look open until the server's timeout.
+  function abandon(state) {
+    const dead = socket;
+    if (!dead) return;
+    socket = null;
+    dead.close(1000, "no answer");
+    reconnectLater(state);
+  }
+
+  setInterval(() => {
+    if (!connected || !socket) return;
+    const now = Date.now();
+    if (pingSent && now - pingSent > PONG_DEADLINE_MS) abandon("reconnecting");
+    else if (!pingSent && now - lastHeard > QUIET_MS) {
+      pingSent = now;
+      socket.send(JSON.stringify({ type: "ping" }));
+    }
+  }, 1000);
+  window.addEventListener("offline", () => abandon("offline"));
 
   // A 409 at the upgrade (the name is another person's here) looks like any failed connection.
   async function checkName() {
@@ -479,6 +536,8 @@
     const old = socket;
     socket = null;
     if (old) old.close(1000, "reconnecting");
+    inFlight.clear(); // what was sent on the old socket goes again, under its ref, on the new one
+    setState("connecting"); // a send meanwhile waits in the outbox
     connect();
   }
   window.addEventListener("online", () => reconnectNow(false));
@@ -516,6 +575,31 @@
     return "main";
   }
 
+  // The socket of a room being left stays until the messages sent on it are answered (a few
+  // seconds at most): closed at once, their "sent" would be lost, and the outbox would send them
+  // again on coming back, perhaps once the server no longer remembers their refs.
+  function retire(old) {
+    const owed = new Set(inFlight);
+    inFlight.clear();
+    const close = () => old.close(1000, "changing room");
+    if (!owed.size) {
+      close();
+      return;
+    }
+    old.onmessage = (event) => {
+      let frame;
+      try {
+        frame = JSON.parse(event.data);
+      } catch {
+        return;
+      }
+      if (!owed.delete(frame.ref)) return;
+      if (frame.type === "sent") confirmed(frame); // a refused one stays in the outbox for its room
+      if (!owed.size) close();
+    };
+    setTimeout(close, 5000);
+  }
+
   function enterRoom() {
     $("rejoin").hidden = true;
     stopped = false;
@@ -524,13 +608,15 @@
     roomInput.value = room;
     $("room-name").textContent = room;
     log.replaceChildren();
+    pendingItems.clear();
+    awaiting.clear();
     lastId = null;
     lastDay = null;
     presence = null;
     attempt = 0;
     const old = socket;
     socket = null;
-    if (old) old.close(1000, "changing room");
+    if (old) retire(old);
     setState("connecting");
     connect();
   }

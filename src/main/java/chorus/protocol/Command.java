@@ -8,8 +8,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A chorus.v1 frame from a client: {"type":"send","text":...} or {"type":"rename","name":...},
- * or the error to answer it with.
+ * A chorus.v1 frame from a client: {"type":"send","text":...}, {"type":"rename","name":...} or
+ * {"type":"ping"}, or the error to answer it with.
  */
 public sealed interface Command {
     /** ref: the client's own name for this message, for at-most-once delivery; null when not given. */
@@ -20,6 +20,13 @@ public sealed interface Command {
     }
 
     record Invalid(ErrorCode code, String message) implements Command {
+    }
+
+    /**
+     * Is the connection alive? Browsers do not show WebSocket pings to pages, so a page that has
+     * heard nothing for a while asks in JSON; the answer is a pong.
+     */
+    record Ping() implements Command {
     }
 
     /** Strict: one JSON value per frame, no key twice (which copy would count?). */
@@ -55,8 +62,11 @@ public sealed interface Command {
                 return problem == null ? new Rename(Names.normalize(name.asText()))
                         : new Invalid(ErrorCode.BAD_NAME, problem);
             }
+            case "ping" -> {
+                return new Ping();
+            }
             default -> {
-                return new Invalid(ErrorCode.UNKNOWN_TYPE, "unknown type \"" + type + "\"; expected send or rename");
+                return new Invalid(ErrorCode.UNKNOWN_TYPE, "unknown type \"" + type + "\"; expected send, rename or ping");
             }
         }
     }

@@ -88,6 +88,13 @@ public final class Frames {
         });
     }
 
+    private static final ByteBuffer PONG = encode("pong", g -> { });
+
+    /** The answer to a client's ping; one shared buffer, since it never changes. */
+    public static ByteBuffer pong() {
+        return PONG.duplicate();
+    }
+
     public static ByteBuffer reset(String reason, String oldest) {
         return encode("reset", g -> {
             g.writeStringField("reason", reason);

@@ -173,6 +173,7 @@ final class ChatEndpoint implements FrameHandler {
     private void accept(Command command) {
         if (command instanceof Command.Send send) publish(send.text(), send.ref());
         else if (command instanceof Command.Rename rename) rename(rename.name());
+        else if (command instanceof Command.Ping) client.send(Frames.pong());
         else if (command instanceof Command.Invalid invalid) refuseMessage(invalid.code(), invalid.message(), null);
     }
 

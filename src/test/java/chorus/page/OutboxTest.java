@@ -15,6 +15,11 @@ import chorus.support.Relay;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
 import com.microsoft.playwright.Page;
+import com.microsoft.playwright.WebSocketRoute;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Map;
@@ -153,6 +158,57 @@ class OutboxTest extends ChromiumTest {
             assertThat(texts(page)).hasText(new String[] {"heard, never confirmed", "typed while away"});
             bob.assertNoMessage(Duration.ofMillis(500));
             browser.closePages(); // while the relay still answers
+        }
+    }
+
+    @Test
+    void aMessageInFlightWhenLeavingItsRoomIsShownOnceWhenComingBackAndSentOnce() throws Exception {
+        server = new TestServer();
+        Page page = browser.newPage();
+        // A slow server: its "sent" answers are held back until the page has changed room.
+        AtomicBoolean holding = new AtomicBoolean(true);
+        List<Runnable> held = new CopyOnWriteArrayList<>();
+        page.routeWebSocket(Pattern.compile(".*/ws\\?.*"), route -> {
+            WebSocketRoute toServer = route.connectToServer();
+            toServer.onMessage(frame -> {
+                String text = frame.text();
+                if (holding.get() && text.contains("\"type\":\"sent\"")) held.add(() -> route.send(text));
+                else route.send(text);
+            });
+        });
+        Pages.open(page, server.port(), "ann", "first");
+        try (WsClient bob = listener("first")) {
+            say(page, "in flight");
+            assertEquals("in flight", bob.next());
+            page.evaluate("location.hash = '#second'");
+            assertThat(page.locator("#room-name")).hasText("second");
+            connected(page);
+            holding.set(false);
+            held.forEach(Runnable::run); // the answer arrives, late, on the socket of the room left
+            page.evaluate("location.hash = '#first'");
+            assertThat(page.locator("#room-name")).hasText("first");
+            connected(page);
+            assertThat(texts(page)).hasText(new String[] {"in flight"});
+            assertThat(pending(page)).hasCount(0);
+            assertNull(bob.poll(Duration.ofMillis(500)), "sent again");
+        }
+    }
+
+    @Test
+    void goingOfflineIsShownAtOnceAndWhatIsTypedMeanwhileGoesOnceBackOnline() throws Exception {
+        server = new TestServer();
+        Page page = Pages.open(browser.newPage(), server.port(), "ann", "network");
+        try (WsClient bob = listener("network")) {
+            page.context().setOffline(true);
+            assertThat(page.locator("body")).hasAttribute("data-state", "offline");
+            assertThat(page.locator("#state")).hasText("offline: waiting for the network…");
+            say(page, "typed offline");
+            assertThat(pending(page)).hasCount(1);
+            page.context().setOffline(false);
+            connected(page);
+            assertEquals("typed offline", bob.next());
+            assertThat(pending(page)).hasCount(0);
+            assertNull(bob.poll(Duration.ofMillis(500)), "delivered twice");
         }
     }
 }

@@ -6,6 +6,7 @@ import static com.microsoft.playwright.assertions.PlaywrightAssertions.assertTha
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import chorus.support.ApiClient;
+import chorus.support.JsonClient;
 import chorus.support.Pages;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
@@ -160,5 +161,19 @@ class PageTest extends ChromiumTest {
         bob.close();
         assertThat(ann.locator("#online li")).hasText(new String[] {"ann (you)"});
         assertThat(ann.locator("#online-count")).hasText("1");
+    }
+
+    @Test
+    void theLogKeepsTheNewestThousandLinesAndLetsOlderOnesGo() throws Exception {
+        server.close();
+        server = new TestServer(Map.of("RATE_LIMIT_PER_SECOND", "10000", "RATE_LIMIT_BURST", "10000",
+                "RATE_LIMIT_PER_ADDRESS", "10000"));
+        Page page = open("ann", "long");
+        try (JsonClient bob = JsonClient.connect(server, "room=long&name=bob")) {
+            for (int i = 1; i <= 1050; i++) bob.send("line " + i);
+            assertThat(texts(page).last()).hasText("line 1050");
+            assertThat(page.locator("#log li")).hasCount(1000);
+            assertThat(texts(page).first()).hasText("line 51");
+        }
     }
 }

@@ -237,4 +237,12 @@ class ProtocolTest {
         json.send("from json");
         assertEquals("from json", plain.next(), "plain clients get the bare text");
     }
+
+    @Test
+    void aPingInJsonIsAnsweredWithAPongSoAPageCanTellItsConnectionIsAlive() {
+        try (JsonClient ann = JsonClient.connect(server, "room=alive&name=ann")) {
+            ann.socket().send("{\"type\":\"ping\"}");
+            assertEquals("{\"type\":\"pong\"}", ann.next("pong").toString());
+        }
+    }
 }
