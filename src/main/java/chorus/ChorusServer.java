@@ -14,7 +14,7 @@ import chorus.tasks.TaskFailures;
 import chorus.web.Assets;
 import chorus.web.HttpConnections;
 import chorus.web.Health;
-import chorus.web.NameCheck;
+import chorus.web.JoinCheck;
 import chorus.web.SecurityHeaders;
 import chorus.ws.CheckedUpgradeHandler;
 import chorus.ws.Keepalive;
@@ -56,7 +56,7 @@ public final class ChorusServer {
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), tasks,
                         metrics.registry());
-        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.maxMessageBytes(), config.maxRooms(), timer,
+        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.pace(), config.maxRooms(), timer,
                 metrics.registry());
         this.upgrade = new Upgrade(hub, config, timer, metrics.registry());
         this.sockets = upgrade.sockets();
@@ -73,7 +73,7 @@ public final class ChorusServer {
             c.routes.before(SecurityHeaders::apply);
             for (String path : assets.paths()) c.routes.get(path, assets::handle);
             c.routes.get("/health", health::handle);
-            c.routes.get("/name", new NameCheck(hub)::handle);
+            c.routes.post("/check", new JoinCheck(upgrade, config.maxTokenBytes())::handle);
             if (metricsToken != null) c.routes.before("/metrics", new Tokens(metricsToken, "metrics", metrics.registry())::check);
             c.routes.get("/metrics", metrics::handle);
             if (api != null) api.routes(c); // without API_TOKEN, /api answers 404

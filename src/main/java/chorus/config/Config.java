@@ -1,5 +1,6 @@
 package chorus.config;
 
+import chorus.protocol.Pace;
 import chorus.auth.Keys;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -47,6 +48,11 @@ public record Config(
         int maxTokenBytes) {
 
     /** Thrown for a malformed variable; its message is meant for the operator. */
+    /** The send limits each welcome announces (docs/PROTOCOL.md). */
+    public Pace pace() {
+        return new Pace(maxMessageBytes, ratePerSecond, rateBurst, ratePerAddress, Pace.addressBurst(ratePerAddress));
+    }
+
     public static final class Invalid extends RuntimeException {
         Invalid(String message) {
             super(message);

@@ -14,8 +14,12 @@ public final class Claim {
     /** Thrown when another person in the room shows a name alike. */
     public static final class Taken extends Exception {
         public Taken(String name) {
-            super("the name " + name + " is taken in this room; choose another", null, false, false);
+            super(takenReason(name), null, false, false);
         }
+    }
+
+    public static String takenReason(String name) {
+        return "the name " + name + " is taken in this room; choose another";
     }
 
     private final Room room;

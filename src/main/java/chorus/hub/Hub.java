@@ -1,5 +1,6 @@
 package chorus.hub;
 
+import chorus.protocol.Pace;
 import chorus.protocol.Lookalikes;
 import chorus.protocol.MessageId;
 import chorus.protocol.Names;
@@ -35,14 +36,14 @@ public final class Hub {
     private final AtomicInteger members = new AtomicInteger();
     private final int maxRooms;
 
-    public Hub(Backend backend, int historySize, long historyBytes, int messageLimit, int maxRooms, ScheduledExecutorService timer,
+    public Hub(Backend backend, int historySize, long historyBytes, Pace pace, int maxRooms, ScheduledExecutorService timer,
             MeterRegistry registry) {
         this.maxRooms = maxRooms;
         this.received = Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
                 .register(registry);
         Counter slowDropped = Counter.builder("chorus.slow.clients.dropped").description("clients closed as too slow")
                 .register(registry);
-        this.shared = new Rooms(backend, historySize, messageLimit, new HistoryBudget(historyBytes, registry), timer, members, emptied,
+        this.shared = new Rooms(backend, historySize, pace, new HistoryBudget(historyBytes, registry), timer, members, emptied,
                 Counter.builder("chorus.messages.delivered").description("messages queued to a recipient")
                         .register(registry),
                 slowDropped,
@@ -80,10 +81,10 @@ public final class Hub {
         }
     }
 
-    /** Whether a person could join the room under this name now: the page asks when its upgrade failed. */
-    public boolean nameFree(String roomName, String person, String name) {
+    /** Whether a person (a verified user, or not: null) could join the room under this name now. */
+    public boolean nameFree(String roomName, String person, String user, String name) {
         Room room = rooms.get(roomName);
-        return room == null || room.free(new Claim(room, person, null, name, Lookalikes.keys(name)));
+        return room == null || room.free(new Claim(room, person, user, name, Lookalikes.keys(name)));
     }
 
     /** Lets go of a name: the socket closed, or its upgrade failed. */

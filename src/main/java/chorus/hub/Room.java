@@ -292,7 +292,7 @@ public final class Room {
     private void admitLocked(Member member, MessageId since, Settlements after) {
         if (member.json()) {
             Member.Offer verdict = member.offer(new SharedFrame(Frames.welcome(member.session(), member.name(), member.user(), name,
-                    shared.messageLimit(), members.length + 1 + remoteNames.size())), true);
+                    shared.pace(), members.length + 1 + remoteNames.size())), true);
             if (verdict == Member.Offer.GONE) return; // closed before it got here: never a member
             after.add(member, verdict);
             replay(member, since);

@@ -32,14 +32,21 @@ public final class Frames {
         return ByteBuffer.wrap(out.toByteArray()).asReadOnlyBuffer();
     }
 
-    /** maxBytes: the longest text a send may carry, in bytes of UTF-8, so a page can count down to it. */
-    public static ByteBuffer welcome(String session, String name, String user, String room, int maxBytes, int online) {
+    /**
+     * maxBytes: the longest text a send may carry, in bytes of UTF-8, so a page can count down to
+     * it; rate and burst (the socket's) and addressRate and addressBurst, so a client paces its sends.
+     */
+    public static ByteBuffer welcome(String session, String name, String user, String room, Pace pace, int online) {
         return encode("welcome", g -> {
             g.writeStringField("session", session);
             g.writeStringField("name", name);
             if (user != null) g.writeStringField("user", user);
             g.writeStringField("room", room);
-            g.writeNumberField("maxBytes", maxBytes);
+            g.writeNumberField("maxBytes", pace.maxBytes());
+            g.writeNumberField("rate", pace.rate());
+            g.writeNumberField("burst", pace.burst());
+            g.writeNumberField("addressRate", pace.addressRate());
+            g.writeNumberField("addressBurst", pace.addressBurst());
             g.writeNumberField("online", online);
         });
     }

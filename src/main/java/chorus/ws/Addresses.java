@@ -1,5 +1,6 @@
 package chorus.ws;
 
+import chorus.protocol.Pace;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -33,7 +34,7 @@ final class Addresses {
         this.maxSockets = maxSockets;
         this.newRoomsPerMinute = newRoomsPerMinute;
         this.rate = ratePerSecond;
-        this.burst = (int) Math.max(1, Math.min(Integer.MAX_VALUE, 2 * ratePerSecond));
+        this.burst = Pace.addressBurst(ratePerSecond);
     }
 
     /** A socket for this address, or null when it already has the most it may. */

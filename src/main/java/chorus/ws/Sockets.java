@@ -32,6 +32,8 @@ public final class Sockets {
     }
 
     /** Why an upgrade gets no place: the HTTP status and reason it is answered with. */
+    static final String BANNED_ADDRESS = "your address is refused for a while by an operator";
+
     static final class Refused extends Exception {
         final int status;
 
@@ -83,7 +85,7 @@ public final class Sockets {
      */
     synchronized Lease reserve(String address) throws Refused {
         if (reserved.get() >= max) throw new Refused(503, "too many connections");
-        if (addresses.banned(address)) throw new Refused(403, "your address is refused for a while by an operator");
+        if (addresses.banned(address)) throw new Refused(403, BANNED_ADDRESS);
         Addresses.Entry limits = addresses.admit(address);
         if (limits == null) throw new Refused(429, "too many connections from your address");
         reserved.incrementAndGet();

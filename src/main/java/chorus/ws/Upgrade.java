@@ -91,7 +91,7 @@ public final class Upgrade implements WebSocketNegotiator {
         } else {
             try {
                 JoinRequest join = JoinRequest.from(query(req), req.getSubProtocols());
-                String address = clientAddress(req);
+                String address = clientAddress(req.getHeaders().getValuesList("X-Forwarded-For"), Request.getRemoteAddr(req));
                 if (address == null) throw new JoinRequest.BadRequest("X-Forwarded-For does not end with an IP address");
                 Identity identity = identify(join);
                 Sockets.Lease lease = sockets.reserve(address);
@@ -136,6 +136,41 @@ public final class Upgrade implements WebSocketNegotiator {
     }
 
     /**
+     * What an upgrade with this query and token would meet now (status 200: a welcome), for a
+     * client that cannot read a refused upgrade's status: browsers hide it. Capacity, which
+     * changes by the moment, is not foretold; a room's names are, except in private rooms.
+     */
+    public Verdict check(Map<String, List<String>> query, String token, String origin, String host, List<String> forwarded,
+            String peer) {
+        if (sockets.isDraining()) return new Verdict(503, "server restarting", false);
+        if (!origins.allows(origin, host)) return new Verdict(403, "origin not allowed: " + origin, false);
+        try {
+            List<String> offered = token == null ? List.of(JoinRequest.SUBPROTOCOL)
+                    : List.of(JoinRequest.SUBPROTOCOL, JoinRequest.TOKEN_PREFIX + token);
+            JoinRequest join = JoinRequest.from(query, offered);
+            String address = clientAddress(forwarded, peer);
+            if (address == null) return new Verdict(400, "X-Forwarded-For does not end with an IP address", false);
+            if (addresses.banned(address)) return new Verdict(403, Sockets.BANNED_ADDRESS, true);
+            Identity identity = identify(join);
+            if (join.room().startsWith(Identity.PRIVATE_PREFIX) || join.name() == null && identity == null) {
+                return new Verdict(200, "welcome", false);
+            }
+            String user = identity == null ? null : identity.user();
+            String name = identity == null ? join.name() : identity.name();
+            if (hub.nameFree(join.room(), Claim.person(user, join.client(), null), user, name)) return new Verdict(200, "welcome", false);
+            return new Verdict(409, Claim.takenReason(name), false);
+        } catch (JoinRequest.BadRequest e) {
+            return new Verdict(400, e.getMessage(), false);
+        } catch (TokenRefused e) {
+            return new Verdict(e.status, e.getMessage(), e.banned);
+        }
+    }
+
+    /** An answer of {@link #check}: banned says an operator's ban is the reason. */
+    public record Verdict(int status, String reason, boolean banned) {
+    }
+
+    /**
      * Who the client is, by its token: null for an anonymous client, where one may join. Without
      * keys every client is anonymous and no room is private.
      */
@@ -150,7 +185,7 @@ public final class Upgrade implements WebSocketNegotiator {
         }
         if (tokens == null) throw new TokenRefused(401, "this server verifies no tokens (TOKEN_SECRET and TOKEN_PUBLIC_KEY are unset)");
         Identity identity = tokens.verify(join.token());
-        if (bannedUsers.banned(identity.user())) throw new TokenRefused(403, "this user is refused for a while by an operator");
+        if (bannedUsers.banned(identity.user())) throw TokenRefused.banned("this user is refused for a while by an operator");
         if (!identity.mayJoin(join.room())) throw new TokenRefused(403, "your token does not name room " + join.room());
         return identity;
     }
@@ -172,15 +207,13 @@ public final class Upgrade implements WebSocketNegotiator {
      * proxy (Heroku's router) the last X-Forwarded-For entry, the one the proxy appended; earlier
      * entries are the client's to forge. Null when that entry is not an address.
      */
-    private String clientAddress(Request req) {
+    private String clientAddress(List<String> forwarded, String peer) {
         if (trustProxy) {
-            List<String> forwarded = req.getHeaders().getValuesList("X-Forwarded-For");
             if (!forwarded.isEmpty()) {
                 String last = forwarded.get(forwarded.size() - 1);
                 return ClientAddress.canonical(last.substring(last.lastIndexOf(',') + 1));
             }
         }
-        String peer = Request.getRemoteAddr(req);
         String canonical = ClientAddress.canonical(peer);
         return canonical != null ? canonical : peer;
     }

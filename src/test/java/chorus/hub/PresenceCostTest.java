@@ -1,5 +1,6 @@
 package chorus.hub;
 
+import chorus.protocol.Pace;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -17,7 +18,7 @@ import org.junit.jupiter.api.Test;
  */
 class PresenceCostTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, 16_384, 5_000, timer, new SimpleMeterRegistry());
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, timer, new SimpleMeterRegistry());
 
     @AfterEach
     void stop() {

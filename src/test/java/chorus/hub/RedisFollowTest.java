@@ -1,5 +1,6 @@
 package chorus.hub;
 
+import chorus.protocol.Pace;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -27,7 +28,7 @@ class RedisFollowTest {
         redis = new RedisServer();
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         backend = new RedisBackend(redis.url(), false, 100, 20 << 20, new TaskFailures(meters), meters);
-        shared = new Rooms(backend, 100, 16_384, new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
+        shared = new Rooms(backend, 100, new Pace(16_384, 20, 40, 100, 200), new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
                 meters.counter("d"), meters.counter("s"), meters.timer("f"));
     }
 
