@@ -50,6 +50,7 @@ let lastDay = null; // the day of the newest message shown, for day separators
 let newest = null; // the id of the newest message shown
 let unread = 0;
 let presence = null;
+let noticeTimer = null;
 const pendingItems = new Map(); // ref → its line, in the order they stand at the bottom of the log
 const awaiting = new Map(); // id → a line of ours confirmed before its message arrived
 
@@ -172,7 +173,6 @@ function showMessage(m) {
   }
 }
 
-let noticeTimer = null;
 function notify(text, lasting = false) {
   $("notice").textContent = text;
   clearTimeout(noticeTimer);

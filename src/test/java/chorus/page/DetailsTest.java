@@ -117,6 +117,20 @@ class DetailsTest extends ChromiumTest {
     }
 
     @Test
+    void anInvalidRoomInTheAddressLaterKeepsTheRoomYouAreIn() {
+        Page page = Pages.open(browser.newPage(), server.port(), "ann", "stay");
+        say(page, "still here");
+        assertThat(texts(page)).hasText(new String[] {"still here"});
+        page.evaluate("location.hash = 'Bad%20Room'");
+        assertThat(page.locator("#notice")).containsText("“Bad Room” is not a room name");
+        assertThat(page.locator("#notice")).containsText("still in #stay");
+        assertEquals("#stay", page.evaluate("location.hash"));
+        assertThat(page.locator("#room-name")).hasText("stay");
+        assertThat(texts(page)).hasText(new String[] {"still here"});
+        connected(page);
+    }
+
+    @Test
     void aLongRoomNameFitsAPhone() throws Exception {
         Page page = browser.newPage(new com.microsoft.playwright.Browser.NewContextOptions().setViewportSize(390, 844)
                 .setIsMobile(true).setHasTouch(true).setDeviceScaleFactor(2));
