@@ -39,7 +39,7 @@ class HttpTest {
             assertEquals("nosniff", response.headers().firstValue("X-Content-Type-Options").orElseThrow());
             assertEquals("no-referrer", response.headers().firstValue("Referrer-Policy").orElseThrow());
         }
-        assertTrue(get("/").body().contains("<script src=\"/chorus.js\""));
+        assertTrue(get("/").body().contains("<script type=\"module\" src=\"/chorus.js\""));
     }
 
     /** The whole raw response (head and body) to a request written as is. */
