@@ -25,7 +25,13 @@ function cuttable() {
       open.push(this);
     }
   }
-  return { WebSocket: CutSocket, cut: () => open.splice(0).forEach((s) => s.close(4000, "cut")) };
+  // Node's WebSocket fires no close event for a socket closed while connecting (the library then
+  // waits out its connect deadline): a socket still connecting is cut as soon as it opens.
+  const cutOne = (s) => {
+    if (s.readyState === WebSocket.CONNECTING) s.addEventListener("open", () => s.close(4000, "cut"));
+    else s.close(4000, "cut");
+  };
+  return { WebSocket: CutSocket, cut: () => open.splice(0).forEach(cutOne) };
 }
 
 // Every text sent to a room, as a plain-mode client hears it.
