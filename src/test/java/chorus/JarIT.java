@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The packaged jar, started exactly as the Procfile says, as Heroku would start it. */
+/** The packaged jar, started exactly as the Procfile says, as Heroku would start it. Each test starts its own. */
 class JarIT {
     private Process process;
     private int port;
@@ -41,7 +41,7 @@ class JarIT {
         // exec, so that SIGTERM reaches the JVM as it does on a dyno.
         ProcessBuilder builder = new ProcessBuilder("bash", "-c", "exec " + procfile.substring("web: ".length()))
                 .redirectErrorStream(true)
-                .redirectOutput(Path.of("target", "jar-it.log").toFile());
+                .redirectOutput(log().toFile());
         builder.environment().put("PORT", String.valueOf(port));
         builder.environment().put("JAVA_OPTS", "-Xmx256m");
         builder.environment().putAll(env);
@@ -55,7 +55,7 @@ class JarIT {
                 assertTrue(page.body().contains("<title>Chorus</title>"));
                 return;
             } catch (IOException notYet) {
-                assertTrue(process.isAlive(), "the jar exited: " + Files.readString(Path.of("target", "jar-it.log")));
+                assertTrue(process.isAlive(), "the jar exited: " + Files.readString(log()));
                 Thread.sleep(100);
             }
         }
@@ -72,6 +72,10 @@ class JarIT {
             if (!body.contains(fragment)) Thread.sleep(50);
         }
         assertTrue(body.contains(fragment), body);
+    }
+
+    private Path log() {
+        return Path.of("target", "jar-it-" + port + ".log");
     }
 
     private URI ws() {
