@@ -18,6 +18,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -225,8 +226,9 @@ public final class Api {
 
     private static JsonNode readJson(Message m) {
         try {
-            byte[] bytes = new byte[m.json().size()];
-            m.json().view().get(bytes);
+            ByteBuffer payload = m.json().payload();
+            byte[] bytes = new byte[payload.remaining()];
+            payload.get(bytes);
             return JSON.readTree(bytes);
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e); // our own encoding

@@ -16,8 +16,8 @@ public record Message(MessageId id, SharedFrame plain, SharedFrame json, String 
 
     /** origin: where the stored history this message belongs to began (Redis), or null if unknown. */
     public static Message of(MessageId id, String room, Draft draft, long ts, MessageId origin) {
-        return new Message(id, new SharedFrame(ByteBuffer.wrap(draft.text().getBytes(StandardCharsets.UTF_8))),
-                new SharedFrame(Frames.message(id.toString(), room, draft.from(), draft.user(), draft.text(), ts, draft.session())),
+        return new Message(id, SharedFrame.broadcast(ByteBuffer.wrap(draft.text().getBytes(StandardCharsets.UTF_8))),
+                SharedFrame.broadcast(Frames.message(id.toString(), room, draft.from(), draft.user(), draft.text(), ts, draft.session())),
                 draft.dedupeKey(), origin);
     }
 

@@ -96,8 +96,8 @@ final class ChatEndpoint implements FrameHandler {
     public void onFrame(Frame frame, Callback callback) {
         client.heard();
         byte opCode = frame.getOpCode();
-        if (opCode == OpCode.CLOSE) { // the core answers it once the callback completes
-            callback.succeeded();
+        if (opCode == OpCode.CLOSE) { // the core answers it once the callback completes: after our write in flight
+            client.peerClosed(callback::succeeded);
             return;
         }
         TokenBucket.Verdict verdict = budget.take();
@@ -123,13 +123,9 @@ final class ChatEndpoint implements FrameHandler {
                     session.demand();
                     return;
                 }
-                // The next frame is read only once the pong is out, so pongs never pile up.
-                session.sendFrame(new Frame(OpCode.PONG).setPayload(BufferUtil.copy(frame.getPayload())),
-                        Callback.from(() -> {
-                            callback.succeeded();
-                            session.demand();
-                        }, callback::failed), false);
-                return;
+                // Queued under the connection's bound, so a peer that pings and never reads is closed.
+                client.pong(frame.hasPayload() ? frame.getPayload() : BufferUtil.EMPTY_BUFFER);
+                callback.succeeded();
             }
             default -> callback.succeeded(); // PONG
         }

@@ -8,32 +8,32 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ThreadLocalRandom;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.core.CoreSession;
-import org.eclipse.jetty.websocket.core.Frame;
-import org.eclipse.jetty.websocket.core.OpCode;
 
 /**
- * One socket's outbound side: a bounded queue and at most one write in flight (Jetty's rule:
- * never start a send before the previous one completed, or buffering is unbounded).
+ * One socket's outbound side and its only writer: a bounded queue of encoded frames (messages,
+ * errors, pings, pongs) and at most one gathering write in flight, straight to the socket. Close
+ * frames are Jetty's to send, so they wait until nothing of ours is in flight.
  *
  * <p>The write state machine: {@code IDLE} (nothing queued), {@code SCHEDULED} (a turn waits
- * with the {@link Writers}), {@code WRITING} (one batch, everything that was queued, handed to
- * Jetty as one gathering write). The batch's completion releases its bytes and, if more queued
- * meanwhile, takes a new turn at the back of the line. Offering only queues and returns a
- * verdict; the room acts on it after releasing its lock ({@link #settle}).
+ * in this connection's {@link Writers.Line}), {@code WRITING} (one batch, everything that was
+ * queued, handed to the socket as one write). The batch's completion releases its bytes and, if
+ * more queued meanwhile, takes a new turn at the back of the line. Offering only queues and
+ * returns a verdict; the room acts on it after releasing its lock ({@link #settle}).
  *
  * <p>"Too slow" means the socket is not draining: the bound is full while a batch sits in the
- * socket. While our own writers lag (a turn not yet taken, or a writer between taking a batch
+ * socket. While our own writer lags (a turn not yet taken, or the writer between taking a batch
  * and handing it over), the frame is queued anyway, up to {@link #LAG_ALLOWANCE} times the bound,
  * and a scheduled turn is taken at once by the sender: that slows senders to what we can write.
  */
 final class Connection implements Member {
     private static final int LAG_ALLOWANCE = 2;
+    private static final SharedFrame PING = SharedFrame.ping(); // the same bytes for every socket
+    private static final ByteBuffer NOTHING = ByteBuffer.allocate(0); // fills a write's unused slots
 
     private enum State { IDLE, SCHEDULED, WRITING }
 
-    private final CoreSession session;
-    private final Writers writers;
+    private final Wire wire;
+    private final Writers.Line line;
     private final OutboundBudget budget;
     private final String id;
     private final boolean json;
@@ -50,25 +50,32 @@ final class Connection implements Member {
     @GuardedBy("this") private final FrameQueue queue = new FrameQueue();
     @GuardedBy("this") private State state = State.IDLE;
     @GuardedBy("this") private long write; // counts batches, so a late "handed over" cannot mark a newer batch
-    @GuardedBy("this") private boolean inSocket; // the batch in flight was handed to Jetty and has not completed
+    @GuardedBy("this") private boolean inSocket; // the batch in flight was handed to the socket and has not completed
     @GuardedBy("this") private long inFlightBytes;
     @GuardedBy("this") private long peakBytes;
-    @GuardedBy("this") private boolean closed;
-    @GuardedBy("this") private SharedFrame[] batch = new SharedFrame[4]; // the spare array; null while a write owns it
-    @GuardedBy("this") private SharedFrame[] inFlight; // the write in flight's frames, let go when it completes
+    @GuardedBy("this") private boolean closed; // nothing more is queued
+    @GuardedBy("this") private Runnable afterWrite; // the closing, held until the write in flight ends
+    // The write in flight owns both arrays until its completion; then they serve the next one.
+    @GuardedBy("this") private SharedFrame[] frames = new SharedFrame[4];
+    @GuardedBy("this") private ByteBuffer[] views = filled(new ByteBuffer[4]);
     @GuardedBy("this") private int inFlightCount;
 
-    Connection(CoreSession session, Writers writers, OutboundBudget budget, String id, Claim claim, boolean json, String address,
+    Connection(Wire wire, Writers.Line line, OutboundBudget budget, String id, Claim claim, boolean json, String address,
             int maxFrames, long maxBytes) {
-        this.session = session;
+        this.wire = wire;
         this.id = id;
         this.address = address;
-        this.writers = writers;
+        this.line = line;
         this.budget = budget;
         this.claim = claim;
         this.json = json;
         this.maxFrames = maxFrames;
         this.maxBytes = maxBytes;
+    }
+
+    private static ByteBuffer[] filled(ByteBuffer[] views) {
+        java.util.Arrays.fill(views, NOTHING);
+        return views;
     }
 
     @Override
@@ -97,7 +104,7 @@ final class Connection implements Member {
     @Override
     public void settle(Offer verdict) {
         switch (verdict) {
-            case READY -> writers.schedule(this);
+            case READY -> line.schedule(this);
             case BEHIND -> write(); // the lag is ours: take the turn here, on the sender's thread
             case TOO_SLOW -> close(CloseCodes.TOO_SLOW, CloseCodes.TOO_SLOW_REASON);
             default -> {
@@ -110,11 +117,19 @@ final class Connection implements Member {
         settle(offer(new SharedFrame(frame), false));
     }
 
+    /** Answers a ping, under the same bound: a peer that pings and does not read fills it. */
+    void pong(ByteBuffer payload) {
+        settle(offer(SharedFrame.pong(payload), false));
+    }
+
+    void ping() {
+        settle(offer(PING, true));
+    }
+
     /** Writes everything queued as one batch, if this turn has not been taken already. */
     void write() {
-        int n;
         long thisWrite;
-        SharedFrame[] frames;
+        ByteBuffer[] batch;
         synchronized (this) {
             if (state != State.SCHEDULED) return;
             if (closed || queue.isEmpty()) {
@@ -123,20 +138,18 @@ final class Connection implements Member {
             }
             state = State.WRITING;
             thisWrite = ++write;
-            n = queue.size();
-            // The write owns this array until its completion lets go of the frames: the completion
-            // may run inside sendFrame and start the next write on another thread.
-            frames = batch != null && batch.length >= n ? batch : new SharedFrame[Math.max(4, 2 * n)];
-            batch = null;
+            int n = queue.size();
+            if (frames.length < n) {
+                frames = new SharedFrame[2 * n];
+                views = filled(new ByteBuffer[2 * n]);
+            }
             inFlightBytes = queue.drainTo(frames);
-            inFlight = frames;
+            for (int i = 0; i < n; i++) views[i] = frames[i].view();
             inFlightCount = n;
+            batch = views;
         }
-        // The frames gather into one socket write; the last one flushes and reports the write.
-        for (int i = 0; i < n; i++) {
-            boolean last = i == n - 1;
-            session.sendFrame(new Frame(OpCode.TEXT, true, frames[i].view()), last ? written : Callback.NOOP, !last);
-        }
+        // Outside the lock: the completion may run inside the write and take the lock.
+        wire.write(written, batch);
         synchronized (this) {
             if (state == State.WRITING && write == thisWrite) inSocket = true;
         }
@@ -144,58 +157,99 @@ final class Connection implements Member {
 
     /** The batch is out: release its bytes, and if more queued meanwhile, take a new turn. */
     private void written() {
+        Runnable then;
+        boolean again;
         synchronized (this) {
             writeEndedLocked();
-            inSocket = false;
-            if (closed || queue.isEmpty()) {
-                state = State.IDLE;
-                return;
-            }
-            state = State.SCHEDULED;
+            then = takeAfterWriteLocked();
+            again = then == null && !closed && !queue.isEmpty();
+            state = again ? State.SCHEDULED : State.IDLE;
         }
-        // To the back of the line rather than looping here: a client that keeps receiving must
-        // not starve the others that share the writer thread.
-        writers.schedule(this);
+        if (then != null) {
+            then.run();
+        } else if (again) {
+            // To the back of the line rather than looping here: a client that keeps receiving
+            // must not starve the others that share the writer thread.
+            line.schedule(this);
+        }
     }
 
-    private synchronized void failed() {
-        writeEndedLocked();
-        releaseLocked();
+    private void failed() {
+        Runnable then;
+        synchronized (this) {
+            writeEndedLocked();
+            releaseLocked();
+            state = State.IDLE;
+            then = takeAfterWriteLocked();
+        }
+        if (then != null) then.run();
     }
 
-    /** The write in flight is over: its frames are let go of, and its array is the spare again. */
+    @GuardedBy("this")
+    private Runnable takeAfterWriteLocked() {
+        Runnable then = afterWrite;
+        afterWrite = null;
+        return then;
+    }
+
+    /** The write in flight is over: its frames are let go of, and the arrays serve the next write. */
     @GuardedBy("this")
     private void writeEndedLocked() {
-        if (inFlight != null) {
-            for (int i = 0; i < inFlightCount; i++) {
-                budget.letGo(inFlight[i]);
-                inFlight[i] = null;
-            }
-            // Kept as the spare unless it is far bigger than what this connection now writes.
-            if (batch == null && inFlight.length <= Math.max(16, 8 * inFlightCount)) batch = inFlight;
-            inFlight = null;
-            inFlightCount = 0;
+        for (int i = 0; i < inFlightCount; i++) {
+            budget.letGo(frames[i]);
+            frames[i] = null;
+            views[i] = NOTHING;
         }
+        // Shrunk back when far bigger than what this connection now writes (a replay grew them).
+        if (frames.length > Math.max(16, 8 * inFlightCount)) {
+            frames = new SharedFrame[16];
+            views = filled(new ByteBuffer[16]);
+        }
+        inFlightCount = 0;
         inFlightBytes = 0;
+        inSocket = false;
     }
 
-    /** Sends a close frame; the endpoint ends the membership when Jetty reports the close. */
+    /**
+     * Closes with a close frame, once the write in flight (if any) has ended: Jetty writes the
+     * frame and then ends the connection, and the endpoint ends the membership. Queued frames are
+     * dropped.
+     */
     @Override
     public void close(int code, String reason) {
-        session.close(code, reason, Callback.NOOP);
+        closeWhenQuiet(() -> wire.close(code, reason));
+    }
+
+    /**
+     * The peer sent a close frame: Jetty answers it when {@code answer} runs, which waits for the
+     * write in flight, so Jetty's answer never meets a write of ours.
+     */
+    void peerClosed(Runnable answer) {
+        closeWhenQuiet(answer);
+    }
+
+    private void closeWhenQuiet(Runnable closing) {
+        synchronized (this) {
+            releaseLocked();
+            if (state == State.WRITING) { // run when the write ends, after any closing asked before
+                Runnable before = afterWrite;
+                afterWrite = before == null ? closing : () -> {
+                    before.run();
+                    closing.run();
+                };
+                return;
+            }
+        }
+        closing.run();
     }
 
     /** Drops the connection at once, for peers that no longer answer. */
     void abort() {
         release();
-        session.abort();
+        wire.abort();
     }
 
-    void ping() {
-        session.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
-    }
-
-    /** Nothing more is queued; what Jetty holds is released when its write ends. */
+    /** Nothing more is queued; what the socket holds is released when its write ends. */
     synchronized void release() {
         releaseLocked();
     }
@@ -204,7 +258,7 @@ final class Connection implements Member {
     private void releaseLocked() {
         closed = true;
         queue.clear(budget::letGo);
-        // The write in flight is Jetty's until it completes or fails: its frames stay held till then.
+        // The write in flight is the socket's until it completes or fails: its frames stay held till then.
     }
 
     @Override

@@ -19,7 +19,7 @@ final class Outbound {
     }
 
     Connection open(CoreSession session, String id, Claim claim, boolean json, String address) {
-        return new Connection(session, writers, budget, id, claim, json, address, queueFrames, queueBytes);
+        return new Connection(Wire.of(session), writers.assign(), budget, id, claim, json, address, queueFrames, queueBytes);
     }
 
     void stop() {

@@ -77,7 +77,7 @@ final class FakeMember implements Member {
             closed = true;
             return Offer.TOO_SLOW;
         }
-        received.add(StandardCharsets.UTF_8.decode(frame.view()).toString());
+        received.add(StandardCharsets.UTF_8.decode(frame.payload()).toString());
         return Offer.QUEUED;
     }
 

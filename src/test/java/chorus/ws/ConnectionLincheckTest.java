@@ -2,7 +2,7 @@ package chorus.ws;
 
 import chorus.hub.Claim;
 
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -13,8 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.eclipse.jetty.websocket.core.CoreSession;
-import org.eclipse.jetty.websocket.core.OutgoingEntry;
+import org.eclipse.jetty.util.Callback;
 import kotlin.Unit;
 import org.jetbrains.kotlinx.lincheck.Actor;
 import org.jetbrains.lincheck.datastructures.DSLThreadScenario;
@@ -25,26 +24,34 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every interleaving (up to Lincheck's bounds) of offers, writer turns and a release on one
- * {@link Connection}, over a socket whose writes complete inside {@code sendFrame}, as Jetty's may:
+ * {@link Connection}, over a socket whose writes complete inside the write call, as Jetty's may:
  * every frame written is one that was offered, whole, and written at most once.
  */
 public class ConnectionLincheckTest {
     /** Completes every write at once, on the writing thread. */
-    private static final class InlineSocket extends CoreSession.Empty {
-        final List<ByteBuffer> written = new ArrayList<>();
+    private static final class InlineSocket implements Wire {
+        final List<String> written = new ArrayList<>();
 
         @Override
-        public void sendFrame(OutgoingEntry entry) {
+        public void write(Callback done, ByteBuffer[] frames) {
             synchronized (written) {
-                written.add(entry.getFrame().getPayload());
+                written.addAll(Written.texts(frames));
             }
-            entry.getCallback().succeeded();
+            done.succeeded();
+        }
+
+        @Override
+        public void close(int code, String reason) {
+        }
+
+        @Override
+        public void abort() {
         }
     }
 
     private final InlineSocket socket = new InlineSocket();
-    private final Writers writers = new Writers(0); // no threads: the test's threads take the turns
-    private final Connection connection = new Connection(socket, writers,
+    private final Writers.Line line = new Writers.Line(); // no thread: the test's threads take the turns
+    private final Connection connection = new Connection(socket, line,
             new OutboundBudget(1 << 30, () -> 1, new SimpleMeterRegistry()), "n",
             new Claim(null, "session:n", null, "n", List.of("n")), false, "127.0.0.1", 8, 1 << 20);
     private final AtomicInteger offered = new AtomicInteger();
@@ -57,7 +64,7 @@ public class ConnectionLincheckTest {
 
     @Operation
     public void turn() {
-        writers.writeNext();
+        line.writeNext();
     }
 
     @Operation
@@ -69,9 +76,9 @@ public class ConnectionLincheckTest {
     public void everyFrameWrittenWasOfferedAndWrittenOnce() {
         Set<Integer> seen = new HashSet<>();
         synchronized (socket.written) {
-            for (ByteBuffer payload : socket.written) {
-                assertNotNull(payload, "an empty frame was written in a message's place");
-                int n = Integer.parseInt(StandardCharsets.US_ASCII.decode(payload.duplicate()).toString());
+            for (String text : socket.written) {
+                assertFalse(text.isEmpty(), "an empty frame was written in a message's place");
+                int n = Integer.parseInt(text);
                 assertTrue(n >= 1 && n <= offered.get(), "a frame nobody offered: " + n);
                 assertTrue(seen.add(n), "frame " + n + " written twice");
             }

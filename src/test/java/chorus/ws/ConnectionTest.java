@@ -17,8 +17,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.core.CoreSession;
-import org.eclipse.jetty.websocket.core.OutgoingEntry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -27,15 +25,16 @@ class ConnectionTest {
     private static final int BOUND = 8;
 
     /** A socket that takes frames as written at once, unless it is told to hold them. */
-    private static final class Socket extends CoreSession.Empty {
+    private static final class Socket implements Wire {
         final List<String> written = new CopyOnWriteArrayList<>();
-        volatile CountDownLatch writerGate; // when set, a writer thread stalls in sendFrame (descheduled)
+        volatile CountDownLatch writerGate; // when set, a writer thread stalls in write (descheduled)
         final CountDownLatch stalled = new CountDownLatch(1);
         volatile boolean draining = true; // false: writes never complete (a peer that stopped reading)
+        volatile Callback pending; // the write that has not completed
         volatile Integer closedWith;
 
         @Override
-        public void sendFrame(OutgoingEntry entry) {
+        public void write(Callback done, ByteBuffer[] frames) {
             CountDownLatch gate = writerGate;
             if (gate != null && Thread.currentThread().getName().startsWith("chorus-writer")) {
                 stalled.countDown();
@@ -45,13 +44,18 @@ class ConnectionTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            written.add(StandardCharsets.UTF_8.decode(entry.getFrame().getPayload()).toString());
-            if (draining) entry.getCallback().succeeded();
+            written.addAll(Written.texts(frames));
+            if (draining) done.succeeded();
+            else pending = done;
         }
 
         @Override
-        public void close(int statusCode, String reason, Callback callback) {
-            closedWith = statusCode;
+        public void close(int code, String reason) {
+            closedWith = code;
+        }
+
+        @Override
+        public void abort() {
         }
     }
 
@@ -82,8 +86,8 @@ class ConnectionTest {
         Socket second = new Socket();
         CountDownLatch gate = new CountDownLatch(1);
         first.writerGate = gate;
-        Connection paused = new Connection(first, writers, BUDGET, "a", claim("a"), false, "127.0.0.1", BOUND, 1 << 20);
-        Connection waiting = new Connection(second, writers, BUDGET, "b", claim("b"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection paused = new Connection(first, writers.assign(), BUDGET, "a", claim("a"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection waiting = new Connection(second, writers.assign(), BUDGET, "b", claim("b"), false, "127.0.0.1", BOUND, 1 << 20);
 
         // The only writer thread takes paused's batch and is descheduled before handing it over.
         paused.settle(paused.offer(frame(0), false));
@@ -114,7 +118,7 @@ class ConnectionTest {
     void aSocketThatStopsDrainingIsTooSlowOnceItsBoundIsFull() throws Exception {
         Socket stuck = new Socket();
         stuck.draining = false;
-        Connection slow = new Connection(stuck, writers, BUDGET, "s", claim("s"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection slow = new Connection(stuck, writers.assign(), BUDGET, "s", claim("s"), false, "127.0.0.1", BOUND, 1 << 20);
         slow.settle(slow.offer(frame(0), false));
         awaitWritten(stuck, 1); // handed to the socket, never completed
         Thread.sleep(50);
@@ -127,6 +131,9 @@ class ConnectionTest {
         }
         assertEquals(Offer.TOO_SLOW, last);
         assertEquals(BOUND, queued, "the bound counts queued frames, behind the one in flight");
+        // The close frame is Jetty's to write: it waits for the write in flight, here until that fails.
+        assertEquals(null, stuck.closedWith);
+        stuck.pending.failed(new java.io.IOException("idle timeout"));
         assertEquals(1008, stuck.closedWith);
         assertNotEquals(Offer.QUEUED, slow.offer(frame(99), false), "nothing is queued after the verdict");
         assertTrue(slow.closed());

@@ -35,7 +35,7 @@ public class FrameQueueLincheckTest {
             SharedFrame[] batch = new SharedFrame[queue.size()];
             String charged = queue.chargedFrames() + "/" + queue.drainTo(batch);
             List<Integer> ids = new ArrayList<>();
-            for (SharedFrame frame : batch) ids.add((int) frame.view().get());
+            for (SharedFrame frame : batch) ids.add((int) frame.payload().get());
             return ids + " " + charged;
         }
     }
