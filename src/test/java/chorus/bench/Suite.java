@@ -204,7 +204,8 @@ public final class Suite {
         String procfile = java.nio.file.Files.readString(Path.of("Procfile")).strip().replaceFirst("^web: ", "");
         servers.add(new Server("chorus", a.getOrDefault("server", procfile),
                 Map.of("RATE_LIMIT_PER_SECOND", "1000000", "RATE_LIMIT_BURST", "1000000", "MAX_CONNECTIONS", "100000",
-                        "MAX_CONNECTIONS_PER_ADDRESS", "100000", "RATE_LIMIT_PER_ADDRESS", "1000000")));
+                        "MAX_CONNECTIONS_PER_ADDRESS", "100000", "RATE_LIMIT_PER_ADDRESS", "1000000",
+                        "MAX_HTTP_CONNECTIONS_PER_ADDRESS", "100000"))); // every dialer is 127.0.0.1
         // Known references run side by side (bench/reference has the first two).
         Map<String, String> known = Map.of(
                 "node-ws", "node bench/reference/ws-server.js",
