@@ -24,6 +24,7 @@ final class NameClaims {
     }
 
     private final Map<String, Holder> here = new HashMap<>();
+    private final Map<String, Integer> persons = new HashMap<>(); // claims held here, per person
     private Map<String, Shown> elsewhere = Map.of();
 
     /**
@@ -39,7 +40,13 @@ final class NameClaims {
             displaced.addAll(anonymous);
         }
         for (String key : claim.keys()) here.computeIfAbsent(key, k -> new Holder(claim.person(), claim.user())).count++;
+        persons.merge(claim.person(), 1, Integer::sum);
         return true;
+    }
+
+    /** Whether the person holds a claim here already (another tab, or a session being replaced). */
+    boolean holdsAny(String person) {
+        return persons.containsKey(person);
     }
 
     /** Whether the claim could stand; the anonymous holders it would displace go in {@code anonymous}. */
@@ -60,6 +67,7 @@ final class NameClaims {
 
     void release(Claim claim) {
         if (!claim.letGo()) return;
+        persons.computeIfPresent(claim.person(), (person, count) -> count == 1 ? null : count - 1);
         for (String key : claim.keys()) {
             Holder holder = here.get(key);
             if (holder != null && holder.person.equals(claim.person()) && --holder.count == 0) here.remove(key);

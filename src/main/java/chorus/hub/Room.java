@@ -431,7 +431,10 @@ public final class Room {
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
             if (phase == Phase.RETIRED) return Claimed.RETIRED;
+            // Only a client coming back has older sessions here: no scan of a big room per join.
+            boolean returning = claim.person().startsWith("client:") && claims.holdsAny(claim.person());
             if (!claims.claim(claim, displaced)) return Claimed.TAKEN;
+            if (!returning && displaced.isEmpty()) return Claimed.YES;
             for (Member member : members) {
                 if (displaced.contains(member.person())
                         || member.person().equals(claim.person()) && member.person().startsWith("client:")) {
