@@ -115,6 +115,7 @@ public final class ChorusServer {
     public ChorusServer start() {
         app.start("0.0.0.0", config.port());
         keepalive.start();
+        metrics.bindJvm();
         LOG.info("Chorus ready at http://localhost:{}/", port());
         return this;
     }
