@@ -119,6 +119,7 @@ public final class Room {
     @GuardedBy("this")
     private void offerAllLocked(SharedFrame plain, SharedFrame json, Settlements after) {
         Member[] current = members;
+        after.expect(current.length);
         Member[] kept = null;
         List<Member> gone = null;
         int n = 0;
