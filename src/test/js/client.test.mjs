@@ -3,10 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
+import { SignJWT } from "jose";
 import { Chorus, ChorusError } from "../../main/resources/public/chorus-client.js";
 
 const URL = process.env.CHORUS_WS;
 if (!URL) throw new Error("CHORUS_WS must name a Chorus server's /ws");
+const SECRET = process.env.CHORUS_TOKEN_SECRET; // the server's TOKEN_SECRET
 
 let rooms = 0;
 const freshRoom = (what) => `${what}-${process.pid}-${++rooms}`;
@@ -143,6 +145,42 @@ test("an outbox filled while the server could not be reached is sent, once and i
   assert.deepEqual(ear.heard, Array.from({ length: 30 }, (_, i) => `typed ${i + 1}`));
   back.close();
   ear.close();
+});
+
+test("a token that expires is replaced through getToken: the socket resumes and nothing is lost or doubled", async () => {
+  const room = freshRoom("expiry");
+  let minted = 0;
+  const getToken = async () => {
+    minted += 1;
+    return new SignJWT({ name: "ann" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("u-ann")
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 2) // the server closes with 4003 at exp
+      .sign(new TextEncoder().encode(SECRET));
+  };
+  const ann = new Chorus({ url: URL, room, getToken, storage: memoryStorage() });
+  const writer = new Chorus({ url: URL, room, name: "writer", storage: memoryStorage() });
+  const states = [];
+  ann.on("state", (s) => states.push(s.state));
+  const seen = [];
+  ann.on("message", (m) => seen.push(m.text));
+  await opened(ann);
+  assert.equal(ann.user, "u-ann");
+  const sent = [];
+  for (let i = 1; i <= 6; i++) { // over about five seconds: past two expiries
+    sent.push(`across ${i}`);
+    await writer.send(`across ${i}`);
+    await new Promise((r) => setTimeout(r, 800));
+  }
+  await until(() => seen.length >= sent.length, "every message");
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(seen, sent);
+  assert.ok(minted >= 3, `only ${minted} tokens fetched`);
+  assert.ok(!states.includes("expired") && !states.includes("closed"), `states: ${states}`);
+  assert.equal(ann.user, "u-ann");
+  ann.close();
+  writer.close();
 });
 
 // Random interleavings of send, cut, room change and reload: whatever happens, each room hears
