@@ -103,18 +103,20 @@ public final class Api {
      * twice, nothing after it): 415 unless it says it is JSON, 413 when larger than any valid one.
      */
     private JsonNode jsonBody(Context ctx) {
-        String type = ctx.contentType();
-        if (type == null || !type.split(";", 2)[0].strip().equalsIgnoreCase("application/json")) {
-            throw new HttpResponseException(415, "the body must be JSON (Content-Type: application/json)",
-                    Map.of("field", "Content-Type"));
-        }
         long largest = 6L * maxTextBytes + 4096; // the text with every character escaped, and the other fields
         if (ctx.contentLength() > largest) {
             throw new HttpResponseException(413, "the body is larger than " + largest + " bytes", Map.of("field", "body"));
         }
+        // Read before any other refusal: answering with the body still arriving makes Jetty close
+        // the connection, and the client's late bytes then reset it before it reads the answer.
         byte[] bytes = ctx.bodyAsBytes();
         if (bytes.length > largest) {
             throw new HttpResponseException(413, "the body is larger than " + largest + " bytes", Map.of("field", "body"));
+        }
+        String type = ctx.contentType();
+        if (type == null || !type.split(";", 2)[0].strip().equalsIgnoreCase("application/json")) {
+            throw new HttpResponseException(415, "the body must be JSON (Content-Type: application/json)",
+                    Map.of("field", "Content-Type"));
         }
         JsonNode body;
         try {
