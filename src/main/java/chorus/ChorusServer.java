@@ -21,6 +21,8 @@ import chorus.ws.Keepalive;
 import chorus.ws.Sockets;
 import chorus.ws.Upgrade;
 import io.javalin.Javalin;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.server.Handler;
@@ -85,8 +87,10 @@ public final class ChorusServer {
                 // A reconnect storm grows the pool (300 clients churning: 32 to 156 threads); by
                 // default it gives back one idle thread a minute, so it stayed grown for hours.
                 if (server.getThreadPool() instanceof QueuedThreadPool pool) {
+                    pool.setMaxThreads(config.maxThreads());
                     pool.setIdleTimeout(30_000);
                     pool.setMaxEvictCount(32);
+                    new JettyServerThreadPoolMetrics(pool, Tags.empty()).bindTo(metrics.registry());
                 }
                 // Behind a proxy every peer is the proxy: the cap per address applies to sockets only.
                 HttpConnections.install(server, timer, config.headerTimeout(), config.maxHttpConnections(),

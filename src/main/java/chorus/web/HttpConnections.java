@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
@@ -22,8 +23,8 @@ import org.eclipse.jetty.util.component.LifeCycle;
 /**
  * Budgets for plain HTTP connections (a WebSocket, once upgraded, counts among the sockets
  * instead): how many may be open in all and from one peer address, and a deadline for the headers
- * of every request, the first and each next one of a kept-alive connection (slowloris: a byte
- * every few seconds keeps Jetty's idle timeout from ever firing). Past the cap in all, the
+ * and body of every request, the first and each next one of a kept-alive connection (slowloris: a
+ * byte every few seconds keeps Jetty's idle timeout from ever firing). Past the cap in all, the
  * connection waiting longest for a request's head gives way to the newcomer (held connections
  * cost their holder, not the next visitor); past the cap per address, the newcomer is closed at
  * once; past the deadline, a connection that began no new request is closed.
@@ -52,7 +53,7 @@ public final class HttpConnections implements Connection.Listener {
         this.max = max;
         this.maxPerAddress = maxPerAddress;
         this.timeouts = Counter.builder("chorus.http.header.timeouts")
-                .description("connections closed for not sending a request's headers in time").register(registry);
+                .description("connections closed for not sending a request's headers or body in time").register(registry);
         this.refusedTotal = refused(registry, "total");
         this.refusedAddress = refused(registry, "address");
         this.evicted = refused(registry, "evicted");
@@ -129,8 +130,9 @@ public final class HttpConnections implements Connection.Listener {
     }
 
     /**
-     * Every period: a connection that began no new request since the last look and is not in the
-     * middle of one (its parser is at or inside a request's head) is closed.
+     * Every period: a connection that began no new request since the last look and is still waiting
+     * for one or reading one (its parser is at or inside a request's head or body) is closed. A body
+     * read blocks a thread, so a trickled one would hold it for as long as the bytes keep coming.
      */
     private final class Deadline implements Runnable {
         private final HttpConnection connection;
@@ -143,7 +145,8 @@ public final class HttpConnections implements Connection.Listener {
         @Override
         public void run() {
             long requests = connection.getMessagesIn();
-            boolean idle = requests == lastSeen && connection.getParser().inHeaderState();
+            HttpParser parser = connection.getParser();
+            boolean idle = requests == lastSeen && (parser.inHeaderState() || parser.inContentState());
             lastSeen = requests;
             if (idle && connection.getEndPoint().getConnection() == connection && connection.getEndPoint().isOpen()) {
                 timeouts.increment();

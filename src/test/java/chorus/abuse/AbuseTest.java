@@ -426,6 +426,32 @@ class AbuseTest {
     }
 
     @Test
+    void aRequestWhoseBodyDripsInIsDroppedAndHoldsNoThreadForLong() throws Exception {
+        // Fewer threads than trickling bodies: each body read blocks a thread until it is whole.
+        start(Map.of("HEADER_TIMEOUT", "1s", "MAX_THREADS", "12"));
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                Socket socket = new Socket("127.0.0.1", server.port());
+                socket.getOutputStream().write(utf8("POST /check?room=lobby&name=drip HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\na"));
+                slow.add(socket);
+            }
+            // Looked at every HEADER_TIMEOUT, like a request's head: closed within two of them.
+            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+            int open = 0;
+            for (Socket socket : slow) {
+                Duration left = Duration.ofNanos(Math.max(Duration.ofMillis(200).toNanos(), end - System.nanoTime()));
+                if (!closedWithin(socket, left, utf8("a"))) open++;
+            }
+            assertEquals(0, open, "connections still trickling a request's body");
+        } finally {
+            for (Socket socket : slow) socket.close();
+        }
+        bystanderCarriesOn();
+    }
+
+    @Test
     void plainHttpConnectionsHaveACapPerAddressAndInAll() throws Exception {
         start(Map.of("MAX_HTTP_CONNECTIONS_PER_ADDRESS", "4", "MAX_HTTP_CONNECTIONS", "10"));
         List<Socket> idle = new ArrayList<>();
