@@ -28,7 +28,10 @@ public final class Lookalikes {
         List<String> keys = KNOWN.get(name);
         if (keys != null) return keys;
         String asWritten = FOLD.normalize(SKELETON.getSkeleton(name));
-        String folded = FOLD.normalize(SKELETON.getSkeleton(FOLD.normalize(ASCII.transliterate(FOLD.normalize(name)))));
+        String lower = FOLD.normalize(name);
+        // Latin-ASCII changes only what is not ASCII, and is the costly step (guests' names are ASCII).
+        String ascii = lower.chars().allMatch(c -> c < 0x80) ? lower : FOLD.normalize(ASCII.transliterate(lower));
+        String folded = FOLD.normalize(SKELETON.getSkeleton(ascii));
         keys = asWritten.equals(folded) ? List.of(asWritten) : List.of(asWritten, folded);
         if (KNOWN.size() >= CACHE) KNOWN.clear(); // a bound, not an eviction policy: a miss only costs time
         KNOWN.put(name, keys);
