@@ -80,7 +80,7 @@ class HttpTest {
             for (String line : new String[] {"chorus_connections 2.0", "chorus_messages_received_total 1.0",
                     "chorus_messages_delivered_total 2.0", "chorus_messages_refused_total{reason=\"bad-json\"} 1.0",
                     "chorus_slow_clients_dropped_total 0.0", "chorus_outbound_queue_bytes ",
-                    "jetty_threads_config_max 24.0", "jetty_threads_busy "}) {
+                    "jetty_threads_config_max 16.0", "jetty_threads_busy "}) {
                 assertTrue(body.lines().anyMatch(l -> l.startsWith(line)), "no " + line + " in /metrics");
             }
             assertTrue(body.contains("chorus_broadcast_latency_seconds_bucket{le="), "no broadcast latency histogram");
