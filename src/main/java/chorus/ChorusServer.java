@@ -15,6 +15,7 @@ import chorus.web.Assets;
 import chorus.web.HttpConnections;
 import chorus.web.Health;
 import chorus.web.JoinCheck;
+import chorus.web.RequestPermits;
 import chorus.web.SecurityHeaders;
 import chorus.ws.CheckedUpgradeHandler;
 import chorus.ws.Keepalive;
@@ -25,7 +26,6 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
@@ -83,7 +83,7 @@ public final class ChorusServer {
             // us pick the subprotocol and refuse an upgrade with a status before any socket
             // exists, and keeps nothing of the HTTP request once the socket is open.
             c.jetty.modifyServer(server -> {
-                server.setHandler(webSockets(config, upgrade));
+                server.setHandler(webSockets(config, upgrade, metrics));
                 // A reconnect storm grows the pool (300 clients churning: 32 to 156 threads); by
                 // default it gives back one idle thread a minute, so it stayed grown for hours.
                 if (server.getThreadPool() instanceof QueuedThreadPool pool) {
@@ -99,13 +99,15 @@ public final class ChorusServer {
         });
     }
 
-    private static WebSocketUpgradeHandler webSockets(Config config, Upgrade upgrade) {
+    private static WebSocketUpgradeHandler webSockets(Config config, Upgrade upgrade, Metrics metrics) {
         WebSocketComponents components = new WebSocketComponents();
         // Chat messages are small; compressing each one again for every recipient would cost
         // more CPU than it saves bytes.
         components.getExtensionRegistry().unregister("permessage-deflate");
         WebSocketUpgradeHandler handler = new CheckedUpgradeHandler(components, "/ws");
-        handler.setHandler((Handler) null); // Javalin puts its servlet context here
+        // Javalin puts its servlet context in the innermost wrapper: behind the permits.
+        handler.setHandler(RequestPermits.handler(config.maxThreads(), config.maxHttpConnections(), config.headerTimeout(),
+                metrics.registry()));
         handler.getConfiguration().setIdleTimeout(config.idleTimeout());
         // Our endpoint assembles text and applies each mode's limit; no frame may exceed the larger.
         handler.getConfiguration().setMaxFrameSize(6L * config.maxMessageBytes() + 1024);

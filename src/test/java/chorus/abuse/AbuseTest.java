@@ -452,6 +452,38 @@ class AbuseTest {
     }
 
     @Test
+    void requestsHoldingThreadsLeaveSomeForTheSockets() throws Exception {
+        // 16 bodies trickling in from one address, the header deadline far away: at most half of
+        // the 12 threads may serve HTTP requests, so sockets still open and their frames are read.
+        start(Map.of("MAX_THREADS", "12"));
+        List<Socket> slow = new ArrayList<>();
+        try {
+            for (int i = 0; i < 16; i++) {
+                Socket socket = new Socket("127.0.0.1", server.port());
+                socket.getOutputStream().write(utf8("POST /check?room=lobby&name=drip HTTP/1.1\r\nHost: x\r\n"
+                        + "Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\na"));
+                slow.add(socket);
+            }
+            Thread.sleep(500);
+            bystander.send("still here");
+            String next;
+            do {
+                next = bystander.poll(Duration.ofSeconds(3));
+            } while (next != null && !next.equals("still here"));
+            assertEquals("still here", next, "the bystander's message waited for the trickling requests");
+            long start = System.nanoTime();
+            try (WsClient newcomer = WsClient.connect(URI.create(server.ws() + "?room=elsewhere"))) {
+                assertTrue(!newcomer.isClosed(), "a newcomer could not open a socket");
+            }
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertTrue(millis < 3000, "a newcomer's upgrade waited " + millis + " ms for the trickling requests");
+        } finally {
+            for (Socket socket : slow) socket.close();
+        }
+        assertTrue(metrics().contains("chorus_http_requests_waiting "), "no gauge of requests waiting for a thread");
+    }
+
+    @Test
     void plainHttpConnectionsHaveACapPerAddressAndInAll() throws Exception {
         start(Map.of("MAX_HTTP_CONNECTIONS_PER_ADDRESS", "4", "MAX_HTTP_CONNECTIONS", "10"));
         List<Socket> idle = new ArrayList<>();
