@@ -48,12 +48,12 @@ public record Config(
         boolean requireToken,
         int maxTokenBytes) {
 
-    /** Thrown for a malformed variable; its message is meant for the operator. */
     /** The send limits each welcome announces (docs/PROTOCOL.md). */
     public Pace pace() {
         return new Pace(maxMessageBytes, ratePerSecond, rateBurst, ratePerAddress, Pace.addressBurst(ratePerAddress));
     }
 
+    /** Thrown for a malformed variable; its message is meant for the operator. */
     public static final class Invalid extends RuntimeException {
         Invalid(String message) {
             super(message);
