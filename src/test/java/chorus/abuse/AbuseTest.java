@@ -398,6 +398,29 @@ class AbuseTest {
         }
     }
 
+    /** How many of the sockets the server has not closed within the time, each trickling while it is watched. */
+    private static int stillOpen(List<Socket> sockets, Duration within, byte[] trickle) throws InterruptedException {
+        long end = System.nanoTime() + within.toNanos();
+        int open = 0;
+        for (Socket socket : sockets) {
+            Duration left = Duration.ofNanos(Math.max(Duration.ofMillis(200).toNanos(), end - System.nanoTime()));
+            if (!closedWithin(socket, left, trickle)) open++;
+        }
+        return open;
+    }
+
+    /** Requests whose head is whole and whose body has only begun: each holds a thread while it is read. */
+    private List<Socket> tricklingBodies(int count) throws IOException {
+        List<Socket> sockets = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            Socket socket = new Socket("127.0.0.1", server.port());
+            socket.getOutputStream().write(utf8("POST /check?room=lobby&name=drip HTTP/1.1\r\nHost: x\r\n"
+                    + "Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\na"));
+            sockets.add(socket);
+        }
+        return sockets;
+    }
+
     @Test
     void theNextRequestOnAKeptAliveConnectionHasTheHeaderDeadlineToo() throws Exception {
         start(Map.of("HEADER_TIMEOUT", "1s"));
@@ -412,13 +435,8 @@ class AbuseTest {
                 slow.add(socket);
             }
             // Each is looked at every HEADER_TIMEOUT: closed within two of them, whatever it trickles.
-            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-            int open = 0;
-            for (Socket socket : slow) {
-                Duration left = Duration.ofNanos(Math.max(Duration.ofMillis(200).toNanos(), end - System.nanoTime()));
-                if (!closedWithin(socket, left, utf8("X-Slow: a\r\n"))) open++;
-            }
-            assertEquals(0, open, "kept-alive connections still trickling their next request's headers");
+            assertEquals(0, stillOpen(slow, Duration.ofSeconds(4), utf8("X-Slow: a\r\n")),
+                    "kept-alive connections still trickling their next request's headers");
         } finally {
             for (Socket socket : slow) socket.close();
         }
@@ -429,22 +447,10 @@ class AbuseTest {
     void aRequestWhoseBodyDripsInIsDroppedAndHoldsNoThreadForLong() throws Exception {
         // Fewer threads than trickling bodies: each body read blocks a thread until it is whole.
         start(Map.of("HEADER_TIMEOUT", "1s", "MAX_THREADS", "12"));
-        List<Socket> slow = new ArrayList<>();
+        List<Socket> slow = tricklingBodies(16);
         try {
-            for (int i = 0; i < 16; i++) {
-                Socket socket = new Socket("127.0.0.1", server.port());
-                socket.getOutputStream().write(utf8("POST /check?room=lobby&name=drip HTTP/1.1\r\nHost: x\r\n"
-                        + "Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\na"));
-                slow.add(socket);
-            }
             // Looked at every HEADER_TIMEOUT, like a request's head: closed within two of them.
-            long end = System.nanoTime() + Duration.ofSeconds(4).toNanos();
-            int open = 0;
-            for (Socket socket : slow) {
-                Duration left = Duration.ofNanos(Math.max(Duration.ofMillis(200).toNanos(), end - System.nanoTime()));
-                if (!closedWithin(socket, left, utf8("a"))) open++;
-            }
-            assertEquals(0, open, "connections still trickling a request's body");
+            assertEquals(0, stillOpen(slow, Duration.ofSeconds(4), utf8("a")), "connections still trickling a request's body");
         } finally {
             for (Socket socket : slow) socket.close();
         }
@@ -456,14 +462,8 @@ class AbuseTest {
         // 16 bodies trickling in from one address, the header deadline far away: at most half of
         // the 12 threads may serve HTTP requests, so sockets still open and their frames are read.
         start(Map.of("MAX_THREADS", "12"));
-        List<Socket> slow = new ArrayList<>();
+        List<Socket> slow = tricklingBodies(16);
         try {
-            for (int i = 0; i < 16; i++) {
-                Socket socket = new Socket("127.0.0.1", server.port());
-                socket.getOutputStream().write(utf8("POST /check?room=lobby&name=drip HTTP/1.1\r\nHost: x\r\n"
-                        + "Content-Type: text/plain\r\nContent-Length: 1000\r\n\r\na"));
-                slow.add(socket);
-            }
             Thread.sleep(500);
             bystander.send("still here");
             String next;
