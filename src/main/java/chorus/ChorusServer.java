@@ -84,7 +84,7 @@ public final class ChorusServer {
             // exists, and keeps nothing of the HTTP request once the socket is open.
             c.jetty.modifyServer(server -> {
                 server.setHandler(webSockets(config, upgrade, metrics));
-                // A reconnect storm grows the pool (300 clients churning: 32 to 156 threads); by
+                // Capped (MAX_THREADS); a reconnect storm still grows the pool to its cap, and by
                 // default it gives back one idle thread a minute, so it stayed grown for hours.
                 if (server.getThreadPool() instanceof QueuedThreadPool pool) {
                     pool.setMaxThreads(config.maxThreads());
