@@ -6,7 +6,9 @@ import chorus.hub.Member;
 import chorus.hub.SharedFrame;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.nio.ByteBuffer;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.Callback;
 
 /**
@@ -21,12 +23,16 @@ import org.eclipse.jetty.util.Callback;
  * returns a verdict; the room acts on it after releasing its lock ({@link #settle}).
  *
  * <p>"Too slow" means the socket is not draining: the bound is full while a batch sits in the
- * socket. While our own writer lags (a turn not yet taken, or the writer between taking a batch
+ * socket, or all queues together are over their total while a batch has sat in this socket for a
+ * second ({@link OutboundBudget}). A client found too slow gets a close frame after its write in
+ * flight, and loses its socket a second later whether or not that write ever completes. While our own writer lags (a turn not yet taken, or the writer between taking a batch
  * and handing it over), the frame is queued anyway, up to {@link #LAG_ALLOWANCE} times the bound,
  * and a scheduled turn is taken at once by the sender: that slows senders to what we can write.
  */
 final class Connection implements Member {
     private static final int LAG_ALLOWANCE = 2;
+    /** A too-slow client's close frame waits behind a write its socket does not take; past this the socket goes anyway. */
+    private static final long CLOSE_GRACE_MILLIS = 1_000;
     private static final SharedFrame PING = SharedFrame.ping(); // the same bytes for every socket
     private static final ByteBuffer NOTHING = ByteBuffer.allocate(0); // fills a write's unused slots
 
@@ -35,6 +41,7 @@ final class Connection implements Member {
     private final Wire wire;
     private final Writers.Line line;
     private final OutboundBudget budget;
+    private final ScheduledExecutorService timer;
     private final String id;
     private final boolean json;
     private final String address;
@@ -51,6 +58,7 @@ final class Connection implements Member {
     @GuardedBy("this") private State state = State.IDLE;
     @GuardedBy("this") private long write; // counts batches, so a late "handed over" cannot mark a newer batch
     @GuardedBy("this") private boolean inSocket; // the batch in flight was handed to the socket and has not completed
+    @GuardedBy("this") private long handedNanos; // when the batch in flight was handed to the socket
     @GuardedBy("this") private long inFlightBytes;
     @GuardedBy("this") private long peakBytes;
     @GuardedBy("this") private boolean closed; // nothing more is queued
@@ -60,13 +68,14 @@ final class Connection implements Member {
     @GuardedBy("this") private ByteBuffer[] views = filled(new ByteBuffer[4]);
     @GuardedBy("this") private int inFlightCount;
 
-    Connection(Wire wire, Writers.Line line, OutboundBudget budget, String id, Claim claim, boolean json, String address,
+    Connection(Wire wire, Writers.Line line, OutboundBudget budget, ScheduledExecutorService timer, String id, Claim claim, boolean json, String address,
             int maxFrames, long maxBytes) {
         this.wire = wire;
         this.id = id;
         this.address = address;
         this.line = line;
         this.budget = budget;
+        this.timer = timer;
         this.claim = claim;
         this.json = json;
         this.maxFrames = maxFrames;
@@ -87,7 +96,7 @@ final class Connection implements Member {
         if (full && (stuck
                 || queue.chargedFrames() >= LAG_ALLOWANCE * maxFrames
                 || queuedBytes() + size > LAG_ALLOWANCE * maxBytes)
-                || !owed && budget.tooMuch(queuedBytes() + size)) {
+                || !owed && stuck && budget.tooMuch(System.nanoTime() - handedNanos)) {
             releaseLocked();
             return Offer.TOO_SLOW;
         }
@@ -106,7 +115,11 @@ final class Connection implements Member {
         switch (verdict) {
             case READY -> line.schedule(this);
             case BEHIND -> write(); // the lag is ours: take the turn here, on the sender's thread
-            case TOO_SLOW -> close(CloseCodes.TOO_SLOW, CloseCodes.TOO_SLOW_REASON);
+            case TOO_SLOW -> {
+                close(CloseCodes.TOO_SLOW, CloseCodes.TOO_SLOW_REASON);
+                // Whatever the peer still sends (pings keep the idle timeout away), it is not reading.
+                timer.schedule(wire::abort, CLOSE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+            }
             default -> {
             }
         }
@@ -129,6 +142,7 @@ final class Connection implements Member {
     /** Writes everything queued as one batch, if this turn has not been taken already. */
     void write() {
         long thisWrite;
+        long handed = System.nanoTime();
         ByteBuffer[] batch;
         synchronized (this) {
             if (state != State.SCHEDULED) return;
@@ -151,7 +165,10 @@ final class Connection implements Member {
         // Outside the lock: the completion may run inside the write and take the lock.
         wire.write(written, batch);
         synchronized (this) {
-            if (state == State.WRITING && write == thisWrite) inSocket = true;
+            if (state == State.WRITING && write == thisWrite) {
+                inSocket = true;
+                handedNanos = handed;
+            }
         }
     }
 

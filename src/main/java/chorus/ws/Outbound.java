@@ -2,24 +2,27 @@ package chorus.ws;
 
 import chorus.hub.Claim;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.function.IntSupplier;
+import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.websocket.core.CoreSession;
 
-/** Makes each socket's {@link Connection}: the queue bounds, and the writer threads and budget they share. */
+/** Makes each socket's {@link Connection}: the queue bounds, and the writer threads, budget and timer they share. */
 final class Outbound {
     private final Writers writers = new Writers(Runtime.getRuntime().availableProcessors());
     private final int queueFrames;
     private final long queueBytes;
     private final OutboundBudget budget;
 
-    Outbound(int queueFrames, long queueBytes, long totalBytes, IntSupplier sockets, MeterRegistry registry) {
+    private final ScheduledExecutorService timer;
+
+    Outbound(int queueFrames, long queueBytes, long totalBytes, ScheduledExecutorService timer, MeterRegistry registry) {
         this.queueFrames = queueFrames;
         this.queueBytes = queueBytes;
-        this.budget = new OutboundBudget(totalBytes, sockets, registry);
+        this.timer = timer;
+        this.budget = new OutboundBudget(totalBytes, registry);
     }
 
     Connection open(CoreSession session, String id, Claim claim, boolean json, String address) {
-        return new Connection(Wire.of(session), writers.assign(), budget, id, claim, json, address, queueFrames, queueBytes);
+        return new Connection(Wire.of(session), writers.assign(), budget, timer, id, claim, json, address, queueFrames, queueBytes);
     }
 
     void stop() {

@@ -5,25 +5,25 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.IntSupplier;
 
 /**
  * One bound on the bytes every socket's queue holds, each shared frame counted once while any
  * queue holds it (its memory is what it costs, however many members it went to). Past the bound,
- * a connection offered a frame while it holds more than its fair share (the bound over the open
- * sockets) is too slow: those holding the most go first, and a reader that keeps up, holding a
- * frame or two, is not dropped for someone else's backlog. A frame a big room shares costs once,
- * so a broadcast alone does not push the total over.
+ * a connection offered a frame while its socket is not draining (a write has sat in it for
+ * {@link #NOT_DRAINING}) is too slow: the pressure falls on the readers that make it. A member
+ * whose queue is empty or draining is never closed for the total, however big its frames or
+ * however many sockets share the bound. A frame a big room shares costs once, so a broadcast
+ * alone does not push the total over.
  */
 final class OutboundBudget {
     private final long limit;
-    private final IntSupplier sockets;
+    /** A write in a socket this long met a reader that is not keeping up: a kernel buffer takes a reading client's bytes at once. */
+    static final long NOT_DRAINING = 250_000_000L;
     private final AtomicLong held = new AtomicLong(); // changed by every connection's thread
     private final Counter dropped;
 
-    OutboundBudget(long limit, IntSupplier sockets, MeterRegistry registry) {
+    OutboundBudget(long limit, MeterRegistry registry) {
         this.limit = limit;
-        this.sockets = sockets;
         Gauge.builder("chorus.outbound.held.bytes", held, AtomicLong::get)
                 .description("bytes of distinct frames queued to clients, each counted once").register(registry);
         this.dropped = Counter.builder("chorus.outbound.budget.dropped")
@@ -39,9 +39,9 @@ final class OutboundBudget {
         if (frame.letGo()) held.addAndGet(-frame.size());
     }
 
-    /** Whether a connection that would hold this many bytes must go now. */
-    boolean tooMuch(long queuedBytes) {
-        if (held.get() <= limit || queuedBytes <= limit / Math.max(1, sockets.getAsInt())) return false;
+    /** Whether a connection whose write has sat in its socket this long must go now. */
+    boolean tooMuch(long stuckNanos) {
+        if (stuckNanos < NOT_DRAINING || held.get() <= limit) return false;
         dropped.increment();
         return true;
     }

@@ -51,7 +51,7 @@ public final class Upgrade implements WebSocketNegotiator {
         this.addresses = new Addresses(config.maxConnectionsPerAddress(), config.ratePerAddress(), config.newRoomsPerAddress());
         this.sockets = new Sockets(config.maxConnections(), addresses, registry);
         this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes(), config.sendQueueTotalBytes(),
-                sockets::size, registry);
+                timer, registry);
         this.limits = new Limits(config);
         this.tokens = config.tokenKeys() == null ? null : new TokenVerifier(config.tokenKeys(), config.maxTokenBytes(), Clock.systemUTC());
         this.requireToken = config.requireToken();

@@ -49,10 +49,17 @@ public class ConnectionLincheckTest {
         }
     }
 
+    private static final java.util.concurrent.ScheduledExecutorService TIMER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "lincheck-timer");
+                t.setDaemon(true);
+                return t;
+            });
     private final InlineSocket socket = new InlineSocket();
     private final Writers.Line line = new Writers.Line(); // no thread: the test's threads take the turns
     private final Connection connection = new Connection(socket, line,
-            new OutboundBudget(1 << 30, () -> 1, new SimpleMeterRegistry()), "n",
+            new OutboundBudget(1 << 30, new SimpleMeterRegistry()),
+            TIMER, "n",
             new Claim(null, "session:n", null, "n", List.of("n")), false, "127.0.0.1", 8, 1 << 20);
     private final AtomicInteger offered = new AtomicInteger();
 

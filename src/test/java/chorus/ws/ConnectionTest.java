@@ -59,7 +59,13 @@ class ConnectionTest {
         }
     }
 
-    private static final OutboundBudget BUDGET = new OutboundBudget(1 << 30, () -> 1, new SimpleMeterRegistry());
+    private static final java.util.concurrent.ScheduledExecutorService TIMER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "test-timer");
+                t.setDaemon(true);
+                return t;
+            });
+    private static final OutboundBudget BUDGET = new OutboundBudget(1 << 30, new SimpleMeterRegistry());
     private final Writers writers = new Writers(1);
 
     @AfterEach
@@ -86,8 +92,8 @@ class ConnectionTest {
         Socket second = new Socket();
         CountDownLatch gate = new CountDownLatch(1);
         first.writerGate = gate;
-        Connection paused = new Connection(first, writers.assign(), BUDGET, "a", claim("a"), false, "127.0.0.1", BOUND, 1 << 20);
-        Connection waiting = new Connection(second, writers.assign(), BUDGET, "b", claim("b"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection paused = new Connection(first, writers.assign(), BUDGET, TIMER, "a", claim("a"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection waiting = new Connection(second, writers.assign(), BUDGET, TIMER, "b", claim("b"), false, "127.0.0.1", BOUND, 1 << 20);
 
         // The only writer thread takes paused's batch and is descheduled before handing it over.
         paused.settle(paused.offer(frame(0), false));
@@ -118,7 +124,7 @@ class ConnectionTest {
     void aSocketThatStopsDrainingIsTooSlowOnceItsBoundIsFull() throws Exception {
         Socket stuck = new Socket();
         stuck.draining = false;
-        Connection slow = new Connection(stuck, writers.assign(), BUDGET, "s", claim("s"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection slow = new Connection(stuck, writers.assign(), BUDGET, TIMER, "s", claim("s"), false, "127.0.0.1", BOUND, 1 << 20);
         slow.settle(slow.offer(frame(0), false));
         awaitWritten(stuck, 1); // handed to the socket, never completed
         Thread.sleep(50);
