@@ -10,8 +10,10 @@ import chorus.hub.CloseCodes;
 import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
+import chorus.tasks.QuietLog;
 import chorus.tasks.TaskFailures;
 import chorus.web.Assets;
+import chorus.web.BadRequests;
 import chorus.web.HttpConnections;
 import chorus.web.Health;
 import chorus.web.JoinCheck;
@@ -55,12 +57,13 @@ public final class ChorusServer {
         ScheduledThreadPoolExecutor timer = tasks.thread("chorus-timer", "timer");
         timer.setRemoveOnCancelPolicy(true); // a cancelled header deadline lets go of its connection now
         this.timer = timer;
+        QuietLog quiet = new QuietLog(timer);
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), tasks,
                         metrics.registry());
         this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.pace(), config.maxRooms(), timer,
                 metrics.registry());
-        this.upgrade = new Upgrade(hub, config, timer, metrics.registry());
+        this.upgrade = new Upgrade(hub, config, timer, quiet, metrics.registry());
         this.sockets = upgrade.sockets();
         this.keepalive = new Keepalive(sockets, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub, sockets);
@@ -73,6 +76,7 @@ public final class ChorusServer {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
             c.routes.before(SecurityHeaders::apply);
+            BadRequests.install(c, quiet, metrics.registry());
             for (String path : assets.paths()) c.routes.get(path, assets::handle);
             c.routes.get("/health", health::handle);
             c.routes.post("/check", new JoinCheck(upgrade, config.maxTokenBytes())::handle);

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Limits per client address, shared by all of that address's sockets: how many may be open, one
- * message budget, and one budget of rooms it may bring into being. An address with no socket left is forgotten once its budget has refilled,
+ * message budget, one budget of rooms it may bring into being, and one of name lookups. An address with no socket left is forgotten once its budget has refilled,
  * when a fresh entry would be the same; so the map holds the addresses with sockets, plus those
  * that left in the last few seconds.
  */
@@ -15,11 +15,17 @@ final class Addresses {
     static final class Entry {
         final TokenBucket budget;
         final TokenBucket newRooms;
+        final TokenBucket lookups; // answers to "is this name in that room?", by /check or a refused upgrade
         private int sockets;
 
-        Entry(TokenBucket budget, TokenBucket newRooms) {
+        Entry(TokenBucket budget, TokenBucket newRooms, TokenBucket lookups) {
             this.budget = budget;
             this.newRooms = newRooms;
+            this.lookups = lookups;
+        }
+
+        private boolean rested() {
+            return sockets <= 0 && budget.isFull() && newRooms.isFull() && lookups.isFull();
         }
     }
 
@@ -29,10 +35,12 @@ final class Addresses {
     private final double rate;
     private final int burst;
     private final int newRoomsPerMinute;
+    private final int lookupsPerMinute;
 
-    Addresses(int maxSockets, double ratePerSecond, int newRoomsPerMinute) {
+    Addresses(int maxSockets, double ratePerSecond, int newRoomsPerMinute, int lookupsPerMinute) {
         this.maxSockets = maxSockets;
         this.newRoomsPerMinute = newRoomsPerMinute;
+        this.lookupsPerMinute = lookupsPerMinute;
         this.rate = ratePerSecond;
         this.burst = Pace.addressBurst(ratePerSecond);
     }
@@ -41,12 +49,22 @@ final class Addresses {
     Entry admit(String address) {
         boolean[] full = {false};
         Entry entry = entries.compute(address, (a, e) -> {
-            if (e == null) e = new Entry(new TokenBucket(rate, burst), new TokenBucket(newRoomsPerMinute / 60.0, newRoomsPerMinute));
+            if (e == null) e = fresh();
             if (e.sockets >= maxSockets) full[0] = true;
             else e.sockets++;
             return e;
         });
         return full[0] ? null : entry;
+    }
+
+    private Entry fresh() {
+        return new Entry(new TokenBucket(rate, burst), new TokenBucket(newRoomsPerMinute / 60.0, newRoomsPerMinute),
+                new TokenBucket(lookupsPerMinute / 60.0, lookupsPerMinute));
+    }
+
+    /** This address's budgets, whether or not it has a socket (a /check comes without one). */
+    Entry of(String address) {
+        return entries.computeIfAbsent(address, a -> fresh());
     }
 
     void release(String address) {
@@ -69,7 +87,7 @@ final class Addresses {
     void sweep() {
         bans.sweep();
         for (String address : entries.keySet()) {
-            entries.computeIfPresent(address, (a, e) -> e.sockets <= 0 && e.budget.isFull() && e.newRooms.isFull() ? null : e);
+            entries.computeIfPresent(address, (a, e) -> e.rested() ? null : e);
         }
     }
 

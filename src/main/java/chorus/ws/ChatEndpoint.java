@@ -253,7 +253,7 @@ final class ChatEndpoint implements FrameHandler {
         lease.end();
         int code = status.getCode();
         if (!CloseCodes.isExpected(code) && code != CloseStatus.MESSAGE_TOO_LARGE && code != CloseStatus.BAD_PAYLOAD) {
-            LOG.info("socket closed: {} {}", code, status.getReason());
+            refusals.closedWith(code);
         }
         callback.succeeded();
     }

@@ -6,6 +6,8 @@ import chorus.auth.TokenVerifier;
 import chorus.config.Config;
 import chorus.hub.Claim;
 import chorus.hub.Hub;
+import chorus.tasks.QuietLog;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.List;
@@ -42,13 +44,21 @@ public final class Upgrade implements WebSocketNegotiator {
     private final boolean requireToken;
     private final Bans bannedUsers = new Bans();
     private final ScheduledExecutorService timer;
+    private final Counter lookupsRefused;
 
-    public Upgrade(Hub hub, Config config, ScheduledExecutorService timer, MeterRegistry registry) {
+    /** Past its address's budget of name lookups, what a /check or an upgrade refused for a taken name gets instead. */
+    private static final String TOO_MANY_LOOKUPS = "too many name checks from your address; try again in a minute";
+
+    public Upgrade(Hub hub, Config config, ScheduledExecutorService timer, QuietLog log, MeterRegistry registry) {
         this.hub = hub;
         this.trustProxy = config.trustProxy();
         this.origins = new OriginPolicy(config.allowedOrigins());
-        this.refusals = new Refusals(registry);
-        this.addresses = new Addresses(config.maxConnectionsPerAddress(), config.ratePerAddress(), config.newRoomsPerAddress());
+        this.refusals = new Refusals(registry, log);
+        this.addresses = new Addresses(config.maxConnectionsPerAddress(), config.ratePerAddress(), config.newRoomsPerAddress(),
+                config.lookupsPerAddress());
+        this.lookupsRefused = Counter.builder("chorus.lookups.refused")
+                .description("name lookups (/check, or an upgrade refused for a taken name) refused: too many from one address")
+                .register(registry);
         this.sockets = new Sockets(config.maxConnections(), addresses, registry);
         this.outbound = new Outbound(config.sendQueueMessages(), config.sendQueueBytes(), config.sendQueueTotalBytes(),
                 timer, registry);
@@ -104,6 +114,8 @@ public final class Upgrade implements WebSocketNegotiator {
                             identity == null ? null : identity.user(), identity == null ? join.name() : identity.name());
                 } catch (Sockets.Refused | Claim.Taken e) {
                     lease.end();
+                    // A refusal for a taken name answers the same question as /check, from the same budget.
+                    if (e instanceof Claim.Taken && !lookup(lease.limits)) throw new Sockets.Refused(429, TOO_MANY_LOOKUPS);
                     throw e;
                 }
                 // The token is never echoed: only chorus.v1 is accepted.
@@ -155,6 +167,7 @@ public final class Upgrade implements WebSocketNegotiator {
             if (join.room().startsWith(Identity.PRIVATE_PREFIX) || join.name() == null && identity == null) {
                 return new Verdict(200, "welcome", false);
             }
+            if (!lookup(addresses.of(address))) return new Verdict(429, TOO_MANY_LOOKUPS, false);
             String user = identity == null ? null : identity.user();
             String name = identity == null ? join.name() : identity.name();
             if (hub.nameFree(join.room(), Claim.person(user, join.client(), null), user, name)) return new Verdict(200, "welcome", false);
@@ -164,6 +177,13 @@ public final class Upgrade implements WebSocketNegotiator {
         } catch (TokenRefused e) {
             return new Verdict(e.status, e.getMessage(), e.banned);
         }
+    }
+
+    /** Whether this address may learn whether a name is in a room now (it costs one of its lookups). */
+    private boolean lookup(Addresses.Entry address) {
+        if (address.lookups.take() == TokenBucket.Verdict.ACCEPT) return true;
+        lookupsRefused.increment();
+        return false;
     }
 
     /** An answer of {@link #check}: banned says an operator's ban is the reason. */

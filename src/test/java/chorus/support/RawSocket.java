@@ -75,7 +75,14 @@ public final class RawSocket implements AutoCloseable {
 
     /** Sends an upgrade of the target ("/ws?room=r") with extra header lines, expecting it refused. */
     public static Refusal refusal(int port, String target, String extraHeaders) throws IOException {
-        try (Socket s = new Socket("127.0.0.1", port)) {
+        return refusal(port, "127.0.0.1", target, extraHeaders);
+    }
+
+    /** As above, from a given loopback source address (127.x). */
+    public static Refusal refusal(int port, String from, String target, String extraHeaders) throws IOException {
+        try (Socket s = new Socket()) {
+            s.bind(new java.net.InetSocketAddress(from, 0));
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
             s.setSoTimeout(10_000);
             s.getOutputStream().write(("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
                     + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  */
 @Param(name = "address", gen = IntGen.class, conf = "0:2")
 public class SocketsLincheckTest {
-    private final Sockets sockets = new Sockets(2, new Addresses(1, 100, 100), new SimpleMeterRegistry());
+    private final Sockets sockets = new Sockets(2, new Addresses(1, 100, 100, 100), new SimpleMeterRegistry());
     private final ConcurrentLinkedQueue<Sockets.Lease> held = new ConcurrentLinkedQueue<>();
 
     /** An upgrade that takes a place and keeps it. */
