@@ -24,6 +24,8 @@ const TOKEN_EXPIRED = 4003;
 const NAME_TAKEN_BY_USER = 4009;
 const RETRIED = new Set(["rate-limited", "unavailable", "unknown"]); // "unknown": it may have gone out; the same ref is safe
 
+// A guest's generated name is not one a client may ask for: the server gives it again for the client id.
+const chosen = (name) => (/^guest-\d+$/.test(name ?? "") ? "" : name);
 const randomId = () => Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36).padStart(7, "0")).join("");
 
 function memoryStorage() {
@@ -329,7 +331,7 @@ export class Chorus {
       case "welcome":
         this.#session = frame.session;
         this.#shownName = frame.name;
-        this.#name = frame.name; // a generated name stays this client's
+        this.#name = chosen(frame.name); // a generated name comes back with the client id
         this.#user = frame.user ?? null;
         this.#saved.sessions = [...this.#saved.sessions.slice(1 - MAX_SESSIONS), frame.session];
         this.#save();
@@ -361,7 +363,7 @@ export class Chorus {
         else {
           if (frame.code === "bad-name" || frame.code === "name-taken") { // nothing changed
             this.#shownName = this.#fallbackName ?? this.#shownName;
-            this.#name = this.#shownName;
+            this.#name = chosen(this.#shownName);
           }
           this.#emit("error", frame);
         }

@@ -324,7 +324,8 @@ function showState({ state, reason }) {
 
 chorus.on("state", showState);
 chorus.on("welcome", (w) => {
-  tab.name = w.name; // a generated name stays this tab's own, across reconnects and reloads
+  // A generated name is not asked for again: the tab's client id brings it back, across reconnects and reloads.
+  tab.name = /^guest-\d+$/.test(w.name) ? "" : w.name;
   saveTab();
   nameInput.readOnly = Boolean(w.user); // a verified user's name is its token's
   if (w.user) nameStatus(`✓ verified as ${w.user}`, false, true);

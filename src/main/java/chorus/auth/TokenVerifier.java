@@ -34,6 +34,9 @@ public final class TokenVerifier {
     static final int MAX_USER_LENGTH = 128;
     static final int MAX_ROOMS = 100;
     private static final Pattern USER = Pattern.compile("[\\x21-\\x7e]{1," + MAX_USER_LENGTH + "}");
+    private static final Pattern COMPACT = Pattern.compile("[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]*");
+    /** The furthest ahead a token's exp may be: a token is a pass for a session, not a password. */
+    static final long MAX_LIFETIME_SECONDS = 24 * 3600;
     private static final Pattern ROOM_GRANT = Pattern.compile("[A-Za-z0-9._-]{1,64}|[A-Za-z0-9._-]{0,63}\\*");
 
     private final Keys keys;
@@ -48,6 +51,8 @@ public final class TokenVerifier {
 
     public Identity verify(String token) throws TokenRefused {
         if (token.length() > maxBytes) throw refused("token larger than " + maxBytes + " bytes");
+        // Nimbus's decoder forgives padding, spaces and the other alphabet: one token, one spelling.
+        if (!COMPACT.matcher(token).matches()) throw refused("token is not a JWT: header.payload.signature in base64url without padding");
         SignedJWT jwt = signed(token);
         JWSHeader header = jwt.getHeader();
         List<Keys.Key> candidates = new ArrayList<>();
@@ -104,6 +109,9 @@ public final class TokenVerifier {
         Date exp = claims.getExpirationTime();
         if (exp == null) throw refused("token has no exp (expiry) claim");
         if (now.isAfter(exp.toInstant().plusSeconds(LEEWAY_SECONDS))) throw refused("token expired");
+        if (exp.toInstant().isAfter(now.plusSeconds(MAX_LIFETIME_SECONDS + LEEWAY_SECONDS))) {
+            throw refused("token exp is more than 24 hours ahead: mint tokens for a session and renew them (getToken)");
+        }
         Date nbf = claims.getNotBeforeTime();
         if (nbf != null && now.plusSeconds(LEEWAY_SECONDS).isBefore(nbf.toInstant())) throw refused("token not valid yet (nbf)");
         Date iat = claims.getIssueTime();
@@ -121,7 +129,8 @@ public final class TokenVerifier {
             throw refused("token claims are malformed: " + e.getMessage());
         }
         if (name == null) name = user;
-        if (Names.problem(name) != null) throw refused("token name: " + Names.RULE);
+        String problem = Names.chosenProblem(name);
+        if (problem != null) throw refused("token name: " + problem);
         if (rooms != null && (rooms.size() > MAX_ROOMS || !rooms.stream().allMatch(r -> r != null && ROOM_GRANT.matcher(r).matches()))) {
             throw refused("token rooms must be at most " + MAX_ROOMS + " room names, or prefixes ending in '*'");
         }

@@ -64,7 +64,7 @@ public final class Hub {
     public Claim claim(String roomName, String person, String user, String name) throws Claim.Taken {
         forgetIdleRooms();
         for (int attempt = 0; ; attempt++) {
-            String shown = name != null ? name : Names.guest(attempt);
+            String shown = name != null ? name : Names.guest(person, attempt);
             Room room = rooms.computeIfAbsent(roomName, n -> new Room(n, shared));
             Claim claim = new Claim(room, person, user, shown, Lookalikes.keys(shown));
             switch (room.claim(claim)) {

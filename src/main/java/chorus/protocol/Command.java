@@ -58,7 +58,7 @@ public sealed interface Command {
             case "rename" -> {
                 JsonNode name = node.get("name");
                 String problem = name != null && name.isTextual() && !hasLoneSurrogate(name.asText())
-                        ? Names.problem(name.asText()) : Names.RULE;
+                        ? Names.chosenProblem(name.asText()) : Names.RULE;
                 return problem == null ? new Rename(Names.normalize(name.asText()))
                         : new Invalid(ErrorCode.BAD_NAME, problem);
             }

@@ -28,7 +28,8 @@ record JoinRequest(String room, String name, MessageId since, boolean json, Stri
         else if (!Names.isRoom(room)) throw new BadRequest(Names.ROOM_RULE);
 
         String name = single(params, "name");
-        if (name != null && Names.problem(name) != null) throw new BadRequest(Names.RULE);
+        String problem = name == null ? null : Names.chosenProblem(name);
+        if (problem != null) throw new BadRequest(problem);
         if (name != null) name = Names.normalize(name);
 
         String sinceText = single(params, "since");

@@ -115,4 +115,32 @@ class NamesTest {
             guests.forEach(JsonClient::close);
         }
     }
+
+    /**
+     * Names that imitate the server or someone's generated name are refused for everyone, in any
+     * disguise: in the query (400), as a rename (bad-name), and in a token (401). A returning guest
+     * needs no such name: its client id brings its generated name back.
+     */
+    @Test
+    void namesThatImitateTheServerOrAGuestAreRefusedForEveryone() throws Exception {
+        for (String name : List.of("system", "Chorus", "SERVER", "ｓｙｓｔｅｍ", "guest-1234", "Guest-12345678", "guеst-1234", "guést-4321")) {
+            RawSocket.Refusal refusal = RawSocket.refusal(server.port(), query("imitate", name), "");
+            assertEquals(400, refusal.status(), name + ": " + refusal);
+        }
+        try (JsonClient ann = JsonClient.connect(server, "room=imitate&name=ann")) {
+            ann.rename("Server");
+            assertEquals("bad-name", ann.next("error").get("code").asText());
+        }
+        RawSocket.Refusal token = RawSocket.refusal(server.port(), "/ws?room=imitate",
+                Jwts.offer(Jwts.hs256(Jwts.user("u-sys", "System", null))));
+        assertEquals(401, token.status(), token.toString());
+        String first;
+        try (JsonClient guest = JsonClient.connect(server, "room=imitate&client=c-returning-guest-1")) {
+            first = guest.welcome().get("name").asText();
+        }
+        Thread.sleep(200); // the server sees the first socket go before the second claims the name
+        try (JsonClient again = JsonClient.connect(server, "room=imitate&client=c-returning-guest-1")) {
+            assertEquals(first, again.welcome().get("name").asText(), "a returning guest's name");
+        }
+    }
 }

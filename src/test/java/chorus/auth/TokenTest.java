@@ -179,4 +179,24 @@ class TokenTest {
             assertTrue(token.reason().contains("verifies no tokens"), token.reason());
         }
     }
+
+    /**
+     * A strict reading of a token: base64url without padding, the subprotocol exactly
+     * {@code chorus.token.} and the JWT, an expiry within the horizon (each of these was accepted).
+     */
+    @Test
+    void aTokenIsReadStrictly() throws Exception {
+        String token = Jwts.hs256(Jwts.user("u-strict"));
+        assertRefused(401, "base64url", refusal("?room=strict", token + "=="));
+        assertRefused(401, "base64url", RawSocket.refusal(server.port(), "/ws?room=strict",
+                "Sec-WebSocket-Protocol: chorus.v1, chorus.token. " + token + "\r\n"));
+        Instant now = Instant.now();
+        String forever = Jwts.hs256(Jwts.user("u-forever").expirationTime(new Date(9_223_372_036_854_775L * 1000)));
+        assertRefused(401, "exp", refusal("?room=strict", forever));
+        String nextYear = Jwts.hs256(Jwts.user("u-year").expirationTime(Date.from(now.plusSeconds(366L * 24 * 3600))));
+        assertRefused(401, "exp", refusal("?room=strict", nextYear));
+        try (JsonClient ok = JsonClient.withToken(server, "room=strict", token)) {
+            assertEquals("u-strict", ok.welcome().get("user").asText());
+        }
+    }
 }
