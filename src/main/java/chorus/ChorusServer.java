@@ -28,6 +28,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.binder.jetty.JettyServerThreadPoolMetrics;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ScheduledExecutorService;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.core.WebSocketComponents;
 import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
@@ -71,6 +72,9 @@ public final class ChorusServer {
         backend.onOrder(new Operator(hub, upgrade, backend)::carryOut);
         Api api = config.apiToken() == null ? null
                 : new Api(hub, backend, config.apiToken(), config.maxMessageBytes(), metrics.registry());
+        // Behind a proxy every peer is the proxy: the cap per address applies to sockets only.
+        HttpConnections connections = new HttpConnections(timer, config.headerTimeout(), config.maxHttpConnections(),
+                config.trustProxy() ? 0 : config.maxHttpConnectionsPerAddress(), metrics.registry());
         String metricsToken = config.metricsToken() != null ? config.metricsToken() : config.apiToken();
         this.app = Javalin.create(c -> {
             c.startup.showJavalinBanner = false;
@@ -87,7 +91,7 @@ public final class ChorusServer {
             // us pick the subprotocol and refuse an upgrade with a status before any socket
             // exists, and keeps nothing of the HTTP request once the socket is open.
             c.jetty.modifyServer(server -> {
-                server.setHandler(webSockets(config, upgrade, metrics));
+                server.setHandler(webSockets(config, upgrade, connections, metrics));
                 // Capped (MAX_THREADS); a reconnect storm still grows the pool to its cap, and by
                 // default it gives back one idle thread a minute, so it stayed grown for hours.
                 if (server.getThreadPool() instanceof QueuedThreadPool pool) {
@@ -96,22 +100,23 @@ public final class ChorusServer {
                     pool.setMaxEvictCount(32);
                     new JettyServerThreadPoolMetrics(pool, Tags.empty()).bindTo(metrics.registry());
                 }
-                // Behind a proxy every peer is the proxy: the cap per address applies to sockets only.
-                HttpConnections.install(server, timer, config.headerTimeout(), config.maxHttpConnections(),
-                        config.trustProxy() ? 0 : config.maxHttpConnectionsPerAddress(), metrics.registry());
+                connections.install(server);
             });
         });
     }
 
-    private static WebSocketUpgradeHandler webSockets(Config config, Upgrade upgrade, Metrics metrics) {
+    private static WebSocketUpgradeHandler webSockets(Config config, Upgrade upgrade, HttpConnections connections, Metrics metrics) {
         WebSocketComponents components = new WebSocketComponents();
         // Chat messages are small; compressing each one again for every recipient would cost
         // more CPU than it saves bytes.
         components.getExtensionRegistry().unregister("permessage-deflate");
         WebSocketUpgradeHandler handler = new CheckedUpgradeHandler(components, "/ws");
-        // Javalin puts its servlet context in the innermost wrapper: behind the permits.
-        handler.setHandler(RequestPermits.handler(config.maxThreads(), config.maxHttpConnections(), config.headerTimeout(),
-                metrics.registry()));
+        // Upgrades first, then the HTTP caps' gate and the permits; Javalin puts its servlet context in
+        // the innermost wrapper, behind them.
+        Handler.Wrapper gate = connections.gate();
+        gate.setHandler(RequestPermits.handler(config.maxThreads(), config.maxHttpConnections(), config.headerTimeout(),
+                config.trustProxy(), metrics.registry()));
+        handler.setHandler(gate);
         handler.getConfiguration().setIdleTimeout(config.idleTimeout());
         // Our endpoint assembles text and applies each mode's limit; no frame may exceed the larger.
         handler.getConfiguration().setMaxFrameSize(6L * config.maxMessageBytes() + 1024);

@@ -1,27 +1,38 @@
 package chorus.hub;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.util.HashMap;
 import java.util.Iterator;
+import java.util.Map;
 import java.util.LinkedHashSet;
 
 /**
- * Rooms in the order they last went empty, each listed once (a room that empties again moves to
- * the back), so the limit counts rooms, not the times they emptied.
+ * Empty rooms, kept for their history until a limit makes one give way: each listed once under
+ * the client address that made it, in the order they went empty (a room that empties again moves
+ * to the back), so the limit counts rooms, not the times they emptied. The one that gives way is
+ * the longest-empty room of the address with the most empty rooms: whoever makes the pressure
+ * loses its own rooms first, and a quiet bystander's room goes last.
  */
 final class EmptyRooms {
-    @GuardedBy("this") private final LinkedHashSet<Room> rooms = new LinkedHashSet<>();
+    @GuardedBy("this") private final Map<String, LinkedHashSet<Room>> byMaker = new HashMap<>();
+    @GuardedBy("this") private int size;
 
     synchronized void add(Room room) {
-        rooms.remove(room);
-        rooms.add(room);
+        LinkedHashSet<Room> made = byMaker.computeIfAbsent(room.maker(), m -> new LinkedHashSet<>());
+        if (!made.remove(room)) size++;
+        made.add(room);
     }
 
-    /** The room that went empty longest ago, if more than {@code keep} are listed; else null. */
+    /** Past {@code keep} listed: the longest-empty room of the address with the most, taken off the list; else null. */
     synchronized Room pollBeyond(int keep) {
-        if (rooms.size() <= keep) return null;
-        Iterator<Room> oldest = rooms.iterator();
+        if (size <= keep) return null;
+        LinkedHashSet<Room> most = null;
+        for (LinkedHashSet<Room> made : byMaker.values()) if (most == null || made.size() > most.size()) most = made;
+        Iterator<Room> oldest = most.iterator();
         Room room = oldest.next();
         oldest.remove();
+        size--;
+        if (most.isEmpty()) byMaker.remove(room.maker());
         return room;
     }
 }

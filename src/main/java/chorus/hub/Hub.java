@@ -61,11 +61,11 @@ public final class Hub {
      * room if need be; throws when another person there shows a name alike. The look-alike keys
      * are worked out here, before any lock.
      */
-    public Claim claim(String roomName, String person, String user, String name) throws Claim.Taken {
+    public Claim claim(String roomName, String maker, String person, String user, String name) throws Claim.Taken {
         forgetIdleRooms();
         for (int attempt = 0; ; attempt++) {
             String shown = name != null ? name : Names.guest(person, attempt);
-            Room room = rooms.computeIfAbsent(roomName, n -> new Room(n, shared));
+            Room room = rooms.computeIfAbsent(roomName, n -> new Room(n, shared, maker));
             Claim claim = new Claim(room, person, user, shown, Lookalikes.keys(shown));
             switch (room.claim(claim)) {
                 case YES -> {
@@ -156,7 +156,7 @@ public final class Hub {
         boolean[] made = {false};
         Room room = rooms.computeIfAbsent(name, n -> {
             made[0] = true;
-            return new Room(n, shared);
+            return new Room(n, shared, "api");
         });
         if (made[0]) emptied.add(room); // then forgotten past the limit, unless someone joins
         return room;

@@ -65,8 +65,16 @@ public final class Room {
     private volatile Phase phase = Phase.NEW; // written under this; read without it by retired()
     private final CompletableFuture<Room> live = new CompletableFuture<>();
 
+    private final String maker;
+
     Room(String name, Rooms shared) {
+        this(name, shared, "");
+    }
+
+    /** A room brought into being by this client address ("api" for the operator's API): see {@link EmptyRooms}. */
+    Room(String name, Rooms shared, String maker) {
         this.name = name;
+        this.maker = maker;
         this.shared = shared;
         this.origin = shared.backend().origin();
         this.floor = origin;
@@ -74,6 +82,10 @@ public final class Room {
 
     public String name() {
         return name;
+    }
+
+    String maker() {
+        return maker;
     }
 
     /**

@@ -13,11 +13,16 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.internal.HttpConnection;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.component.LifeCycle;
 
 /**
@@ -25,9 +30,11 @@ import org.eclipse.jetty.util.component.LifeCycle;
  * instead): how many may be open in all and from one peer address, and a deadline for the headers
  * and body of every request, the first and each next one of a kept-alive connection (slowloris: a
  * byte every few seconds keeps Jetty's idle timeout from ever firing). Past the cap in all, the
- * connection waiting longest for a request's head gives way to the newcomer (held connections
- * cost their holder, not the next visitor); past the cap per address, the newcomer is closed at
- * once; past the deadline, a connection that began no new request is closed.
+ * connection waiting for a request's head from the address holding the most connections gives way
+ * to the newcomer (held connections cost their holder, not the next visitor); past the deadline, a
+ * connection that began no new request is closed. A connection past its address's cap is let in
+ * to say what it wants: an upgrade goes on to the socket caps (an office behind one address opens
+ * many at once), anything else is answered 429 ({@link #gate()}).
  */
 public final class HttpConnections implements Connection.Listener {
     private final ScheduledExecutorService timer;
@@ -42,11 +49,14 @@ public final class HttpConnections implements Connection.Listener {
     private final Counter evicted;
     private final Counter refusedAddress;
 
-    /** One open connection: its address, its deadline check (cancelled when it closes or upgrades), when it opened. */
-    private record Watch(String address, ScheduledFuture<?> deadline, long openedNanos) {
+    /**
+     * One open connection: its address, its deadline check (cancelled when it closes or upgrades),
+     * when it opened, and whether it came past its address's cap.
+     */
+    private record Watch(String address, ScheduledFuture<?> deadline, long openedNanos, boolean overAddress) {
     }
 
-    private HttpConnections(ScheduledExecutorService timer, Duration deadline, int max, int maxPerAddress,
+    public HttpConnections(ScheduledExecutorService timer, Duration deadline, int max, int maxPerAddress,
             MeterRegistry registry) {
         this.timer = timer;
         this.millis = deadline.toMillis();
@@ -63,18 +73,17 @@ public final class HttpConnections implements Connection.Listener {
 
     private static Counter refused(MeterRegistry registry, String reason) {
         return Counter.builder("chorus.http.connections.refused").tag("reason", reason)
-                .description("HTTP connections closed at once: too many from one address, or in all (the newcomer, or"
-                        + " evicted: the one waiting longest for a request)").register(registry);
+                .description("HTTP connections refused: a request answered 429 past its address's cap, or closed past the"
+                        + " cap in all (the newcomer, or evicted: one waiting for a request, of the address holding most)")
+                .register(registry);
     }
 
     /** Watches every connection of the server's connectors, which exist once it starts. */
-    public static void install(Server server, ScheduledExecutorService timer, Duration deadline, int max, int maxPerAddress,
-            MeterRegistry registry) {
-        HttpConnections listener = new HttpConnections(timer, deadline, max, maxPerAddress, registry);
+    public void install(Server server) {
         server.addEventListener(new LifeCycle.Listener() {
             @Override
             public void lifeCycleStarting(LifeCycle event) {
-                for (Connector connector : server.getConnectors()) connector.addEventListener(listener);
+                for (Connector connector : server.getConnectors()) connector.addEventListener(HttpConnections.this);
             }
         });
     }
@@ -87,29 +96,52 @@ public final class HttpConnections implements Connection.Listener {
         boolean overAll = open.incrementAndGet() > max;
         boolean overAddress = address != null && perAddress.merge(address, 1, Integer::sum) > maxPerAddress;
         ScheduledFuture<?> deadline = timer.scheduleWithFixedDelay(new Deadline(http), millis, millis, TimeUnit.MILLISECONDS);
-        watched.put(connection, new Watch(address, deadline, System.nanoTime()));
-        if (overAddress) {
-            refusedAddress.increment();
-            connection.getEndPoint().close();
-        } else if (overAll) {
+        watched.put(connection, new Watch(address, deadline, System.nanoTime(), overAddress));
+        if (overAll) {
             Connection longest = longestWaiting(connection);
             (longest != null ? evicted : refusedTotal).increment();
             (longest != null ? longest : connection).getEndPoint().close();
         }
     }
 
-    /** The connection open longest that waits for a request's head (idle, or trickling one), or null. */
+    /**
+     * The connection waiting for a request's head (idle, or trickling one) from the address that
+     * holds the most connections, the one of them open longest; or null.
+     */
     private Connection longestWaiting(Connection except) {
         Connection longest = null;
+        int most = 0;
         long since = Long.MAX_VALUE;
         for (Map.Entry<Connection, Watch> e : watched.entrySet()) {
-            if (e.getKey() != except && e.getValue().openedNanos() < since && e.getKey() instanceof HttpConnection http
+            Watch watch = e.getValue();
+            int held = watch.address() == null ? 0 : perAddress.getOrDefault(watch.address(), 0);
+            boolean before = held > most || held == most && watch.openedNanos() < since;
+            if (e.getKey() != except && before && e.getKey() instanceof HttpConnection http
                     && http.getParser().inHeaderState() && http.getEndPoint().isOpen()) {
                 longest = http;
-                since = e.getValue().openedNanos();
+                most = held;
+                since = watch.openedNanos();
             }
         }
         return longest;
+    }
+
+    /**
+     * Answers 429 to a request that is not an upgrade on a connection past its address's cap; to
+     * sit after the upgrade handler, so upgrades pass. On Jetty's thread for the request.
+     */
+    public Handler.Wrapper gate() {
+        return new Handler.Wrapper() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                Watch watch = watched.get(request.getConnectionMetaData().getConnection());
+                if (watch == null || !watch.overAddress()) return super.handle(request, response, callback);
+                refusedAddress.increment();
+                response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                Response.writeError(request, response, callback, 429, "too many HTTP connections from your address");
+                return true;
+            }
+        };
     }
 
     @Override

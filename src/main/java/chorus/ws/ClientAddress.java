@@ -3,6 +3,7 @@ package chorus.ws;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -16,6 +17,20 @@ public final class ClientAddress {
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     private ClientAddress() {
+    }
+
+    /**
+     * Who is asking, in canonical form: the peer, or behind a trusted proxy (Heroku's router) the
+     * last X-Forwarded-For entry, the one the proxy appended; earlier entries are the client's to
+     * forge. Null when that entry is not an address.
+     */
+    public static String of(List<String> forwarded, String peer, boolean trustProxy) {
+        if (trustProxy && !forwarded.isEmpty()) {
+            String last = forwarded.get(forwarded.size() - 1);
+            return canonical(last.substring(last.lastIndexOf(',') + 1));
+        }
+        String canonical = canonical(peer);
+        return canonical != null ? canonical : peer;
     }
 
     /** The canonical form, or null when the text is not an IP address. */

@@ -101,7 +101,7 @@ public final class Upgrade implements WebSocketNegotiator {
         } else {
             try {
                 JoinRequest join = JoinRequest.from(query(req), req.getSubProtocols());
-                String address = clientAddress(req.getHeaders().getValuesList("X-Forwarded-For"), Request.getRemoteAddr(req));
+                String address = ClientAddress.of(req.getHeaders().getValuesList("X-Forwarded-For"), Request.getRemoteAddr(req), trustProxy);
                 if (address == null) throw new JoinRequest.BadRequest("X-Forwarded-For does not end with an IP address");
                 Identity identity = identify(join);
                 Sockets.Lease lease = sockets.reserve(address);
@@ -110,7 +110,7 @@ public final class Upgrade implements WebSocketNegotiator {
                 try {
                     roomFor(join.room(), lease);
                     // A verified user shows the name its token gives; the app decides who is who.
-                    claim = hub.claim(join.room(), Claim.person(identity == null ? null : identity.user(), join.client(), session),
+                    claim = hub.claim(join.room(), address, Claim.person(identity == null ? null : identity.user(), join.client(), session),
                             identity == null ? null : identity.user(), identity == null ? join.name() : identity.name());
                 } catch (Sockets.Refused | Claim.Taken e) {
                     lease.end();
@@ -160,7 +160,7 @@ public final class Upgrade implements WebSocketNegotiator {
             List<String> offered = token == null ? List.of(JoinRequest.SUBPROTOCOL)
                     : List.of(JoinRequest.SUBPROTOCOL, JoinRequest.TOKEN_PREFIX + token);
             JoinRequest join = JoinRequest.from(query, offered);
-            String address = clientAddress(forwarded, peer);
+            String address = ClientAddress.of(forwarded, peer, trustProxy);
             if (address == null) return new Verdict(400, "X-Forwarded-For does not end with an IP address", false);
             if (addresses.banned(address)) return new Verdict(403, Sockets.BANNED_ADDRESS, true);
             Identity identity = identify(join);
@@ -220,22 +220,6 @@ public final class Upgrade implements WebSocketNegotiator {
         if (lease.limits.newRooms.take() != TokenBucket.Verdict.ACCEPT) {
             throw new Sockets.Refused(429, "too many new rooms from your address");
         }
-    }
-
-    /**
-     * Who is connecting, in canonical form ({@link ClientAddress}): the peer, or behind a trusted
-     * proxy (Heroku's router) the last X-Forwarded-For entry, the one the proxy appended; earlier
-     * entries are the client's to forge. Null when that entry is not an address.
-     */
-    private String clientAddress(List<String> forwarded, String peer) {
-        if (trustProxy) {
-            if (!forwarded.isEmpty()) {
-                String last = forwarded.get(forwarded.size() - 1);
-                return ClientAddress.canonical(last.substring(last.lastIndexOf(',') + 1));
-            }
-        }
-        String canonical = ClientAddress.canonical(peer);
-        return canonical != null ? canonical : peer;
     }
 
     public void stop() {
