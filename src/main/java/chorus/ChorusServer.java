@@ -21,6 +21,7 @@ import chorus.web.RequestPermits;
 import chorus.web.SecurityHeaders;
 import chorus.ws.CheckedUpgradeHandler;
 import chorus.ws.Keepalive;
+import chorus.ws.QuietClose;
 import chorus.ws.Sockets;
 import chorus.ws.Upgrade;
 import io.javalin.Javalin;
@@ -110,6 +111,7 @@ public final class ChorusServer {
         // Chat messages are small; compressing each one again for every recipient would cost
         // more CPU than it saves bytes.
         components.getExtensionRegistry().unregister("permessage-deflate");
+        QuietClose.register(components);
         WebSocketUpgradeHandler handler = new CheckedUpgradeHandler(components, "/ws");
         // Upgrades first, then the HTTP caps' gate and the permits; Javalin puts its servlet context in
         // the innermost wrapper, behind them.

@@ -96,8 +96,8 @@ final class ChatEndpoint implements FrameHandler {
     public void onFrame(Frame frame, Callback callback) {
         client.heard();
         byte opCode = frame.getOpCode();
-        if (opCode == OpCode.CLOSE) { // the core answers it once the callback completes: after our write in flight
-            client.peerClosed(callback::succeeded);
+        if (opCode == OpCode.CLOSE) { // the core answers it; QuietClose holds the answer until our write in flight ends
+            callback.succeeded();
             return;
         }
         TokenBucket.Verdict verdict = budget.take();

@@ -63,6 +63,8 @@ final class Connection implements Member {
     @GuardedBy("this") private long peakBytes;
     @GuardedBy("this") private boolean closed; // nothing more is queued
     @GuardedBy("this") private Runnable afterWrite; // the closing, held until the write in flight ends
+    @GuardedBy("this") private Runnable afterDrain; // Jetty's close frame, held until what is queued has gone out
+    @GuardedBy("this") private boolean draining; // a close frame waits for the queue: nothing more is taken
     // The write in flight owns both arrays until its completion; then they serve the next one.
     @GuardedBy("this") private SharedFrame[] frames = new SharedFrame[4];
     @GuardedBy("this") private ByteBuffer[] views = filled(new ByteBuffer[4]);
@@ -89,7 +91,7 @@ final class Connection implements Member {
 
     @Override
     public synchronized Offer offer(SharedFrame frame, boolean owed) {
-        if (closed) return Offer.GONE;
+        if (closed || draining) return Offer.GONE;
         int size = owed ? 0 : frame.size();
         boolean full = !owed && (queue.chargedFrames() >= maxFrames || queuedBytes() + size > maxBytes);
         boolean stuck = state == State.WRITING && inSocket;
@@ -144,12 +146,15 @@ final class Connection implements Member {
         long thisWrite;
         long handed = System.nanoTime();
         ByteBuffer[] batch;
+        Runnable drained;
         synchronized (this) {
             if (state != State.SCHEDULED) return;
-            if (closed || queue.isEmpty()) {
-                state = State.IDLE;
-                return;
-            }
+            drained = closed || queue.isEmpty() ? takeDrainedLocked() : null;
+            if (closed || queue.isEmpty()) state = State.IDLE;
+        }
+        if (drained != null) drained.run();
+        synchronized (this) {
+            if (state != State.SCHEDULED) return;
             state = State.WRITING;
             thisWrite = ++write;
             int n = queue.size();
@@ -180,6 +185,7 @@ final class Connection implements Member {
             writeEndedLocked();
             then = takeAfterWriteLocked();
             again = then == null && !closed && !queue.isEmpty();
+            if (!again) then = chain(then, takeDrainedLocked());
             state = again ? State.SCHEDULED : State.IDLE;
         }
         if (then != null) {
@@ -195,11 +201,29 @@ final class Connection implements Member {
         Runnable then;
         synchronized (this) {
             writeEndedLocked();
-            releaseLocked();
             state = State.IDLE;
-            then = takeAfterWriteLocked();
+            then = chain(takeAfterWriteLocked(), takeDrainedLocked());
+            releaseLocked();
         }
         if (then != null) then.run();
+    }
+
+    /** Once nothing is queued or in flight: the close frame that waited for the queue, and nothing is taken after it. */
+    @GuardedBy("this")
+    private Runnable takeDrainedLocked() {
+        Runnable then = afterDrain;
+        afterDrain = null;
+        if (then != null) releaseLocked();
+        return then;
+    }
+
+    private static Runnable chain(Runnable first, Runnable next) {
+        if (first == null) return next;
+        if (next == null) return first;
+        return () -> {
+            first.run();
+            next.run();
+        };
     }
 
     @GuardedBy("this")
@@ -237,27 +261,33 @@ final class Connection implements Member {
         closeWhenQuiet(() -> wire.close(code, reason));
     }
 
-    /**
-     * The peer sent a close frame: Jetty answers it when {@code answer} runs, which waits for the
-     * write in flight, so Jetty's answer never meets a write of ours.
-     */
-    void peerClosed(Runnable answer) {
-        closeWhenQuiet(answer);
-    }
-
+    /** Nothing more is queued, and the closing runs once the write in flight (if any) has ended. */
     private void closeWhenQuiet(Runnable closing) {
+        Runnable now;
         synchronized (this) {
             releaseLocked();
             if (state == State.WRITING) { // run when the write ends, after any closing asked before
-                Runnable before = afterWrite;
-                afterWrite = before == null ? closing : () -> {
-                    before.run();
-                    closing.run();
-                };
+                afterWrite = chain(afterWrite, closing);
+                return;
+            }
+            now = chain(closing, takeDrainedLocked());
+        }
+        now.run();
+    }
+
+    /**
+     * Jetty's close frame (an answer to the peer's close, or to a protocol error): what is queued
+     * goes out first, nothing more is taken, and then the closing runs ({@link QuietClose}).
+     */
+    void closeAfterQueued(Runnable closing) {
+        synchronized (this) {
+            if (!closed && state != State.IDLE) {
+                draining = true;
+                afterDrain = chain(afterDrain, closing);
                 return;
             }
         }
-        closing.run();
+        closeWhenQuiet(closing);
     }
 
     /** Drops the connection at once, for peers that no longer answer. */

@@ -22,7 +22,10 @@ final class Outbound {
     }
 
     Connection open(CoreSession session, String id, Claim claim, boolean json, String address) {
-        return new Connection(Wire.of(session), writers.assign(), budget, timer, id, claim, json, address, queueFrames, queueBytes);
+        Connection connection = new Connection(Wire.of(session), writers.assign(), budget, timer, id, claim, json, address, queueFrames,
+                queueBytes);
+        QuietClose.guard(session, connection);
+        return connection;
     }
 
     void stop() {

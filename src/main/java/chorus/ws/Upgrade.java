@@ -118,6 +118,7 @@ public final class Upgrade implements WebSocketNegotiator {
                     if (e instanceof Claim.Taken && !lookup(lease.limits)) throw new Sockets.Refused(429, TOO_MANY_LOOKUPS);
                     throw e;
                 }
+                resp.addExtensions(QuietClose.CONFIG);
                 // The token is never echoed: only chorus.v1 is accepted.
                 if (join.json()) resp.setAcceptedSubProtocol(JoinRequest.SUBPROTOCOL);
                 // An upgrade that fails before the socket opens never reaches the endpoint's close.

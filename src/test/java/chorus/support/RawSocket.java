@@ -126,8 +126,13 @@ public final class RawSocket implements AutoCloseable {
 
     /** Whole frames in one write, so that the server reads them as one burst. */
     public void sendAtOnce(List<Frame> frames) throws IOException {
+        sendAtOnce(frames, frames.stream().map(f -> true).toList());
+    }
+
+    /** Frames in one write, each with its FIN as given. */
+    public void sendAtOnce(List<Frame> frames, List<Boolean> fins) throws IOException {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
-        for (Frame frame : frames) all.writeBytes(encode(frame.opcode(), frame.payload(), true));
+        for (int i = 0; i < frames.size(); i++) all.writeBytes(encode(frames.get(i).opcode(), frames.get(i).payload(), fins.get(i)));
         out.write(all.toByteArray());
         out.flush();
     }

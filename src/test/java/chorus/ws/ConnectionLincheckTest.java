@@ -55,6 +55,7 @@ public class ConnectionLincheckTest {
                 t.setDaemon(true);
                 return t;
             });
+    private static final String CLOSE = "close";
     private final InlineSocket socket = new InlineSocket();
     private final Writers.Line line = new Writers.Line(); // no thread: the test's threads take the turns
     private final Connection connection = new Connection(socket, line,
@@ -79,11 +80,27 @@ public class ConnectionLincheckTest {
         connection.release();
     }
 
+    /** Jetty sends a close frame (QuietClose): it goes after what was queued, and nothing after it. */
+    @Operation
+    public void jettyCloses() {
+        connection.closeAfterQueued(() -> {
+            synchronized (socket.written) {
+                socket.written.add(CLOSE);
+            }
+        });
+    }
+
     @Validate
     public void everyFrameWrittenWasOfferedAndWrittenOnce() {
         Set<Integer> seen = new HashSet<>();
         synchronized (socket.written) {
+            int close = socket.written.indexOf(CLOSE);
+            if (close >= 0) {
+                assertTrue(socket.written.subList(close, socket.written.size()).stream().allMatch(CLOSE::equals),
+                        "a frame written after the close frame: " + socket.written);
+            }
             for (String text : socket.written) {
+                if (text.equals(CLOSE)) continue;
                 assertFalse(text.isEmpty(), "an empty frame was written in a message's place");
                 int n = Integer.parseInt(text);
                 assertTrue(n >= 1 && n <= offered.get(), "a frame nobody offered: " + n);
@@ -101,6 +118,15 @@ public class ConnectionLincheckTest {
                     scenario.parallel(threads -> {
                         threads.thread(t -> actors(t, "offer", "turn"));
                         threads.thread(t -> actors(t, "offer", "turn"));
+                        return Unit.INSTANCE;
+                    });
+                    return Unit.INSTANCE;
+                })
+                // A close frame from Jetty while a sender's frame is queued and a writer takes its turn.
+                .addCustomScenario(scenario -> {
+                    scenario.parallel(threads -> {
+                        threads.thread(t -> actors(t, "offer", "turn"));
+                        threads.thread(t -> actors(t, "jettyCloses", "offer"));
                         return Unit.INSTANCE;
                     });
                     return Unit.INSTANCE;
