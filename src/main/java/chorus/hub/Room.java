@@ -84,7 +84,8 @@ public final class Room {
         return name;
     }
 
-    String maker() {
+    /** The client address that brought this room into being here ("api": the operator's API). */
+    public String maker() {
         return maker;
     }
 

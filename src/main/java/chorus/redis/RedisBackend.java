@@ -181,7 +181,7 @@ public final class RedisBackend implements Backend {
               redis.call('HSET', KEYS[3], ref, id)
               redis.call('PEXPIRE', KEYS[3], ARGV[2])
             end
-            redis.call('ZADD', KEYS[5], ARGV[6], ARGV[9])
+            """ + RedisBudget.ATTRIBUTE + """
             return {id, 0}
             """;
 
@@ -195,12 +195,14 @@ public final class RedisBackend implements Backend {
             return CompletableFuture.failedFuture(new IllegalStateException("Redis is behind: " + MAX_UNANSWERED_PUBLISHES + " publishes unanswered"));
         }
         String name = room.name();
-        String[] keys = {streamKey(name), originKey(name), REFS_PREFIX + name, OLDER_REFS_PREFIX + name, RedisBudget.ROOMS};
+        String[] sizes = RedisBudget.keys();
+        String[] keys = {streamKey(name), originKey(name), REFS_PREFIX + name, OLDER_REFS_PREFIX + name, sizes[0], sizes[1], sizes[2],
+                sizes[3]};
         CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
                 String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), draft.dedupeKey() == null ? "" : draft.dedupeKey(),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
                 draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
-                draft.user() == null ? "" : draft.user());
+                draft.user() == null ? "" : draft.user(), room.maker(), String.valueOf(draft.text().length()));
         return reply.handle((r, failure) -> {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
