@@ -280,4 +280,33 @@ class BystanderTest {
             }
         }
     }
+
+    /**
+     * Ten addresses fill the history budget (HISTORY_BYTES, 1 MiB here) with their own rooms: what
+     * gives way is theirs, and a quiet room a bystander made keeps its history (it was the least
+     * recently active, so its messages went first).
+     */
+    @Test
+    void historyPressureFallsOnTheRoomsOfWhoeverMadeIt() throws Exception {
+        try (TestServer server = new TestServer(with(Map.of("HISTORY_BYTES", String.valueOf(1 << 20))))) {
+            try (chorus.support.JsonClient quiet = chorus.support.JsonClient.connect(server, "room=quiet&name=ann")) {
+                for (int i = 0; i < 5; i++) quiet.send("kept " + i);
+                quiet.messages(5);
+            }
+            String big = "h".repeat(16 * 1024);
+            for (int a = 0; a < 10; a++) {
+                try (RawSocket flooder = new RawSocket(server.port(), 1 << 20, "127.0.3." + (a + 1), "/ws?room=heavy-" + a, "")) {
+                    for (int m = 0; m < 20; m++) {
+                        flooder.sendFrame(0x1, big.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        flooder.readFrame(); // its echo: kept before the next
+                    }
+                }
+            }
+            try (chorus.support.JsonClient back = chorus.support.JsonClient.connect(server, "room=quiet&name=ann")) {
+                List<com.fasterxml.jackson.databind.JsonNode> history = back.messages(5);
+                assertEquals("kept 0", history.get(0).get("text").asText());
+                assertEquals("kept 4", history.get(4).get("text").asText());
+            }
+        }
+    }
 }
