@@ -103,12 +103,18 @@ class BystanderTest {
         assertTrue(written.length() < 2_000, "51 broken requests wrote " + written.length() + " bytes of log");
     }
 
+    /** A connection from one loopback address (127.x: as many clients as addresses), reads timing out after 10 s. */
+    private static java.net.Socket from(String address, int port) throws java.io.IOException {
+        java.net.Socket s = new java.net.Socket();
+        s.bind(new java.net.InetSocketAddress(address, 0));
+        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
     /** POST /check from one loopback address (127.x), answered with its status line. */
     private static String check(int port, String from, String query) throws java.io.IOException {
-        try (java.net.Socket s = new java.net.Socket()) {
-            s.bind(new java.net.InetSocketAddress(from, 0));
-            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
-            s.setSoTimeout(5000);
+        try (java.net.Socket s = from(from, port)) {
             s.getOutputStream().write(("POST /check?" + query + " HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                     .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             return new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).lines().findFirst().orElse("");
@@ -165,9 +171,7 @@ class BystanderTest {
             List<java.net.Socket> slow = new ArrayList<>();
             try {
                 for (int i = 0; i < 30; i++) {
-                    java.net.Socket s = new java.net.Socket();
-                    s.bind(new java.net.InetSocketAddress("127.0.0.5", 0));
-                    s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
+                    java.net.Socket s = from("127.0.0.5", server.port());
                     s.getOutputStream().write(("POST /check?room=lobby HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\na")
                             .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     slow.add(s);
@@ -179,10 +183,7 @@ class BystanderTest {
                     assertEquals("HTTP/1.1 200", get(server.port(), path, wait), path);
                 }
                 assertTrue(check(server.port(), "127.0.0.6", "room=lobby&name=zed").contains(" 200 "), "a bystander's /check");
-                try (java.net.Socket more = new java.net.Socket()) {
-                    more.bind(new java.net.InetSocketAddress("127.0.0.5", 0));
-                    more.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
-                    more.setSoTimeout(3000);
+                try (java.net.Socket more = from("127.0.0.5", server.port())) {
                     more.getOutputStream().write("POST /check?room=lobby HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\n\r\nx"
                             .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     assertEquals("HTTP/1.1 429", new String(more.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII),
@@ -204,13 +205,7 @@ class BystanderTest {
         try (TestServer server = new TestServer(with(Map.of("MAX_HTTP_CONNECTIONS_PER_ADDRESS", "16")))) {
             List<java.net.Socket> sockets = new ArrayList<>();
             try {
-                for (int i = 0; i < 100; i++) {
-                    java.net.Socket s = new java.net.Socket();
-                    s.bind(new java.net.InetSocketAddress("127.0.0.3", 0));
-                    s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
-                    s.setSoTimeout(10_000);
-                    sockets.add(s);
-                }
+                for (int i = 0; i < 100; i++) sockets.add(from("127.0.0.3", server.port()));
                 for (java.net.Socket s : sockets) {
                     try {
                         s.getOutputStream().write(("GET /ws?room=office HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -235,13 +230,7 @@ class BystanderTest {
                 // A plain request past the address's HTTP connections is told so.
                 List<java.net.Socket> plain = new ArrayList<>();
                 try {
-                    for (int i = 0; i < 20; i++) {
-                        java.net.Socket s = new java.net.Socket();
-                        s.bind(new java.net.InetSocketAddress("127.0.0.4", 0));
-                        s.connect(new java.net.InetSocketAddress("127.0.0.1", server.port()), 5000);
-                        s.setSoTimeout(10_000);
-                        plain.add(s);
-                    }
+                    for (int i = 0; i < 20; i++) plain.add(from("127.0.0.4", server.port()));
                     java.net.Socket last = plain.get(plain.size() - 1);
                     last.getOutputStream().write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                     assertEquals("HTTP/1.1 429", new String(last.getInputStream().readNBytes(12), java.nio.charset.StandardCharsets.US_ASCII));

@@ -1,6 +1,7 @@
 package chorus.bench;
 
 import chorus.support.RawSocket;
+import chorus.support.WsClient;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -20,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -224,29 +224,14 @@ public final class AttackBench {
 
         /** A newcomer's history: the bystander's last messages (as many as the history keeps), in order. */
         void checkHistory(int port, long sent) throws Exception {
-            LinkedBlockingQueue<String> frames = new LinkedBlockingQueue<>();
-            WebSocket reader = HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("chorus.v1")
-                    .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws?room=bystander"), new WebSocket.Listener() {
-                        private final StringBuilder text = new StringBuilder();
-
-                        @Override
-                        public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-                            text.append(data);
-                            if (last) {
-                                frames.add(text.toString());
-                                text.setLength(0);
-                            }
-                            ws.request(1);
-                            return null;
-                        }
-                    }).join();
+            WsClient reader = WsClient.connect(URI.create("ws://127.0.0.1:" + port + "/ws?room=bystander"), Map.of(), "chorus.v1");
             List<Long> history = new ArrayList<>();
             String frame;
-            while ((frame = frames.poll(2, TimeUnit.SECONDS)) != null) {
+            while ((frame = reader.poll(Duration.ofSeconds(2))) != null) {
                 JsonNode node = JSON.readTree(frame);
                 if ("message".equals(node.path("type").asText())) history.add(Long.parseLong(node.path("text").asText().substring(10)));
             }
-            reader.abort();
+            reader.close();
             boolean inOrder = !history.isEmpty() && history.get(history.size() - 1) == sent;
             for (int i = 1; i < history.size(); i++) inOrder &= history.get(i) == history.get(i - 1) + 1;
             System.out.printf("history: %d messages, %s%n", history.size(),

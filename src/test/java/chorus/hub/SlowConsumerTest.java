@@ -16,13 +16,13 @@ class SlowConsumerTest {
     private static final int MESSAGE_BYTES = 4096;
     private static final int MESSAGES = 4000; // 16 MB through each healthy client
     private static final int WINDOW = 32; // the publisher waits for its own echo every WINDOW messages
+    private static final Map<String, String> ENV = Map.of("SEND_QUEUE_BYTES", String.valueOf(QUEUE_BYTES),
+            "MAX_MESSAGE_BYTES", "8192", "RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000",
+            "RATE_LIMIT_PER_ADDRESS", "100000");
 
     @Test
     void aStalledReaderIsClosedAsTooSlowWhileHealthyClientsGetEverything() throws Exception {
-        Map<String, String> env = Map.of("SEND_QUEUE_BYTES", String.valueOf(QUEUE_BYTES),
-                "MAX_MESSAGE_BYTES", "8192", "RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000",
-                "RATE_LIMIT_PER_ADDRESS", "100000");
-        try (TestServer server = new TestServer(env);
+        try (TestServer server = new TestServer(ENV);
                 RawSocket stalled = new RawSocket(server.port(), 4096)) {
             Hub hub = server.server().hub();
             List<WsClient> healthy = new ArrayList<>();
@@ -66,10 +66,7 @@ class SlowConsumerTest {
      */
     @Test
     void aClientMarkedTooSlowIsDroppedAtOnceEvenWhileItPings() throws Exception {
-        Map<String, String> env = Map.of("SEND_QUEUE_BYTES", String.valueOf(QUEUE_BYTES),
-                "MAX_MESSAGE_BYTES", "8192", "RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000",
-                "RATE_LIMIT_PER_ADDRESS", "100000");
-        try (TestServer server = new TestServer(env);
+        try (TestServer server = new TestServer(ENV);
                 RawSocket stalled = new RawSocket(server.port(), 4096);
                 WsClient publisher = WsClient.connect(server.ws())) {
             Hub hub = server.server().hub();

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.util.Callback;
 import kotlin.Unit;
 import org.jetbrains.kotlinx.lincheck.Actor;
+import org.jetbrains.lincheck.datastructures.DSLScenarioBuilder;
 import org.jetbrains.lincheck.datastructures.DSLThreadScenario;
 import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
 import org.jetbrains.lincheck.datastructures.Operation;
@@ -114,25 +115,22 @@ public class ConnectionLincheckTest {
         new ModelCheckingOptions()
                 // Two senders, each also taking a writer's turn: the shape in which a write's completion
                 // inside sendFrame hands the next write to the other thread mid-batch.
-                .addCustomScenario(scenario -> {
-                    scenario.parallel(threads -> {
-                        threads.thread(t -> actors(t, "offer", "turn"));
-                        threads.thread(t -> actors(t, "offer", "turn"));
-                        return Unit.INSTANCE;
-                    });
-                    return Unit.INSTANCE;
-                })
+                .addCustomScenario(twoThreads(List.of("offer", "turn"), List.of("offer", "turn")))
                 // A close frame from Jetty while a sender's frame is queued and a writer takes its turn.
-                .addCustomScenario(scenario -> {
-                    scenario.parallel(threads -> {
-                        threads.thread(t -> actors(t, "offer", "turn"));
-                        threads.thread(t -> actors(t, "jettyCloses", "offer"));
-                        return Unit.INSTANCE;
-                    });
-                    return Unit.INSTANCE;
-                })
+                .addCustomScenario(twoThreads(List.of("offer", "turn"), List.of("jettyCloses", "offer")))
                 .iterations(2).invocationsPerIteration(1_000).threads(2).actorsPerThread(2).actorsBefore(1).actorsAfter(0)
                 .check(ConnectionLincheckTest.class);
+    }
+
+    private static kotlin.jvm.functions.Function1<DSLScenarioBuilder, Unit> twoThreads(List<String> first, List<String> second) {
+        return scenario -> {
+            scenario.parallel(threads -> {
+                threads.thread(t -> actors(t, first.toArray(String[]::new)));
+                threads.thread(t -> actors(t, second.toArray(String[]::new)));
+                return Unit.INSTANCE;
+            });
+            return Unit.INSTANCE;
+        };
     }
 
     private static Unit actors(DSLThreadScenario thread, String... operations) {
