@@ -33,6 +33,13 @@ public interface Backend {
     /** A room came into use here: load what it already holds into {@link Room#load}, then follow it. */
     void follow(Room room);
 
+    /**
+     * A client resumes from an offset of the room's epoch that the room never reached here: the
+     * store went back in time (lost writes), so that epoch must end before its offsets are given
+     * again to other messages.
+     */
+    void ahead(Room room, MessageId since);
+
     /** A room is forgotten on this instance. */
     void unfollow(Room room);
 

@@ -162,21 +162,21 @@ public final class Room {
     }
 
     /**
-     * The stored history this room mirrors began again at {@code began} (Redis lost the stream,
-     * or came back from an older snapshot): what is held from before it is dropped, a since from
-     * before it can only get a reset, on every instance alike, and members who may have seen what
-     * was lost are told so with a reset now.
+     * The stored history this room mirrors is over and another began, in epoch {@code began}
+     * (Redis lost it, shed it, or it was deleted; epoch 0: none is held now): what is held is
+     * dropped, a since from the old epoch can only get a reset, on every instance alike, and
+     * members who may have seen what was lost are told so with a reset now.
      */
     public void rebase(MessageId began) {
         Settlements after = new Settlements();
         synchronized (this) {
-            if (began.compareTo(origin) <= 0) return;
+            if (began.epoch() == origin.epoch()) return;
             boolean sawBefore = latest != null; // a room's first message begins its history: nothing is lost
-            while (!history.isEmpty() && history.peekFirst().id().compareTo(began) < 0) dropOldestLocked();
+            dropHistoryLocked();
             origin = began;
             floor = began;
-            latest = history.isEmpty() ? null : history.peekLast().id();
-            if (sawBefore) resetAllLocked("unknown-since", history.isEmpty() ? null : history.peekFirst().id(), after);
+            latest = null;
+            if (sawBefore) resetAllLocked("unknown-since", null, after);
         }
         after.settle();
     }
@@ -250,15 +250,28 @@ public final class Room {
     boolean join(Member member, MessageId since) {
         Settlements after = new Settlements();
         boolean load;
+        boolean ahead = false;
         synchronized (this) {
             if (phase == Phase.RETIRED) return false;
             load = startLoadingLocked();
-            if (phase == Phase.LIVE) admitLocked(member, since, after);
-            else waiting.add(new Joiner(member, since));
+            if (phase == Phase.LIVE) {
+                ahead = aheadLocked(since);
+                admitLocked(member, since, after);
+            } else {
+                waiting.add(new Joiner(member, since));
+            }
         }
         if (load) shared.backend().follow(this); // I/O, so never under the lock; it calls load()
+        if (ahead) shared.backend().ahead(this, since);
         after.settle();
         return true;
+    }
+
+    /** Whether a since is of this room's epoch but past anything it holds: proof the store went back. */
+    @GuardedBy("this")
+    private boolean aheadLocked(MessageId since) {
+        return since != null && since.epoch() == origin.epoch() && origin.epoch() != 0
+                && since.compareTo(latest == null ? floor : latest) > 0;
     }
 
     /** Loads the room if nobody has yet (no member joins); completes once it is live. */
@@ -285,9 +298,10 @@ public final class Room {
      */
     public void load(List<Message> held, MessageId before, MessageId began) {
         Settlements after = new Settlements();
+        MessageId ahead = null;
         synchronized (this) {
             if (phase != Phase.LOADING) return;
-            if (began != null && began.compareTo(origin) > 0) {
+            if (began != null && began.epoch() != origin.epoch()) {
                 origin = began;
                 floor = began;
             }
@@ -296,9 +310,13 @@ public final class Room {
             }
             if (before != null && (floor == null || before.compareTo(floor) > 0)) floor = before;
             phase = Phase.LIVE;
-            for (Joiner joiner : waiting) admitLocked(joiner.member(), joiner.since(), after);
+            for (Joiner joiner : waiting) {
+                if (aheadLocked(joiner.since())) ahead = joiner.since();
+                admitLocked(joiner.member(), joiner.since(), after);
+            }
             waiting.clear();
         }
+        if (ahead != null) shared.backend().ahead(this, ahead);
         live.complete(this);
         after.settle();
         shared.budget().enforce();

@@ -4,12 +4,12 @@ import chorus.hub.Draft;
 import chorus.hub.Message;
 import chorus.hub.Room;
 import chorus.protocol.MessageId;
+import chorus.tasks.TaskFailures;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -20,25 +20,26 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
-import chorus.tasks.TaskFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * How the rooms this instance follows hear from Redis. The publish script sends every entry it
- * appends to the room's channel too, so live messages arrive by pub/sub: an idle room costs
- * nothing, and a message costs the same however many rooms are followed. The stream is read only
- * when a subscription is confirmed: the first time, for the room's history; again (after a lost
- * connection), for what was published meanwhile. Live messages wait while such a read is in
- * flight and follow it, so a room gets every entry once and in order. One thread does all of it.
+ * How the rooms this instance follows hear from Redis. Every room has an epoch and a contiguous
+ * offset (the publish script numbers each message), so continuity is a comparison: a message
+ * whose offset is the last one handed over plus one goes to the room; one further on means some
+ * were missed, and the stream is read from the last one on; one of another epoch means the room's
+ * history began again (Redis lost it, shed it, or it was deleted), and the room tells its members
+ * so. A read that finds the stream no longer holding what was missed tells the members they have
+ * a gap. Live messages come by pub/sub and wait while a read is in flight, so a room gets every
+ * message once and in order. One thread does all of it.
  */
 final class Feeds {
     private static final Logger LOG = LoggerFactory.getLogger(Feeds.class);
     private static final String CHANNEL_PREFIX = "chorus:live:";
     /** Begins what an instance says on a room's channel when its members of it changed (see {@link Presence}). */
     static final String PRESENCE_NOTICE = "presence:";
-    /** What an instance says on a room's channel when the room's history began again ({@link #REBASE}). */
-    private static final String ORIGIN_NOTICE = "origin:";
+    /** What is said on a room's channel when its history was dropped (shed, deleted): its epoch is gone. */
+    static final String FORGOTTEN_NOTICE = "forgotten";
     private static final int PAGE = 1_000; // entries per read while catching up
     private static final long RETRY_MS = 1_000; // subscriptions not confirmed are asked for again this often
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -47,7 +48,6 @@ final class Feeds {
     private final Supplier<StatefulRedisConnection<String, String>> commands;
     private final Supplier<StatefulRedisPubSubConnection<String, String>> pubSub;
     private final int historySize;
-    private final Duration ttl; // of a room's keys
     private final BiConsumer<Room, String> presenceNoticed; // with the notice, or null when one may have been missed
     private final Map<String, Feed> feeds = new HashMap<>(); // by channel; only on the thread
     private final TaskFailures tasks;
@@ -60,12 +60,10 @@ final class Feeds {
         boolean subscribing;
         boolean loaded; // the room has had its history
         boolean gone; // unfollowed: what is still in flight is dropped
-        int reads; // stream reads (and rebases) in flight
+        int reads; // stream reads in flight
         List<Message> held = new ArrayList<>(); // live messages waiting for the reads (and the load)
-        // The newest entry handed to the room or from before its history; null once loaded: none
-        // yet since the history began (again), so reads start at the origin.
-        MessageId last;
-        MessageId origin = new MessageId(0, 0); // where the room's history began, as far as this feed knows
+        long epoch; // of the room's history as this feed knows it; 0: none yet
+        long last; // the offset last handed to the room (0: none in this epoch)
 
         Feed(Room room) {
             this.room = room;
@@ -73,9 +71,8 @@ final class Feeds {
     }
 
     Feeds(Supplier<StatefulRedisConnection<String, String>> commands,
-            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, int historySize, Duration ttl,
+            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, int historySize,
             BiConsumer<Room, String> presenceNoticed, TaskFailures tasks) {
-        this.ttl = ttl;
         this.tasks = tasks;
         this.thread = tasks.thread("chorus-redis-feeds", "redis-feed");
         this.commands = commands;
@@ -115,7 +112,7 @@ final class Feeds {
         });
     }
 
-    /** From the pub/sub connection: a room's channel carried a message or a presence notice. */
+    /** From the pub/sub connection: a room's channel carried a message or a notice. */
     void heard(String channel, String payload) {
         thread.execute(() -> {
             Feed feed = feeds.get(channel);
@@ -128,12 +125,10 @@ final class Feeds {
             presenceNoticed.accept(feed.room, payload);
             return;
         }
-        if (payload.startsWith(ORIGIN_NOTICE)) { // another instance found that Redis forgot some of this room
-            MessageId origin = MessageId.parse(payload.substring(ORIGIN_NOTICE.length()));
-            // A room still loading reads the origin with its history, or, if it read before the notice, from the next message.
-            if (origin == null || !feed.loaded || origin.compareTo(feed.origin) <= 0) return;
-            began(feed, origin);
-            readFromOrigin(feed);
+        if (payload.equals(FORGOTTEN_NOTICE)) { // dropped, or its epoch ended: read what follows, if anything
+            if (!feed.loaded) return; // its load reads the room as it is now
+            epochOver(feed, 0);
+            read(feed);
             return;
         }
         Message message = parse(feed.room, payload);
@@ -185,65 +180,29 @@ final class Feeds {
     }
 
     /**
-     * One look at a room's stream, in one step on Redis: where its history began (the origin key),
-     * the newest id it ever gave, its first entry's id (trimming moves it), whether the entry a read
-     * starts after is still there, and the entries. ARGV[1] is "" for the newest entries (newest first), an id
-     * for the entries after it, or "[" and an id for the entries from it on.
+     * One look at a room, in one step on Redis: its epoch and last offset (the meta hash), the
+     * offset of the oldest entry its stream still holds, and entries: ARGV[1] "" for the newest
+     * (newest first), or an offset for those after it, at most ARGV[2].
      */
     private static final String READ = """
-            local origin = redis.call('GET', KEYS[2]) or ''
-            if redis.call('EXISTS', KEYS[1]) == 0 then return {origin, '0-0', '0-0', 0, {}} end
-            local generated, first = '0-0', '0-0'
-            local info = redis.call('XINFO', 'STREAM', KEYS[1])
-            for i = 1, #info, 2 do
-              if info[i] == 'last-generated-id' then generated = info[i + 1]
-              elseif info[i] == 'recorded-first-entry-id' then first = info[i + 1] end
+            local epoch = redis.call('HGET', KEYS[2], 'epoch') or '0'
+            local offset = redis.call('HGET', KEYS[2], 'offset') or '0'
+            local oldest = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+            local first = #oldest == 0 and '0' or string.match(oldest[1][1], '^(%d+)')
+            if ARGV[1] == '' then
+              return {epoch, offset, first, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[2])}
             end
-            local from = ARGV[1]
-            if from == '' then
-              return {origin, generated, first, 1, redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', ARGV[2])}
-            elseif string.sub(from, 1, 1) == '[' then
-              return {origin, generated, first, 1, redis.call('XRANGE', KEYS[1], string.sub(from, 2), '+', 'COUNT', ARGV[2])}
-            end
-            local present = #redis.call('XRANGE', KEYS[1], from, from)
-            return {origin, generated, first, present, redis.call('XRANGE', KEYS[1], '(' .. from, '+', 'COUNT', ARGV[2])}
+            return {epoch, offset, first, redis.call('XRANGE', KEYS[1], (tonumber(ARGV[1]) + 1) .. '-0', '+', 'COUNT', ARGV[2])}
             """;
 
-    /**
-     * Moves a room's origin past what Redis forgot (unless another instance moved it further
-     * already), makes the stream's next ids follow it, and tells every instance; answers the origin.
-     */
-    private static final String REBASE = """
-            local function id(s)
-              local ms, seq = string.match(s, '^(%d+)-(%d+)$')
-              return tonumber(ms), tonumber(seq)
-            end
-            local current = redis.call('GET', KEYS[2])
-            if current then
-              local cm, cs = id(current)
-              local pm, ps = id(ARGV[1])
-              if cm > pm or cm == pm and cs >= ps then return current end
-            end
-            redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-            if redis.call('EXISTS', KEYS[1]) == 0 then
-              redis.call('XADD', KEYS[1], 'MAXLEN', '0', ARGV[1], 'origin', ARGV[1])
-              redis.call('PEXPIRE', KEYS[1], ARGV[2])
-            else
-              pcall(redis.call, 'XSETID', KEYS[1], ARGV[1]) -- refused when newer entries exist: they follow it already
-            end
-            redis.call('PUBLISH', ARGV[3], ORIGIN_NOTICE .. ARGV[1])
-            return ARGV[1]
-            """.replace("ORIGIN_NOTICE", "'" + ORIGIN_NOTICE + "'");
-
-    /** What {@link #READ} answered. */
-    private record Look(MessageId origin, MessageId generated, MessageId first, boolean present, List<Message> entries,
-            List<String> ids) {
+    /** What {@link #READ} answered; entries in the order read, each with its offset (its message null if unreadable). */
+    private record Look(long epoch, long offset, long first, List<Entry> entries) {
     }
 
-    /**
-     * The room's newest entries (its first read), what came after the last one handed over, or,
-     * after its history began again, what came from there on; in pages.
-     */
+    private record Entry(long offset, Message message) {
+    }
+
+    /** The room's newest entries (its first read), or what came after the last one handed over; in pages. */
     private void read(Feed feed) {
         if (feed.held == null) feed.held = new ArrayList<>();
         feed.reads++;
@@ -253,15 +212,10 @@ final class Feeds {
         if (c == null || !c.isOpen()) {
             read = RedisBackend.notConnected();
         } else {
-            String from = load ? "" : feed.last == null ? "[" + feed.origin : feed.last.toString();
-            read = c.async().eval(READ, ScriptOutputType.MULTI, keys(feed.room), from,
-                    String.valueOf(load ? historySize + 1 : PAGE));
+            read = c.async().eval(READ, ScriptOutputType.MULTI, RedisBackend.roomKeys(feed.room.name()),
+                    load ? "" : String.valueOf(feed.last), String.valueOf(load ? historySize + 1 : PAGE));
         }
         read.whenComplete((reply, failure) -> thread.execute(() -> onFeed(feed, () -> read(feed, load, reply, failure))));
-    }
-
-    private static String[] keys(Room room) {
-        return new String[] {RedisBackend.streamKey(room.name()), RedisBackend.originKey(room.name())};
     }
 
     private void read(Feed feed, boolean load, List<Object> reply, Throwable failure) {
@@ -275,7 +229,7 @@ final class Feeds {
         } else if (load) {
             load(feed, look(feed.room, reply));
         } else if (!caughtUp(feed, look(feed.room, reply))) {
-            return; // another read, or a rebase, is under way
+            return; // another read is under way
         }
         if (feed.reads > 0 || !feed.loaded || feed.held == null) return;
         List<Message> held = feed.held;
@@ -284,72 +238,95 @@ final class Feeds {
     }
 
     /**
-     * Hands over a page read after the last entry handed over, once it proves that nothing
-     * between them is missing: that entry is still there (trimming removes the oldest first). If
-     * it was trimmed, so may the entries after it have been: the room tells its members it may
-     * have a gap. If it is gone although newer entries remain, or Redis never gave its id, Redis
-     * went back in time (lost data): the room's history begins again. False while more is to be read.
+     * Hands over what a read after the last offset found, by comparison: another epoch means the
+     * history began again; a stream whose oldest entry is past the next offset no longer holds what
+     * was missed (the members hear of the gap). False while more is to be read.
      */
     private boolean caughtUp(Feed feed, Look look) {
-        if (look.origin() != null && look.origin().compareTo(feed.origin) > 0) { // began again, by another's hand
-            began(feed, look.origin());
-            readFromOrigin(feed);
+        if (look.epoch() != feed.epoch) {
+            epochOver(feed, look.epoch());
+            if (look.epoch() == 0) return true; // nothing is held: the next message begins the next epoch
+            read(feed);
             return false;
         }
-        if (feed.last != null && !look.present()) {
-            MessageId last = feed.last;
-            if (look.generated().compareTo(last) < 0 || look.first().compareTo(last) <= 0) {
-                rebase(feed, new MessageId(last.epoch(), last.seq() + 1));
-                return false;
-            }
-            feed.room.gap(look.first());
+        if (look.offset() < feed.last) { // Redis went back (a replica promoted without the last writes)
+            LOG.warn("Redis holds room {} up to {} of epoch {}, but {} was delivered: its history begins again",
+                    feed.room.name(), look.offset(), feed.epoch, feed.last);
+            endEpoch(feed, feed.epoch);
+            return false;
         }
-        look.entries().forEach(message -> hand(feed, message)); // until one is handed over, reads start at the origin
-        if (look.ids().size() == PAGE) { // more than a page behind: read on from there
+        if (!look.entries().isEmpty() && look.first() > feed.last + 1) {
+            feed.room.gap(new MessageId(feed.epoch, look.first()));
+            feed.last = look.first() - 1;
+        }
+        for (Entry entry : look.entries()) {
+            if (entry.message() != null) hand(feed, entry.message());
+            else if (entry.offset() == feed.last + 1) feed.last = entry.offset(); // skipped, and not missed
+        }
+        if (look.entries().size() == PAGE) { // more than a page behind: read on from there
             read(feed);
             return false;
         }
         return true;
     }
 
-    /** Redis forgot what this instance delivered: the room's history begins again after it, on every instance. */
-    private void rebase(Feed feed, MessageId past) {
+    /**
+     * Ends an epoch in Redis (unless another did first) so that no offset of it is given twice:
+     * Redis went back to before offsets it had already given (a failover that lost writes, an
+     * older snapshot), as this instance or a client's since proves. What the log still holds is
+     * the new epoch's history, under the same offsets; every instance hears it
+     * ({@link #FORGOTTEN_NOTICE}), tells its members (a reset), and hands them that history again.
+     */
+    private static final String END_EPOCH = """
+            local epoch = redis.call('HGET', KEYS[2], 'epoch')
+            if epoch == ARGV[1] then
+              epoch = tostring(math.max(tonumber(ARGV[2]), tonumber(ARGV[1]) + 1))
+              redis.call('HSET', KEYS[2], 'epoch', epoch)
+              redis.call('PUBLISH', ARGV[3], ARGV[4])
+            end
+            return epoch or '0'
+            """;
+
+    /** A client's since shows Redis went back in this room's epoch: it ends, everywhere. */
+    void aheadOf(Room room, long epoch) {
+        thread.execute(() -> {
+            Feed feed = feeds.get(channel(room.name()));
+            if (feed != null && feed.room == room && feed.epoch == epoch) onFeed(feed, () -> endEpoch(feed, epoch));
+        });
+    }
+
+    private void endEpoch(Feed feed, long epoch) {
         feed.reads++;
         StatefulRedisConnection<String, String> c = commands.get();
-        CompletionStage<String> asked = c == null || !c.isOpen()
-                ? RedisBackend.<String>notConnected()
-                : c.async().eval(REBASE, ScriptOutputType.VALUE, keys(feed.room), past.toString(),
-                        String.valueOf(ttl.toMillis()), channel(feed.room.name()));
-        LOG.warn("Redis no longer has what room {} delivered up to {}: its history begins again", feed.room.name(), past);
-        asked.whenComplete((origin, failure) -> thread.execute(() -> onFeed(feed, () -> {
+        CompletionStage<String> ended = c == null || !c.isOpen() ? RedisBackend.notConnected()
+                : c.async().eval(END_EPOCH, ScriptOutputType.VALUE, RedisBackend.roomKeys(feed.room.name()), String.valueOf(epoch),
+                        String.valueOf(System.currentTimeMillis()), channel(feed.room.name()), FORGOTTEN_NOTICE);
+        ended.whenComplete((now, failure) -> thread.execute(() -> onFeed(feed, () -> {
             feed.reads--;
             if (feed.gone) return;
             if (failure != null) {
-                feed.subscribed = false; // the next subscription reads and finds it again
+                feed.subscribed = false; // the next subscription reads, and finds it again
                 return;
             }
-            began(feed, MessageId.parse(origin));
-            readFromOrigin(feed);
+            epochOver(feed, Long.parseLong(now));
+            read(feed); // whatever was published since it began
         })));
     }
 
-    /** The room's history began again at this origin (if it is newer than the one it has). */
-    private static void began(Feed feed, MessageId origin) {
-        if (origin.compareTo(feed.origin) <= 0) return;
-        feed.origin = origin;
-        feed.room.rebase(origin);
-    }
-
-    /** After its history began again, a room reads on from where it began. */
-    private void readFromOrigin(Feed feed) {
-        feed.last = null;
-        read(feed);
+    /**
+     * The room's history as this feed knew it is over: another epoch began (or none is held now,
+     * 0). The room drops what it held and tells its members, who may have seen what is gone.
+     */
+    private static void epochOver(Feed feed, long epoch) {
+        feed.epoch = epoch;
+        feed.last = 0;
+        feed.room.rebase(new MessageId(epoch, 0));
     }
 
     /**
      * Runs one step of a feed. If it throws (a room's load or delivery), the feed is put back to
      * "not subscribed", with live messages held: the next resubscription reads the stream from the
-     * last id handed over, so nothing is lost or doubled, and live delivery resumes after it.
+     * last offset handed over, so nothing is lost or doubled, and live delivery resumes after it.
      */
     private void onFeed(Feed feed, Runnable step) {
         try {
@@ -361,63 +338,60 @@ final class Feeds {
         }
     }
 
-    /** The room's first read (null: none could be had): its history, and where the stream stands. */
+    /** The room's first read (null: none could be had): its history, and where its offsets stand. */
     private void load(Feed feed, Look look) {
         List<Message> held = new ArrayList<>();
         MessageId before = null;
         MessageId began = null;
         if (look != null) {
-            began = look.origin();
-            List<Message> newest = new ArrayList<>(look.entries());
-            if (newest.size() > historySize) before = newest.remove(newest.size() - 1).id();
-            Collections.reverse(newest);
-            for (Message message : newest) {
-                if (message.origin() != null && (began == null || message.origin().compareTo(began) > 0)) began = message.origin();
-            }
-            for (Message message : newest) {
-                if (began == null || message.id().compareTo(began) >= 0) held.add(message);
-            }
-            // Later reads start after its newest entry, in the history or from before its origin.
-            if (!look.ids().isEmpty()) feed.last = MessageId.parse(look.ids().get(0));
+            feed.epoch = look.epoch();
+            feed.last = look.offset();
+            began = new MessageId(look.epoch(), 0);
+            List<Entry> newest = new ArrayList<>(look.entries());
+            if (newest.size() > historySize) before = new MessageId(look.epoch(), newest.remove(newest.size() - 1).offset());
+            for (Entry entry : newest) if (entry.message() != null) held.add(entry.message());
+            Collections.reverse(held);
+            if (before == null && look.first() > 1) before = new MessageId(look.epoch(), look.first() - 1);
         }
-        if (began != null) feed.origin = began;
         feed.room.load(held, before, began);
         feed.loaded = true;
     }
 
-    /** Hands a message to the room once, in order, after what its history began with. */
-    private static void hand(Feed feed, Message message) {
-        if (message.id().compareTo(feed.origin) < 0) return; // from before the history began again
-        if (feed.last != null && message.id().compareTo(feed.last) <= 0) return;
-        if (message.origin() != null && message.origin().compareTo(feed.origin) > 0) began(feed, message.origin());
+    /** Hands a message to the room once, in order: the next offset of the epoch, or a read of what was missed first. */
+    private void hand(Feed feed, Message message) {
+        MessageId id = message.id();
+        if (id.epoch() != feed.epoch) epochOver(feed, id.epoch());
+        if (id.seq() <= feed.last) return;
+        if (id.seq() > feed.last + 1) { // missed some: they come from the stream, then this one
+            feed.held = new ArrayList<>(List.of(message));
+            read(feed);
+            return;
+        }
         feed.room.deliver(message);
-        feed.last = message.id();
+        feed.last = id.seq();
     }
 
     /** The read's answer, with the entries this version can read as messages. */
     private static Look look(Room room, List<Object> reply) {
-        List<Message> messages = new ArrayList<>();
-        List<String> ids = new ArrayList<>();
-        for (Object raw : (List<?>) reply.get(4)) {
+        List<Entry> entries = new ArrayList<>();
+        long epoch = Long.parseLong((String) reply.get(0));
+        for (Object raw : (List<?>) reply.get(3)) {
             List<?> entry = (List<?>) raw;
             String id = (String) entry.get(0);
+            long offset = Long.parseLong(id.substring(0, id.indexOf('-')));
             List<?> flat = (List<?>) entry.get(1);
             Map<String, String> body = new HashMap<>();
             for (int i = 0; i + 1 < flat.size(); i += 2) body.put((String) flat.get(i), (String) flat.get(i + 1));
-            ids.add(id);
-            Message message = readable(room, id, body);
-            if (message != null) messages.add(message);
+            entries.add(new Entry(offset, readable(room, epoch, offset, body)));
         }
-        String origin = (String) reply.get(0);
-        return new Look(origin.isEmpty() ? null : MessageId.parse(origin), MessageId.parse((String) reply.get(1)),
-                MessageId.parse((String) reply.get(2)), ((Long) reply.get(3)) == 1, messages, ids);
+        return new Look(epoch, Long.parseLong((String) reply.get(1)), Long.parseLong((String) reply.get(2)), entries);
     }
 
-    /** A message as the publish script announces it: its id and its stream fields, as JSON. */
+    /** A message as the publish script announces it: its epoch, offset and fields, as JSON. */
     private static Message parse(Room room, String payload) {
         try {
             Map<String, String> fields = JSON.readValue(payload, new TypeReference<Map<String, String>>() { });
-            return toMessage(room, fields.get("id"), fields);
+            return toMessage(room, Long.parseLong(fields.get("epoch")), Long.parseLong(fields.get("offset")), fields);
         } catch (Exception e) {
             LOG.warn("ignored a live message that is not one on room {}", room.name());
             return null;
@@ -425,25 +399,21 @@ final class Feeds {
     }
 
     /** A stream entry as a message, or null (and a warning) for one this version cannot read. */
-    private static Message readable(Room room, String id, Map<String, String> body) {
+    private static Message readable(Room room, long epoch, long offset, Map<String, String> body) {
         try {
-            return toMessage(room, id, body);
+            return toMessage(room, epoch, offset, body);
         } catch (RuntimeException e) {
-            LOG.warn("skipped entry {} of room {}: not a message ({})", id, room.name(), e.toString());
+            LOG.warn("skipped entry {} of room {}: not a message ({})", offset, room.name(), e.toString());
             return null;
         }
     }
 
-    static Message toMessage(Room room, String id, Map<String, String> body) {
+    static Message toMessage(Room room, long epoch, long offset, Map<String, String> body) {
         String session = body.getOrDefault("session", "");
         String user = body.getOrDefault("user", "");
         Draft draft = new Draft(body.getOrDefault("from", "?"), user.isEmpty() ? null : user, session.isEmpty() ? null : session,
                 body.getOrDefault("text", ""), null, null);
-        MessageId messageId = MessageId.parse(id);
-        // "" marks the entry that began the stream; no field at all, an entry from before origins.
-        String origin = body.get("origin");
-        MessageId began = origin == null ? null : origin.isEmpty() ? messageId : MessageId.parse(origin);
-        return Message.of(messageId, room.name(), draft, Long.parseLong(body.getOrDefault("ts", "0")), began);
+        return Message.of(new MessageId(epoch, offset), room.name(), draft, Long.parseLong(body.getOrDefault("ts", "0")));
     }
 
     void stop() {

@@ -115,8 +115,8 @@ public final class RedisBackend implements Backend {
         this.historySize = historySize;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
         this.presence = new Presence(() -> commands, housekeeping);
-        this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL, ROOM_KEY_PREFIXES, registry);
-        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, ROOM_TTL, presence::noticed, tasks);
+        this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL, ROOM_PARTS, registry);
+        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, presence::noticed, tasks);
         client.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
@@ -128,81 +128,93 @@ public final class RedisBackend implements Backend {
         housekeeping.scheduleWithFixedDelay(this::watch, 0, BEAT_MS, TimeUnit.MILLISECONDS);
     }
 
-    private static final String STREAM_PREFIX = "chorus:room:";
-    private static final String ORIGIN_PREFIX = "chorus:origin:";
-    private static final String REFS_PREFIX = "chorus:refs:";
-    private static final String OLDER_REFS_PREFIX = "chorus:refs-older:";
-    /** Every key a room has, less its presence: what a room dropped for the budget loses. */
-    private static final List<String> ROOM_KEY_PREFIXES = List.of(STREAM_PREFIX, ORIGIN_PREFIX, REFS_PREFIX, OLDER_REFS_PREFIX);
+    /**
+     * A room's keys, all under its hash tag: its log (a stream whose entry ids are the offsets),
+     * its meta hash (epoch, last offset), and the refs it remembers with when each was last sent.
+     */
+    private static final List<String> ROOM_PARTS = List.of("log", "meta", "refs", "refs-at");
+    /** A ref resent within this long of its first send is delivered once (Standard's window: the library resends for less). */
+    static final Duration REF_WINDOW = Duration.ofMinutes(15);
+
+    static String key(String room, String part) {
+        return "chorus:{" + room + "}:" + part;
+    }
+
+    /** The room's own keys, in the order its scripts take them: log, meta, refs, refs-at. */
+    static String[] roomKeys(String room) {
+        return ROOM_PARTS.stream().map(part -> key(room, part)).toArray(String[]::new);
+    }
+
     /** The channel operators' orders go out on, to every instance. */
     private static final String ORDERS = "chorus:orders";
     private static final String ORDER_REPLIES = "chorus:order-replies:";
     private static final long ORDER_REPLY_WAIT_MS = 2_000;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    static String streamKey(String room) {
-        return STREAM_PREFIX + room;
-    }
-
-    /** Where the room's history began: the first entry's id, or past what Redis forgot (see {@link Feeds}). */
-    static String originKey(String room) {
-        return ORIGIN_PREFIX + room;
-    }
-
     @Override
     public MessageId origin() {
-        return new MessageId(0, 0); // stream ids are time-based: every id is after this
+        return new MessageId(0, 0); // no epoch until the room's meta is read
     }
 
     /**
-     * Appends to the room's stream, announces the entry on the room's channel, remembers the
-     * (sender, ref) and when the room was last written, in one step on Redis: a resend of a ref it
-     * still remembers gets the first one's id back instead of a second entry. Refs are kept per
-     * room in two hashes of up to HISTORY_SIZE each, the older dropped whole when the newer fills:
-     * a room remembers at least its last HISTORY_SIZE refs, as the in-memory backend does, in a few
-     * dozen bytes each, and they go with the room.
+     * Numbers the message with the room's next offset in its epoch, appends it to the log under
+     * that offset, announces it on the room's channel, and remembers its (sender, ref), in one
+     * step on Redis: a resend of a ref sent within {@link #REF_WINDOW} gets the first one's id back
+     * instead of a second entry. A room with no meta (new, or its history lost: shed, deleted,
+     * expired, or Redis lost its data) begins a new epoch, so every id and since from before it is
+     * told apart by comparison.
      */
     private static final String PUBLISH = """
+            local epoch = redis.call('HGET', KEYS[2], 'epoch')
+            if not epoch then -- a write that grows memory first, so a full Redis refuses the script (OOM) before any other write
+              epoch = ARGV[6]
+              redis.call('HSET', KEYS[2], 'epoch', epoch, 'offset', 0)
+              redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+            end
             local ref = ARGV[3]
             if ref ~= '' then
-              local seen = redis.call('HGET', KEYS[3], ref) or redis.call('HGET', KEYS[4], ref)
-              if seen then return {seen, 1} end
+              local seen = redis.call('HGET', KEYS[3], ref)
+              if seen then return {epoch .. '-' .. seen, 1} end
             end
-            local origin = redis.call('GET', KEYS[2]) or ''
-            local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'origin', origin, 'user', ARGV[10])
-            if origin == '' then redis.call('SET', KEYS[2], id) end
-            redis.call('PUBLISH', ARGV[8], cjson.encode({id = id, from = ARGV[4], text = ARGV[5], ts = ARGV[6],
-              session = ARGV[7], origin = origin, user = ARGV[10]}))
+            local offset = redis.call('HINCRBY', KEYS[2], 'offset', 1)
+            redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], offset .. '-1',
+              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'user', ARGV[10])
+            redis.call('PUBLISH', ARGV[8], cjson.encode({epoch = epoch, offset = tostring(offset), from = ARGV[4], text = ARGV[5],
+              ts = ARGV[6], session = ARGV[7], user = ARGV[10]}))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
             if ref ~= '' then
-              if redis.call('HLEN', KEYS[3]) >= tonumber(ARGV[1]) then redis.call('RENAME', KEYS[3], KEYS[4]) end
-              redis.call('HSET', KEYS[3], ref, id)
+              redis.call('HSET', KEYS[3], ref, offset)
+              redis.call('ZADD', KEYS[4], ARGV[6], ref)
+              local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[13]), 'LIMIT', 0, 10)
+              for _, r in ipairs(old) do
+                redis.call('HDEL', KEYS[3], r)
+                redis.call('ZREM', KEYS[4], r)
+              end
               redis.call('PEXPIRE', KEYS[3], ARGV[2])
+              redis.call('PEXPIRE', KEYS[4], ARGV[2])
             end
             """ + RedisBudget.ATTRIBUTE + """
-            return {id, 0}
+            return {epoch .. '-' .. offset, 0}
             """;
 
     @Override
     public CompletionStage<Published> publish(Room room, Draft draft) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return notConnected();
-        // The origin key marks where this stream began: an entry written when it is missing (a new
-        // room, or a Redis that lost its data) begins the room's history anew, on every instance.
         if (!unanswered.tryAcquire()) {
             return CompletableFuture.failedFuture(new IllegalStateException("Redis is behind: " + MAX_UNANSWERED_PUBLISHES + " publishes unanswered"));
         }
         String name = room.name();
         String[] sizes = RedisBudget.keys();
-        String[] keys = {streamKey(name), originKey(name), REFS_PREFIX + name, OLDER_REFS_PREFIX + name, sizes[0], sizes[1], sizes[2],
-                sizes[3]};
+        String[] own = roomKeys(name);
+        String[] keys = {own[0], own[1], own[2], own[3], sizes[0], sizes[1], sizes[2], sizes[3]};
         CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
                 String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), draft.dedupeKey() == null ? "" : draft.dedupeKey(),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
                 draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
-                draft.user() == null ? "" : draft.user(), room.maker(), String.valueOf(draft.text().length()));
+                draft.user() == null ? "" : draft.user(), room.maker(), String.valueOf(draft.text().length()),
+                String.valueOf(REF_WINDOW.toMillis()));
         return reply.handle((r, failure) -> {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
@@ -224,10 +236,10 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Void> deleteHistory(String room) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null || !c.isOpen()) return notConnected();
-        List<String> keys = new ArrayList<>();
-        for (String prefix : ROOM_KEY_PREFIXES) keys.add(prefix + room);
-        keys.add(Presence.key(room));
-        return c.async().del(keys.toArray(String[]::new)).thenApply(deleted -> null);
+        // Its epoch is gone with its meta: every instance following it drops what it held and tells its members.
+        return c.async().del(roomKeys(room))
+                .thenCompose(deleted -> c.async().del(Presence.key(room)))
+                .thenCompose(deleted -> c.async().publish(Feeds.channel(room), Feeds.FORGOTTEN_NOTICE)).thenApply(heard -> null);
     }
 
     /**
@@ -320,6 +332,11 @@ public final class RedisBackend implements Backend {
     public void follow(Room room) {
         presence.follow(room);
         feeds.follow(room);
+    }
+
+    @Override
+    public void ahead(Room room, MessageId since) {
+        feeds.aheadOf(room, since.epoch());
     }
 
     @Override

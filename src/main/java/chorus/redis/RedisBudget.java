@@ -82,27 +82,28 @@ final class RedisBudget {
                 if not room then break end
               end
               if room then
-                for i = 5, #ARGV do redis.call('DEL', ARGV[i] .. room) end
+                for i = 5, #ARGV do redis.call('DEL', 'chorus:{' .. room .. '}:' .. ARGV[i]) end
+                redis.call('PUBLISH', 'CHANNEL' .. room, 'FORGOTTEN') -- its epoch is gone: every instance drops what it held
                 forget(room)
                 shed[#shed + 1] = room
               end
             end
             return {used(), shed}
-            """;
+            """.replace("CHANNEL", Feeds.channel("")).replace("FORGOTTEN", Feeds.FORGOTTEN_NOTICE);
 
     private final Supplier<StatefulRedisConnection<String, String>> commands;
     private final long maxBytes;
     private final Duration roomTtl;
-    private final List<String> roomKeyPrefixes;
+    private final List<String> roomParts;
     private final AtomicLong used = new AtomicLong(); // as last seen; written by Lettuce's thread, read by /metrics
     private final Counter shed;
 
     RedisBudget(Supplier<StatefulRedisConnection<String, String>> commands, long maxBytes, Duration roomTtl,
-            List<String> roomKeyPrefixes, MeterRegistry registry) {
+            List<String> roomParts, MeterRegistry registry) {
         this.commands = commands;
         this.maxBytes = maxBytes;
         this.roomTtl = roomTtl;
-        this.roomKeyPrefixes = roomKeyPrefixes;
+        this.roomParts = roomParts;
         Gauge.builder("chorus_redis_used_bytes", used, AtomicLong::get)
                 .description("Redis's used_memory as last seen by this instance").register(registry);
         this.shed = Counter.builder("chorus_redis_rooms_shed_total")
@@ -114,12 +115,12 @@ final class RedisBudget {
     void enforce() {
         StatefulRedisConnection<String, String> c = commands.get();
         if (c == null || !c.isOpen()) return;
-        String[] args = new String[4 + roomKeyPrefixes.size()];
+        String[] args = new String[4 + roomParts.size()];
         args[0] = String.valueOf(maxBytes);
         args[1] = String.valueOf(System.currentTimeMillis());
         args[2] = String.valueOf(roomTtl.toMillis());
         args[3] = String.valueOf(MAX_SHED);
-        for (int i = 0; i < roomKeyPrefixes.size(); i++) args[4 + i] = roomKeyPrefixes.get(i);
+        for (int i = 0; i < roomParts.size(); i++) args[4 + i] = roomParts.get(i);
         c.async().<List<Object>>eval(SHED, ScriptOutputType.MULTI, keys(), args).whenComplete((reply, failure) -> {
             if (failure != null) return; // Redis's health is judged by the beat and by publishing
             used.set((Long) reply.get(0));

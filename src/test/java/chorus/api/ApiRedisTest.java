@@ -74,12 +74,12 @@ class ApiRedisTest {
         try (JsonClient bob = JsonClient.connect(b, "room=gone&name=bob")) {
             bob.send("kept in the stream");
             bob.next("message");
-            assertEquals(1, exists("chorus:room:gone"));
+            assertEquals(1, exists("chorus:{gone}:log"));
             assertEquals(204, call(a, "DELETE", "/api/rooms/gone", null, TOKEN).statusCode());
             WsClient.Close close = bob.socket().awaitClose();
             assertEquals(4001, close.code());
             assertEquals("room closed", close.reason());
-            assertEquals(0, exists("chorus:room:gone"), "the stream outlived the room");
+            assertEquals(0, exists("chorus:{gone}:log"), "the stream outlived the room");
         }
         try (JsonClient again = JsonClient.connect(b, "room=gone")) {
             again.send("fresh");

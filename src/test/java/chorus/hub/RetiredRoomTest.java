@@ -40,6 +40,10 @@ class RetiredRoomTest {
         }
 
         @Override
+        public void ahead(Room room, MessageId since) {
+        }
+
+        @Override
         public void follow(Room room) {
             followed.add(room);
             backend.follow(room);
