@@ -38,8 +38,16 @@ public final class Room {
 
     private enum Phase { NEW, LOADING, LIVE, RETIRED }
 
-    private record Joiner(Member member, MessageId since) {
+    /** Who waits for the room to load: since, what a JSON member resumes after; joinedMs, when a plain one came. */
+    private record Joiner(Member member, MessageId since, long joinedMs) {
     }
+
+    /**
+     * A plain member has no history, but everything sent once it joined is its: from a room that
+     * loads while it waits, it gets what the load holds from this long before it came on (clocks of
+     * instances differ by less; a message or two from just before is the price of none lost).
+     */
+    private static final long PLAIN_JOIN_SLACK_MS = 2_000;
 
     private final String name;
     private final Rooms shared;
@@ -258,7 +266,7 @@ public final class Room {
                 ahead = aheadLocked(since);
                 admitLocked(member, since, after);
             } else {
-                waiting.add(new Joiner(member, since));
+                waiting.add(new Joiner(member, since, System.currentTimeMillis()));
             }
         }
         if (load) shared.backend().follow(this); // I/O, so never under the lock; it calls load()
@@ -313,6 +321,13 @@ public final class Room {
             for (Joiner joiner : waiting) {
                 if (aheadLocked(joiner.since())) ahead = joiner.since();
                 admitLocked(joiner.member(), joiner.since(), after);
+                if (!joiner.member().json()) {
+                    for (Message message : history) {
+                        if (message.ts() >= joiner.joinedMs() - PLAIN_JOIN_SLACK_MS) {
+                            after.add(joiner.member(), joiner.member().offer(message.plain(), true));
+                        }
+                    }
+                }
             }
             waiting.clear();
         }

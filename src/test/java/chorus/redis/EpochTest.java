@@ -107,4 +107,21 @@ class EpochTest {
             }
         }
     }
+
+    /**
+     * A plain client (no subprotocol, no history) in a new Redis room sends right after it opens:
+     * its own message reaches it, every time (it was admitted while the room loaded, and the
+     * message went into the loaded history, which plain members do not get: lost, 3 of 3).
+     */
+    @Test
+    void aPlainClientsFirstMessageInANewRoomReachesIt() throws Exception {
+        try (RedisServer redis = new RedisServer(); TestServer server = new TestServer(env(redis))) {
+            for (int i = 0; i < 10; i++) {
+                try (chorus.support.WsClient plain = chorus.support.WsClient.connect(java.net.URI.create(server.ws() + "?room=fresh" + i))) {
+                    plain.send("first " + i);
+                    assertEquals("first " + i, plain.next(), "room fresh" + i);
+                }
+            }
+        }
+    }
 }
