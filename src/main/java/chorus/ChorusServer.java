@@ -63,7 +63,7 @@ public final class ChorusServer {
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), tasks,
                         metrics.registry());
-        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.pace(), config.maxRooms(), timer,
+        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.pace(), config.maxRooms(), config.maxIdleRooms(), timer,
                 metrics.registry());
         this.upgrade = new Upgrade(hub, config, timer, quiet, metrics.registry());
         this.sockets = upgrade.sockets();

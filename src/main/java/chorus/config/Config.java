@@ -40,6 +40,7 @@ public record Config(
         int maxConnectionsPerAddress,
         double ratePerAddress,
         int maxRooms,
+        int maxIdleRooms,
         int newRoomsPerAddress,
         int lookupsPerAddress,
         boolean trustProxy,
@@ -98,6 +99,7 @@ public record Config(
                 integer(env, "MAX_CONNECTIONS_PER_ADDRESS", 256, 1, 1_000_000),
                 integer(env, "RATE_LIMIT_PER_ADDRESS", 100, 1, 1_000_000),
                 integer(env, "MAX_ROOMS", 5_000, 1, 1_000_000),
+                integer(env, "MAX_IDLE_ROOMS", 1_000, 0, 1_000_000),
                 integer(env, "NEW_ROOMS_PER_ADDRESS", 120, 1, 1_000_000), // a minute's worth, and the burst
                 integer(env, "LOOKUPS_PER_ADDRESS", 30, 1, 1_000_000), // likewise
                 // Heroku sets DYNO on every dyno, and there every socket comes from its router.

@@ -15,23 +15,33 @@ import java.util.LinkedHashSet;
  */
 final class EmptyRooms {
     @GuardedBy("this") private final Map<String, LinkedHashSet<Room>> byMaker = new HashMap<>();
-    @GuardedBy("this") private int size;
+    @GuardedBy("this") private final Map<Room, Long> emptiedAt = new HashMap<>(); // by a count, to order rooms of different makers
+    @GuardedBy("this") private long count;
 
     synchronized void add(Room room) {
         LinkedHashSet<Room> made = byMaker.computeIfAbsent(room.maker(), m -> new LinkedHashSet<>());
-        if (!made.remove(room)) size++;
+        made.remove(room);
         made.add(room);
+        emptiedAt.put(room, ++count);
     }
 
-    /** Past {@code keep} listed: the longest-empty room of the address with the most, taken off the list; else null. */
+    /**
+     * Past {@code keep} listed: the longest-empty room of the address with the most (of those with
+     * as many, the one empty longest), taken off the list; else null.
+     */
     synchronized Room pollBeyond(int keep) {
-        if (size <= keep) return null;
+        if (emptiedAt.size() <= keep) return null;
         LinkedHashSet<Room> most = null;
-        for (LinkedHashSet<Room> made : byMaker.values()) if (most == null || made.size() > most.size()) most = made;
+        for (LinkedHashSet<Room> made : byMaker.values()) {
+            if (most == null || made.size() > most.size()
+                    || made.size() == most.size() && emptiedAt.get(made.iterator().next()) < emptiedAt.get(most.iterator().next())) {
+                most = made;
+            }
+        }
         Iterator<Room> oldest = most.iterator();
         Room room = oldest.next();
         oldest.remove();
-        size--;
+        emptiedAt.remove(room);
         if (most.isEmpty()) byMaker.remove(room.maker());
         return room;
     }

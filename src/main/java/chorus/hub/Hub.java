@@ -22,23 +22,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  * Owns the rooms on this instance and who is in them; knows nothing of sockets.
  *
  * <p>Rooms are made on first use. A room that went empty keeps its history until more than
- * {@link #MAX_IDLE_ROOMS} rooms sit empty, when the longest-empty ones are forgotten; that
+ * MAX_IDLE_ROOMS rooms sit empty, when one of the address that made the most is forgotten; that
  * happens here, on the joining or leaving thread, with no room's lock held.
  */
 public final class Hub {
-    static final int MAX_IDLE_ROOMS = 1000;
     private static final int MAX_GUEST_ATTEMPTS = 20;
 
     private final Rooms shared;
+    private final int maxIdleRooms; // empty rooms kept for their history, past which the ones of the address with most go
     private final Counter received;
     private final Map<String, Room> rooms = new ConcurrentHashMap<>();
     private final EmptyRooms emptied = new EmptyRooms();
     private final AtomicInteger members = new AtomicInteger();
     private final int maxRooms;
 
-    public Hub(Backend backend, int historySize, long historyBytes, Pace pace, int maxRooms, ScheduledExecutorService timer,
-            MeterRegistry registry) {
+    public Hub(Backend backend, int historySize, long historyBytes, Pace pace, int maxRooms, int maxIdleRooms,
+            ScheduledExecutorService timer, MeterRegistry registry) {
         this.maxRooms = maxRooms;
+        this.maxIdleRooms = maxIdleRooms;
         this.received = Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
                 .register(registry);
         Counter slowDropped = Counter.builder("chorus.slow.clients.dropped").description("clients closed as too slow")
@@ -201,7 +202,7 @@ public final class Hub {
 
     private void forgetIdleRooms() {
         Room oldest;
-        while ((oldest = emptied.pollBeyond(MAX_IDLE_ROOMS)) != null) {
+        while ((oldest = emptied.pollBeyond(maxIdleRooms)) != null) {
             forgetIfEmpty(oldest);
         }
     }

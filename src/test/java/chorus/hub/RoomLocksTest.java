@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /** The hub with members that have no socket: who takes which lock, who acts after, and which empty rooms it forgets. */
 class RoomLocksTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, timer, new SimpleMeterRegistry());
+    private static final int IDLE_ROOMS = 1_000;
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, IDLE_ROOMS, timer, new SimpleMeterRegistry());
 
     @AfterEach
     void stop() {
@@ -27,7 +28,7 @@ class RoomLocksTest {
     @Test
     void twoRoomsDroppingSlowMembersWhileIdleRoomsAreForgottenNeverDeadlock() {
         // Past the idle-room limit, every leave forgets the room that went empty longest ago.
-        for (int i = 0; i < Hub.MAX_IDLE_ROOMS + 50; i++) {
+        for (int i = 0; i < IDLE_ROOMS + 50; i++) {
             FakeMember m = new FakeMember("idle" + i, false, null);
             hub.leave(Joins.join(hub, m, "idle-" + i, null), m);
         }
@@ -65,7 +66,7 @@ class RoomLocksTest {
         Room kept = Joins.join(hub, writer, "kept", null);
         hub.publish(kept, new Draft("w", null, null, "worth keeping", null, null)).toCompletableFuture().join();
         hub.leave(kept, writer);
-        for (int i = 0; i < Hub.MAX_IDLE_ROOMS + 500; i++) {
+        for (int i = 0; i < IDLE_ROOMS + 500; i++) {
             FakeMember passer = new FakeMember("p" + i, false, null);
             hub.leave(Joins.join(hub, passer, "busy", null), passer);
         }

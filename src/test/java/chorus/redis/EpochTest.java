@@ -124,4 +124,39 @@ class EpochTest {
             }
         }
     }
+
+    /**
+     * A quiet room forgotten here past MAX_IDLE_ROOMS (rooms from many addresses, one each): its
+     * member comes back with its since and gets what it missed, or a reset; never a welcome and
+     * an empty history in silence. In memory, where the room was the only copy, and with Redis.
+     */
+    @Test
+    void aMemberOfARoomForgottenHereGetsWhatItMissedOrAReset() throws Exception {
+        try (RedisServer redis = new RedisServer()) {
+            for (Map<String, String> mode : List.of(Map.<String, String>of(), Map.of("REDIS_URL", redis.url()))) {
+                Map<String, String> env = new java.util.HashMap<>(mode);
+                env.put("MAX_IDLE_ROOMS", "10");
+                try (TestServer server = new TestServer(env)) {
+                    String since;
+                    try (JsonClient ann = JsonClient.connect(server, "room=quiet&name=ann")) {
+                        for (int i = 1; i <= 5; i++) ann.send("m" + i);
+                        since = ann.messages(5).get(2).get("id").asText(); // m4 and m5 are owed
+                    }
+                    for (int a = 1; a <= 30; a++) {
+                        try (chorus.support.RawSocket made = new chorus.support.RawSocket(server.port(), 65536, "127.0.4." + a,
+                                "/ws?room=passing" + a, "Sec-WebSocket-Protocol: chorus.v1\r\n")) {
+                            made.readFrame();
+                        }
+                    }
+                    Thread.sleep(200);
+                    try (JsonClient back = JsonClient.connect(server, "room=quiet&name=ann&since=" + since)) {
+                        JsonNode first = back.next();
+                        if (first.get("type").asText().equals("reset")) continue; // said: the member knows
+                        assertEquals("m4", first.get("text").asText(), mode + ": " + first);
+                        assertEquals("m5", back.next("message").get("text").asText());
+                    }
+                }
+            }
+        }
+    }
 }
