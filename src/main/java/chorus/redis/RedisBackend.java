@@ -206,6 +206,7 @@ public final class RedisBackend implements Backend {
             return CompletableFuture.failedFuture(new IllegalStateException("Redis is behind: " + MAX_UNANSWERED_PUBLISHES + " publishes unanswered"));
         }
         String name = room.name();
+        long sent = System.nanoTime();
         String[] sizes = RedisBudget.keys();
         String[] own = roomKeys(name);
         String[] keys = {own[0], own[1], own[2], own[3], sizes[0], sizes[1], sizes[2], sizes[3]};
@@ -219,6 +220,7 @@ public final class RedisBackend implements Backend {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             health.writing(cause);
+            if (failure == null) health.roundTrip(System.nanoTime() - sent);
             if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
             if ("out-of-memory".equals(RedisHealth.reason(cause))) housekeeping.execute(budget::enforce); // ours to shed, maybe
             // A command that timed out may still run (a hung Redis runs its queue when it wakes).
@@ -361,6 +363,9 @@ public final class RedisBackend implements Backend {
     private void watch() {
         try {
             connect();
+            StatefulRedisConnection<String, String> c = commands;
+            long sent = System.nanoTime();
+            if (c != null && c.isOpen()) c.async().ping().thenRun(() -> health.roundTrip(System.nanoTime() - sent));
             presence.beat(); // throws while Redis does not answer: the subscriber is judged only when it does
             checkSubscriber();
             budget.enforce();

@@ -133,6 +133,43 @@ class FaultTest {
         }
     }
 
+    /** Redis answers, slowly (every command waits up to 400 ms): /health says degraded, "slow", then ok again. */
+    @Test
+    void aSlowRedisIsDegradedNotOnlyADeadOne() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()))) {
+            assertTrue(health(server).contains("\"status\":\"ok\""));
+            java.util.concurrent.atomic.AtomicBoolean pausing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            RedisClient client = RedisClient.create(redis.url());
+            Thread pauser = new Thread(() -> {
+                try (StatefulRedisConnection<String, String> c = client.connect()) {
+                    while (pausing.get()) {
+                        c.sync().clientPause(400);
+                        Thread.sleep(450);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            pauser.start();
+            String slow = health(server);
+            for (int i = 0; i < 80 && !slow.contains("\"reason\":\"slow\""); i++) {
+                Thread.sleep(100);
+                slow = health(server);
+            }
+            pausing.set(false);
+            pauser.join();
+            client.shutdown();
+            assertTrue(slow.contains("\"status\":\"degraded\"") && slow.contains("\"reason\":\"slow\""), slow);
+            String healed = health(server);
+            for (int i = 0; i < 100 && !healed.contains("\"status\":\"ok\""); i++) {
+                Thread.sleep(100);
+                healed = health(server);
+            }
+            assertTrue(healed.contains("\"status\":\"ok\""), healed);
+        }
+    }
+
     private static long usedMemory(RedisServer redis) {
         RedisClient client = RedisClient.create(redis.url());
         try (StatefulRedisConnection<String, String> c = client.connect()) {
