@@ -281,7 +281,7 @@ final class Feeds {
             local epoch = redis.call('HGET', KEYS[2], 'epoch')
             if epoch == ARGV[1] then
               epoch = tostring(math.max(tonumber(ARGV[2]), tonumber(ARGV[1]) + 1))
-              redis.call('HSET', KEYS[2], 'epoch', epoch)
+              redis.call('HSET', KEYS[2], 'epoch', epoch, 'writer', string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'))
               redis.call('PUBLISH', ARGV[3], ARGV[4])
             end
             return epoch or '0'

@@ -162,14 +162,23 @@ public final class RedisBackend implements Backend {
      * step on Redis: a resend of a ref sent within {@link #REF_WINDOW} gets the first one's id back
      * instead of a second entry. A room with no meta (new, or its history lost: shed, deleted,
      * expired, or Redis lost its data) begins a new epoch, so every id and since from before it is
-     * told apart by comparison.
+     * told apart by comparison; so does a room whose epoch another Redis wrote (this one was
+     * promoted from a replica, or restarted from its file), which may lack that one's last writes:
+     * the offsets it gave are never given again under the same epoch.
      */
     private static final String PUBLISH = """
+            local me = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
             local epoch = redis.call('HGET', KEYS[2], 'epoch')
             if not epoch then -- a write that grows memory first, so a full Redis refuses the script (OOM) before any other write
               epoch = ARGV[6]
-              redis.call('HSET', KEYS[2], 'epoch', epoch, 'offset', 0)
+              redis.call('HSET', KEYS[2], 'epoch', epoch, 'offset', 0, 'writer', me)
               redis.call('DEL', KEYS[1], KEYS[3], KEYS[4])
+            elseif redis.call('HGET', KEYS[2], 'writer') ~= me then
+              -- Another Redis wrote this epoch (this one was a replica, or restarted from a file): it may
+              -- lack that one's last writes, so its offsets must not be given again under the same epoch.
+              epoch = tostring(math.max(tonumber(ARGV[6]), tonumber(epoch) + 1))
+              redis.call('HSET', KEYS[2], 'epoch', epoch, 'writer', me)
+              redis.call('PUBLISH', ARGV[8], ARGV[14])
             end
             local ref = ARGV[3]
             if ref ~= '' then
@@ -215,7 +224,7 @@ public final class RedisBackend implements Backend {
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
                 draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
                 draft.user() == null ? "" : draft.user(), room.maker(), String.valueOf(draft.text().length()),
-                String.valueOf(REF_WINDOW.toMillis()));
+                String.valueOf(REF_WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE);
         return reply.handle((r, failure) -> {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
