@@ -61,7 +61,7 @@ class AbuseTest {
     }
 
     private String metrics() throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/metrics")).build(),
+        return chorus.support.TestServer.HTTP.send(HttpRequest.newBuilder(server.http("/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 

@@ -140,7 +140,7 @@ class ApiTest {
         java.net.http.HttpRequest.Builder request = java.net.http.HttpRequest.newBuilder(server.http(path))
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).header("Authorization", "Bearer " + TOKEN);
         if (contentType != null) request.header("Content-Type", contentType);
-        return java.net.http.HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return chorus.support.TestServer.HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

@@ -193,7 +193,7 @@ class DetailsTest extends ChromiumTest {
         page.waitForTimeout(500);
         assertEquals(List.of(), errors);
         for (String path : new String[] {"/favicon.ico", "/favicon.svg"}) {
-            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http(path)).build(),
+            HttpResponse<String> r = chorus.support.TestServer.HTTP.send(HttpRequest.newBuilder(server.http(path)).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertEquals(200, r.statusCode(), path);
             assertEquals("image/svg+xml", r.headers().firstValue("Content-Type").orElse(""), path);

@@ -47,7 +47,7 @@ class FaultTest {
     }
 
     private static String health(TestServer server) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/health")).build(),
+        return chorus.support.TestServer.HTTP.send(HttpRequest.newBuilder(server.http("/health")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 

@@ -63,7 +63,7 @@ class RedisTest {
     }
 
     private static int health(TestServer server) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/health")).build(),
+        return chorus.support.TestServer.HTTP.send(HttpRequest.newBuilder(server.http("/health")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode();
     }
 

@@ -8,6 +8,12 @@ import java.util.Map;
 
 /** The real server on a free port (or a given one), configured as the environment would. */
 public final class TestServer implements AutoCloseable {
+    /**
+     * One client for the tests' plain requests: its connections are kept and reused (a client per
+     * request leaves one open each, and a loop of them meets the per-address cap of HTTP connections).
+     */
+    public static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newHttpClient();
+
     private final ChorusServer server;
 
     public TestServer(Map<String, String> env) {
@@ -38,7 +44,7 @@ public final class TestServer implements AutoCloseable {
 
     /** The body of a GET of this path (no token). */
     public String get(String path) throws java.io.IOException, InterruptedException {
-        return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(http(path)).build(),
+        return HTTP.send(java.net.http.HttpRequest.newBuilder(http(path)).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
     }
 
