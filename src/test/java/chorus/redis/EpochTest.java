@@ -28,15 +28,6 @@ class EpochTest {
         return env;
     }
 
-    private static void config(RedisServer redis, String key, String value) {
-        RedisClient client = RedisClient.create(redis.url());
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            c.sync().configSet(key, value);
-        } finally {
-            client.shutdown();
-        }
-    }
-
     /**
      * Messages in order up to the last sent, where every jump past a missing one comes after a
      * reset: what a member missed is said.
@@ -69,7 +60,7 @@ class EpochTest {
         try (RedisServer redis = new RedisServer();
                 TestServer a = new TestServer(env(redis));
                 TestServer b = new TestServer(env(redis))) {
-            config(redis, "client-output-buffer-limit", "pubsub 16kb 8kb 1");
+            redis.config("client-output-buffer-limit", "pubsub 16kb 8kb 1");
             try (JsonClient sender = JsonClient.connect(a, "room=burst&name=sender");
                     JsonClient watcher = JsonClient.connect(b, "room=burst&name=watcher")) {
                 String filler = "w".repeat(8 * 1024);
@@ -174,12 +165,7 @@ class EpochTest {
                     JsonClient ann = JsonClient.connect(before, "room=lag&name=ann")) {
                 for (int i = 1; i <= 5; i++) ann.send("kept " + i);
                 ann.messages(5);
-                RedisClient client = RedisClient.create(redis.url());
-                try (StatefulRedisConnection<String, String> c = client.connect()) {
-                    c.sync().save();
-                } finally {
-                    client.shutdown();
-                }
+                redis.save(); // what a restart will come back to
                 for (int i = 1; i <= 5; i++) ann.send("lost " + i);
                 lost = ann.messages(5).get(1).get("id").asText(); // the 2nd of the writes the file lacks
             }

@@ -98,29 +98,20 @@ class FaultTest {
         }
     }
 
-    private static void config(RedisServer redis, String key, String value) {
-        RedisClient client = RedisClient.create(redis.url());
-        try (StatefulRedisConnection<String, String> c = client.connect()) {
-            c.sync().configSet(key, value);
-        } finally {
-            client.shutdown();
-        }
-    }
-
     @Test
     void redisOutOfMemoryIsDegradedWithItsReasonAndSaidSo() throws Exception {
         try (RedisServer redis = new RedisServer();
                 TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()));
                 JsonClient ann = JsonClient.connect(server, "room=full&name=ann")) {
             assertTrue(health(server).contains("\"status\":\"ok\""));
-            config(redis, "maxmemory", "1"); // every write is refused: OOM
+            redis.config("maxmemory", "1"); // every write is refused: OOM
             ann.send("no room for this");
             com.fasterxml.jackson.databind.JsonNode error = ann.next("error");
             assertEquals("unavailable", error.get("code").asText());
             assertTrue(error.get("message").asText().contains("out of memory"), error.toString());
             String degraded = health(server);
             assertTrue(degraded.contains("\"status\":\"degraded\"") && degraded.contains("\"reason\":\"out-of-memory\""), degraded);
-            config(redis, "maxmemory", "0");
+            redis.config("maxmemory", "0");
             ann.send("room again");
             assertEquals("room again", ann.next("message").get("text").asText());
             // A beat that wrote presence while Redis was full says so until the next beat (one a second).
@@ -193,7 +184,7 @@ class FaultTest {
                 TestServer server = new TestServer(Map.of("REDIS_URL", redis.url(), "REDIS_MAX_BYTES", String.valueOf(3 << 20),
                         "TRUST_PROXY", "true", "RATE_LIMIT_PER_SECOND", "1000", "RATE_LIMIT_BURST", "1000",
                         "RATE_LIMIT_PER_ADDRESS", "1000"))) {
-            config(redis, "maxmemory", String.valueOf(maxmemory));
+            redis.config("maxmemory", String.valueOf(maxmemory));
             try (JsonClient bystander = JsonClient.connect(server, "room=calm&name=bee", Map.of("X-Forwarded-For", "203.0.113.9"))) {
                 bystander.send("first");
                 assertEquals("first", bystander.next("message").get("text").asText());
@@ -308,12 +299,7 @@ class FaultTest {
                 ann.send("m2");
                 kept = ann.messages(2).get(1).get("id").asText();
                 bob.messages(2);
-                RedisClient client = RedisClient.create(redis.url());
-                try (StatefulRedisConnection<String, String> c = client.connect()) {
-                    c.sync().save();
-                } finally {
-                    client.shutdown();
-                }
+                redis.save(); // what a restart will come back to
                 ann.send("m3");
                 ann.send("m4");
                 lost = ann.messages(2).get(1).get("id").asText();

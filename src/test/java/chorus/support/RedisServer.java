@@ -31,6 +31,25 @@ public final class RedisServer implements AutoCloseable {
         start();
     }
 
+    /** CONFIG SET on this server, from a client of its own. */
+    public void config(String key, String value) {
+        command(c -> c.configSet(key, value));
+    }
+
+    /** SAVE: the file a restart comes back to holds what Redis holds now. */
+    public void save() {
+        command(c -> c.save());
+    }
+
+    private void command(java.util.function.Consumer<io.lettuce.core.api.sync.RedisCommands<String, String>> command) {
+        io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(url());
+        try (io.lettuce.core.api.StatefulRedisConnection<String, String> c = client.connect()) {
+            command.accept(c.sync());
+        } finally {
+            client.shutdown();
+        }
+    }
+
     public String url() {
         return (tls ? "rediss" : "redis") + "://127.0.0.1:" + port;
     }
