@@ -71,7 +71,7 @@ export class Chorus {
   #storage;
   #key;
   #WebSocket;
-  #saved; // { client, sessions, outbox: [{ ref, room, text, at }] }
+  #saved; // { client, sessions, outbox: [{ ref, room, text, at, sent }] }: sent, when it first went out
   #handlers = new Map();
   #waiters = new Map(); // ref → { resolve, reject }, for sends made since this page loaded
   #room;
@@ -512,7 +512,15 @@ export class Chorus {
     }
     this.#frames -= 1;
     this.#inFlight = entry.ref;
-    this.#socket.send(JSON.stringify({ type: "send", text: entry.text, ref: entry.ref }));
+    // A resend says how long ago it was first sent: past the server's window it is refused
+    // (ref-expired) rather than perhaps delivered twice, and the page lets the person decide.
+    const resend = typeof entry.sent === "number";
+    if (!resend) {
+      entry.sent = Date.now();
+      this.#save();
+    }
+    const age = resend ? Math.max(0, Date.now() - entry.sent) : undefined;
+    this.#socket.send(JSON.stringify({ type: "send", text: entry.text, ref: entry.ref, age }));
   }
 
   #confirmed(sent, retired = false) {

@@ -30,6 +30,17 @@ public interface Backend {
         }
     }
 
+    /**
+     * A resend whose ref may have been forgotten: first sent before the refs that decide it were
+     * all known (outside the window, or before the room's history began again). Not delivered:
+     * whether the first send was cannot be told, so the sender must decide.
+     */
+    final class RefExpired extends RuntimeException {
+        public RefExpired() {
+            super("ref expired", null, false, false);
+        }
+    }
+
     /** A room came into use here: load what it already holds into {@link Room#load}, then follow it. */
     void follow(Room room);
 

@@ -26,7 +26,11 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public CompletionStage<Published> publish(Room room, Draft draft) {
-        return CompletableFuture.completedFuture(room.append(draft));
+        try {
+            return CompletableFuture.completedFuture(room.append(draft));
+        } catch (RefExpired expired) {
+            return CompletableFuture.failedFuture(expired);
+        }
     }
 
     @Override

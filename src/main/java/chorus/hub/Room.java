@@ -64,6 +64,8 @@ public final class Room {
     @GuardedBy("this") private MessageId latest;
     @GuardedBy("this") private long sequence; // the last id this room numbered itself (in-memory backend)
     @GuardedBy("this") private long historyBytes;
+    // Refs are those of the messages held: complete for messages sent since the last one dropped (in memory).
+    @GuardedBy("this") private long refsSinceMs = System.currentTimeMillis();
     private volatile long lastActiveNanos = System.nanoTime(); // written under this; read by the history budget
     @GuardedBy("this") private List<Shown> remoteNames = List.of(); // members on other instances, in Roster.SHOWN_ORDER
     @GuardedBy("this") private final Roster roster = new Roster(); // the local members' names
@@ -109,6 +111,7 @@ public final class Room {
         synchronized (this) {
             MessageId seen = draft.dedupeKey() == null ? null : refs.get(draft.dedupeKey());
             if (seen != null) return new Published(seen, true);
+            if (draft.mayBeForgotten(System.currentTimeMillis(), refsSinceMs)) throw new Backend.RefExpired();
             id = new MessageId(origin.epoch(), ++sequence);
             offered = deliverLocked(Message.of(id, name, draft, System.currentTimeMillis()), after);
         }
@@ -214,6 +217,7 @@ public final class Room {
     private void dropHistoryLocked() {
         history.clear();
         refs.clear();
+        refsSinceMs = System.currentTimeMillis();
         shared.budget().release(this, historyBytes, true);
         historyBytes = 0;
     }
@@ -233,6 +237,7 @@ public final class Room {
     private long dropOldestLocked() {
         Message oldest = history.removeFirst();
         if (oldest.dedupeKey() != null) refs.remove(oldest.dedupeKey(), oldest.id());
+        refsSinceMs = Math.max(refsSinceMs, oldest.ts());
         floor = oldest.id();
         historyBytes -= oldest.cost();
         shared.budget().release(this, oldest.cost(), history.isEmpty());

@@ -12,8 +12,14 @@ import java.nio.charset.StandardCharsets;
  * {"type":"ping"}, or the error to answer it with.
  */
 public sealed interface Command {
-    /** ref: the client's own name for this message, for at-most-once delivery; null when not given. */
-    record Send(String text, String ref) implements Command {
+    /**
+     * ref: the client's own name for this message, for at-most-once delivery; null when not given.
+     * age: for a resend, the milliseconds since its first send (-1: a first send).
+     */
+    record Send(String text, String ref, long age) implements Command {
+        public Send(String text, String ref) {
+            this(text, ref, -1);
+        }
     }
 
     record Rename(String name) implements Command {
@@ -53,7 +59,11 @@ public sealed interface Command {
                 if (ref != null && (!ref.isTextual() || !Refs.isRef(ref.asText()))) {
                     return new Invalid(ErrorCode.BAD_MESSAGE, Refs.RULE);
                 }
-                return new Send(text.asText(), ref == null ? null : ref.asText());
+                JsonNode age = node.get("age");
+                if (age != null && (!age.canConvertToLong() || !age.isIntegralNumber() || age.asLong() < 0)) {
+                    return new Invalid(ErrorCode.BAD_MESSAGE, "age must be the milliseconds since this ref was first sent");
+                }
+                return new Send(text.asText(), ref == null ? null : ref.asText(), age == null ? -1 : age.asLong());
             }
             case "rename" -> {
                 JsonNode name = node.get("name");

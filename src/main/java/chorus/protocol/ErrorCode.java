@@ -10,7 +10,8 @@ public enum ErrorCode {
     NAME_TAKEN("name-taken"),
     RATE_LIMITED("rate-limited"),
     UNAVAILABLE("unavailable"),
-    UNKNOWN("unknown");
+    UNKNOWN("unknown"),
+    REF_EXPIRED("ref-expired");
 
     private final String wire;
 

@@ -184,6 +184,10 @@ public final class RedisBackend implements Backend {
             if ref ~= '' then
               local seen = redis.call('HGET', KEYS[3], ref)
               if seen then return {epoch .. '-' .. seen, 1} end
+              local age = tonumber(ARGV[15])
+              -- A resend first sent outside the window, or before this epoch began (its refs are gone):
+              -- whether it was delivered cannot be told, so it is not delivered again.
+              if age >= 0 and (age > tonumber(ARGV[13]) or tonumber(ARGV[6]) - age < tonumber(epoch)) then return {'', 2} end
             end
             local offset = redis.call('HINCRBY', KEYS[2], 'offset', 1)
             redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], offset .. '-1',
@@ -224,12 +228,13 @@ public final class RedisBackend implements Backend {
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
                 draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
                 draft.user() == null ? "" : draft.user(), room.maker(), String.valueOf(draft.text().length()),
-                String.valueOf(REF_WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE);
+                String.valueOf(REF_WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE, String.valueOf(draft.age()));
         return reply.handle((r, failure) -> {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             health.writing(cause);
             if (failure == null) health.roundTrip(System.nanoTime() - sent);
+            if (failure == null && ((Long) r.get(1)) == 2) throw new RefExpired();
             if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
             if ("out-of-memory".equals(RedisHealth.reason(cause))) housekeeping.execute(budget::enforce); // ours to shed, maybe
             // A command that timed out may still run (a hung Redis runs its queue when it wakes).

@@ -167,7 +167,7 @@ final class ChatEndpoint implements FrameHandler {
     }
 
     private void accept(Command command) {
-        if (command instanceof Command.Send send) publish(send.text(), send.ref());
+        if (command instanceof Command.Send send) publish(send.text(), send.ref(), send.age());
         else if (command instanceof Command.Rename rename) rename(rename.name());
         else if (command instanceof Command.Ping) client.send(Frames.pong());
         else if (command instanceof Command.Invalid invalid) refuseMessage(invalid.code(), invalid.message(), null);
@@ -177,13 +177,17 @@ final class ChatEndpoint implements FrameHandler {
      * Publishes, and tells the sender what became of it: a sent frame with the id when it gave a
      * ref (also for a resend already delivered), or what failed, certain or not.
      */
-    private void publish(String text, String ref) {
+    private void publish(String text, String ref, long age) {
         // Two namespaces: a session id is public (every message carries it), so a client id
         // equal to someone's session must not claim that session's refs.
         String sender = join.client() != null ? "client:" + join.client() : "session:" + client.session();
-        hub.publish(room, new Draft(client.name(), client.user(), client.session(), text, sender, ref)).whenComplete((published, failure) -> {
+        hub.publish(room, new Draft(client.name(), client.user(), client.session(), text, sender, ref, age)).whenComplete((published, failure) -> {
             if (failure == null) {
                 if (ref != null) client.send(Frames.sent(ref, published.id().toString(), published.duplicate()));
+            } else if (unwrap(failure) instanceof Backend.RefExpired) {
+                refuseMessage(ErrorCode.REF_EXPIRED, "this message was first sent too long ago (or before the room's history began "
+                        + "again) for the server to know whether it was delivered: it was not sent now; send it again as a new "
+                        + "message if it is still wanted", ref);
             } else if (unwrap(failure) instanceof Backend.OutcomeUnknown) {
                 refuseOrClose(ErrorCode.UNKNOWN, "storage did not answer in time: the message may or may not be delivered; "
                         + "resend it with the same ref and it is delivered once", ref, CloseCodes.UNKNOWN_REASON);

@@ -181,4 +181,51 @@ class ExactlyOnceTest {
             assertEquals(400, chorus.support.WsClient.refusedStatus(java.net.URI.create(server.ws() + "?client=short"), Map.of()));
         }
     }
+
+    private static void resend(JsonClient c, String text, String ref, long age) {
+        c.socket().send(JSON.createObjectNode().put("type", "send").put("text", text).put("ref", ref).put("age", age).toString());
+    }
+
+    /** The next error frame, past the message frames the sender also receives. */
+    private static JsonNode error(JsonClient c) {
+        JsonNode frame = c.next();
+        while (!frame.get("type").asText().equals("error")) frame = c.next();
+        return frame;
+    }
+
+    /**
+     * A resend whose ref the server may have forgotten is answered ref-expired and not delivered,
+     * never delivered a second time: in memory once its message left the history (150 later, with
+     * 100 kept: it was delivered twice), with Redis past the window or from before the room's epoch.
+     */
+    @Test
+    void aResendTheServerCannotVouchForIsRefusedNotDeliveredTwice() throws Exception {
+        Map<String, String> fast = Map.of("RATE_LIMIT_PER_SECOND", "100000", "RATE_LIMIT_BURST", "100000",
+                "RATE_LIMIT_PER_ADDRESS", "100000");
+        try (TestServer server = new TestServer(fast);
+                JsonClient ann = JsonClient.connect(server, "room=old&name=ann&client=client-kept-1");
+                JsonClient bob = JsonClient.connect(server, "room=old&name=bob")) {
+            send(ann, "first", "r-first");
+            sent(ann);
+            for (int i = 0; i < 150; i++) ann.socket().send("{\"type\":\"send\",\"text\":\"later " + i + "\"}");
+            for (int i = 0; i < 151; i++) bob.next("message");
+            resend(ann, "first", "r-first", 2_000);
+            JsonNode refused = error(ann);
+            assertEquals("ref-expired", refused.get("code").asText());
+            assertEquals("r-first", refused.get("ref").asText());
+            bob.assertNoMessage(java.time.Duration.ofMillis(300));
+        }
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url()));
+                JsonClient ann = JsonClient.connect(server, "room=old&name=ann&client=client-kept-2")) {
+            send(ann, "first", "r-first");
+            JsonNode id = sent(ann);
+            resend(ann, "first", "r-first", 1_000);
+            assertEquals(id.get("id").asText(), sent(ann).get("id").asText(), "a resend within the window");
+            resend(ann, "first", "r-late", 16 * 60_000);
+            assertEquals("ref-expired", error(ann).get("code").asText(), "a ref first sent 16 minutes ago");
+            resend(ann, "second", "r-before", 10 * 60_000);
+            assertEquals("ref-expired", error(ann).get("code").asText(), "a ref first sent before the room's epoch began");
+        }
+    }
 }
