@@ -187,4 +187,48 @@ class EpochTest {
             }
         }
     }
+
+    /**
+     * A room shed to keep Redis within REDIS_MAX_BYTES, followed by two instances: both drop what
+     * they held at once (one used to show its history from memory while the other showed none),
+     * a resume from before the shed gets a reset on either, and a ref resent after it is refused
+     * ref-expired instead of being delivered a second time.
+     */
+    @Test
+    void aShedRoomIsForgottenAlikeEverywhereAndItsRefsAreNotTrusted() throws Exception {
+        try (RedisServer redis = new RedisServer()) {
+            Map<String, String> small = env(redis);
+            small.put("REDIS_MAX_BYTES", String.valueOf(1 << 20));
+            try (TestServer a = new TestServer(small);
+                    TestServer b = new TestServer(small);
+                    JsonClient ann = JsonClient.connect(a, "room=heavy&name=ann&client=client-heavy-1");
+                    JsonClient bob = JsonClient.connect(b, "room=heavy&name=bob")) {
+                ann.socket().send("{\"type\":\"send\",\"text\":\"first\",\"ref\":\"r-first\"}");
+                JsonNode first = ann.next();
+                while (!first.get("type").asText().equals("message")) first = ann.next();
+                String since = first.get("id").asText();
+                bob.next("message");
+                String big = "h".repeat(16_000);
+                JsonNode frame = null;
+                boolean reset = false;
+                for (int i = 0; i < 400 && !reset; i++) { // until Redis is over its budget and the room is shed
+                    ann.socket().send("{\"type\":\"send\",\"text\":\"" + big + "\"}");
+                    while ((frame = bob.next()) != null && !frame.get("type").asText().equals("message")) {
+                        if (frame.get("type").asText().equals("reset")) reset = true;
+                    }
+                    if (i % 20 == 19) Thread.sleep(1_100); // a beat, which looks at Redis's memory
+                }
+                assertTrue(reset, "the room was never shed: the test made no pressure");
+                for (TestServer instance : List.of(a, b)) {
+                    try (JsonClient back = JsonClient.connect(instance, "room=heavy&since=" + since)) {
+                        assertEquals("reset", back.next().get("type").asText(), "instance " + instance.port() + " honoured a since from before the shed");
+                    }
+                }
+                ann.socket().send("{\"type\":\"send\",\"text\":\"first\",\"ref\":\"r-first\",\"age\":5000}");
+                JsonNode answer = ann.next();
+                while (!answer.get("type").asText().equals("error") && !answer.get("type").asText().equals("sent")) answer = ann.next();
+                assertEquals("ref-expired", answer.path("code").asText(), "a ref from before the shed: " + answer);
+            }
+        }
+    }
 }
