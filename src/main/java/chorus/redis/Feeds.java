@@ -234,7 +234,10 @@ final class Feeds {
         if (feed.reads > 0 || !feed.loaded || feed.held == null) return;
         List<Message> held = feed.held;
         feed.held = null;
-        held.forEach(message -> hand(feed, message));
+        for (Message message : held) {
+            if (feed.held != null) feed.held.add(message); // a gap started another read: the rest wait for it too
+            else hand(feed, message);
+        }
     }
 
     /**
@@ -362,8 +365,9 @@ final class Feeds {
         MessageId id = message.id();
         if (id.epoch() != feed.epoch) epochOver(feed, id.epoch());
         if (id.seq() <= feed.last) return;
-        if (id.seq() > feed.last + 1) { // missed some: they come from the stream, then this one
-            feed.held = new ArrayList<>(List.of(message));
+        if (id.seq() > feed.last + 1) { // missed some: they come from the log, then this one
+            if (feed.held == null) feed.held = new ArrayList<>();
+            feed.held.add(message);
             read(feed);
             return;
         }
