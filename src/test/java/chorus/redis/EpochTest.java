@@ -203,6 +203,7 @@ class EpochTest {
                     TestServer b = new TestServer(small);
                     JsonClient ann = JsonClient.connect(a, "room=heavy&name=ann&client=client-heavy-1");
                     JsonClient bob = JsonClient.connect(b, "room=heavy&name=bob")) {
+                long firstSent = System.currentTimeMillis();
                 ann.socket().send("{\"type\":\"send\",\"text\":\"first\",\"ref\":\"r-first\"}");
                 JsonNode first = ann.next();
                 while (!first.get("type").asText().equals("message")) first = ann.next();
@@ -224,7 +225,8 @@ class EpochTest {
                         assertEquals("reset", back.next().get("type").asText(), "instance " + instance.port() + " honoured a since from before the shed");
                     }
                 }
-                ann.socket().send("{\"type\":\"send\",\"text\":\"first\",\"ref\":\"r-first\",\"age\":5000}");
+                long age = System.currentTimeMillis() - firstSent; // the truth, as the library tells it
+                ann.socket().send("{\"type\":\"send\",\"text\":\"first\",\"ref\":\"r-first\",\"age\":" + age + "}");
                 JsonNode answer = ann.next();
                 while (!answer.get("type").asText().equals("error") && !answer.get("type").asText().equals("sent")) answer = ann.next();
                 assertEquals("ref-expired", answer.path("code").asText(), "a ref from before the shed: " + answer);
