@@ -59,13 +59,11 @@ public final class Room {
     private volatile Member[] members = new Member[0];
     @GuardedBy("this") private final List<Joiner> waiting = new ArrayList<>();
     @GuardedBy("this") private final ArrayDeque<Message> history = new ArrayDeque<>();
-    @GuardedBy("this") private final Map<String, MessageId> refs = new HashMap<>(); // of the messages in history
+    @GuardedBy("this") private final RefWindow refs = new RefWindow(System.currentTimeMillis()); // in memory only: Redis keeps its own
     @GuardedBy("this") private MessageId floor; // the newest id no longer held: a since below it missed messages
     @GuardedBy("this") private MessageId latest;
     @GuardedBy("this") private long sequence; // the last id this room numbered itself (in-memory backend)
-    @GuardedBy("this") private long historyBytes;
-    // Refs are those of the messages held: complete for messages sent since the last one dropped (in memory).
-    @GuardedBy("this") private long refsSinceMs = System.currentTimeMillis();
+    @GuardedBy("this") private long historyBytes; // the messages' and the refs' both
     private volatile long lastActiveNanos = System.nanoTime(); // written under this; read by the history budget
     @GuardedBy("this") private List<Shown> remoteNames = List.of(); // members on other instances, in Roster.SHOWN_ORDER
     @GuardedBy("this") private final Roster roster = new Roster(); // the local members' names
@@ -101,7 +99,8 @@ public final class Room {
 
     /**
      * Numbers a message here, where the order is decided, and delivers it (the in-memory backend).
-     * A resend of a (sender, ref) still in the history is not delivered again: its id comes back.
+     * A resend of a (sender, ref) sent within the ref window is not delivered again: its id comes
+     * back; one first sent before the window's refs are complete is refused ref-expired.
      */
     public Published append(Draft draft) {
         Settlements after = new Settlements();
@@ -111,9 +110,11 @@ public final class Room {
         synchronized (this) {
             MessageId seen = draft.dedupeKey() == null ? null : refs.get(draft.dedupeKey());
             if (seen != null) return new Published(seen, true);
-            if (draft.mayBeForgotten(System.currentTimeMillis(), refsSinceMs)) throw new Backend.RefExpired();
+            long now = System.currentTimeMillis();
+            if (refs.mayBeForgotten(draft, now)) throw new Backend.RefExpired();
             id = new MessageId(origin.epoch(), ++sequence);
-            offered = deliverLocked(Message.of(id, name, draft, System.currentTimeMillis()), after);
+            offered = deliverLocked(Message.of(id, name, draft, now), after);
+            if (draft.dedupeKey() != null) account(refs.put(draft.dedupeKey(), id, now));
         }
         settle(after, offered, start);
         return new Published(id, false);
@@ -216,8 +217,7 @@ public final class Room {
     @GuardedBy("this")
     private void dropHistoryLocked() {
         history.clear();
-        refs.clear();
-        refsSinceMs = System.currentTimeMillis();
+        refs.clear(System.currentTimeMillis());
         shared.budget().release(this, historyBytes, true);
         historyBytes = 0;
     }
@@ -225,29 +225,33 @@ public final class Room {
     @GuardedBy("this")
     private void remember(Message message) {
         history.addLast(message);
-        if (message.dedupeKey() != null) refs.put(message.dedupeKey(), message.id());
         latest = message.id();
         lastActiveNanos = System.nanoTime();
-        historyBytes += message.cost();
-        shared.budget().charge(this, message.cost());
+        account(message.cost());
         if (history.size() > shared.historySize()) dropOldestLocked();
     }
 
     @GuardedBy("this")
     private long dropOldestLocked() {
         Message oldest = history.removeFirst();
-        if (oldest.dedupeKey() != null) refs.remove(oldest.dedupeKey(), oldest.id());
-        refsSinceMs = Math.max(refsSinceMs, oldest.ts());
         floor = oldest.id();
-        historyBytes -= oldest.cost();
-        shared.budget().release(this, oldest.cost(), history.isEmpty());
+        account(-oldest.cost());
         return oldest.cost();
+    }
+
+    /** Counts bytes kept (positive) or let go (negative) here and in the history budget. */
+    @GuardedBy("this")
+    private void account(long change) {
+        historyBytes += change;
+        if (change > 0) shared.budget().charge(this, change);
+        else shared.budget().release(this, -change, history.isEmpty() && refs.isEmpty());
     }
 
     /** Drops this room's oldest messages, about this many bytes' worth, for the history budget. */
     synchronized void shed(long bytes) {
         long freed = 0;
         while (freed < bytes && !history.isEmpty()) freed += dropOldestLocked();
+        for (long ref; freed < bytes && (ref = refs.dropOldest()) > 0; freed += ref) account(-ref);
         shared.budget().evicted(freed);
     }
 

@@ -34,7 +34,8 @@ public final class Frames {
 
     /**
      * maxBytes: the longest text a send may carry, in bytes of UTF-8, so a page can count down to
-     * it; rate and burst (the socket's) and addressRate and addressBurst, so a client paces its sends.
+     * it; rate and burst (the socket's) and addressRate and addressBurst, so a client paces its sends;
+     * refWindow, the seconds a ref is remembered, so a client knows how long a resend is safe.
      */
     public static ByteBuffer welcome(String session, String name, String user, String room, Pace pace, int online) {
         return encode("welcome", g -> {
@@ -48,6 +49,7 @@ public final class Frames {
             g.writeNumberField("addressRate", pace.addressRate());
             g.writeNumberField("addressBurst", pace.addressBurst());
             g.writeNumberField("online", online);
+            g.writeNumberField("refWindow", Refs.WINDOW.toSeconds());
         });
     }
 

@@ -6,6 +6,7 @@ import chorus.hub.Order;
 import chorus.hub.Published;
 import chorus.hub.Room;
 import chorus.protocol.MessageId;
+import chorus.protocol.Refs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ClientOptions;
@@ -133,8 +134,6 @@ public final class RedisBackend implements Backend {
      * its meta hash (epoch, last offset), and the refs it remembers with when each was last sent.
      */
     private static final List<String> ROOM_PARTS = List.of("log", "meta", "refs", "refs-at");
-    /** A ref resent within this long of its first send is delivered once (Standard's window: the library resends for less). */
-    static final Duration REF_WINDOW = Duration.ofMinutes(15);
 
     static String key(String room, String part) {
         return "chorus:{" + room + "}:" + part;
@@ -159,7 +158,7 @@ public final class RedisBackend implements Backend {
     /**
      * Numbers the message with the room's next offset in its epoch, appends it to the log under
      * that offset, announces it on the room's channel, and remembers its (sender, ref), in one
-     * step on Redis: a resend of a ref sent within {@link #REF_WINDOW} gets the first one's id back
+     * step on Redis: a resend of a ref sent within {@link Refs#WINDOW} gets the first one's id back
      * instead of a second entry. A room with no meta (new, or its history lost: shed, deleted,
      * expired, or Redis lost its data) begins a new epoch, so every id and since from before it is
      * told apart by comparison; so does a room whose epoch another Redis wrote (this one was
@@ -228,7 +227,7 @@ public final class RedisBackend implements Backend {
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
                 draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
                 draft.user() == null ? "" : draft.user(), room.maker(), String.valueOf(draft.text().length()),
-                String.valueOf(REF_WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE, String.valueOf(draft.age()));
+                String.valueOf(Refs.WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE, String.valueOf(draft.age()));
         return reply.handle((r, failure) -> {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;

@@ -194,9 +194,10 @@ class ExactlyOnceTest {
     }
 
     /**
-     * A resend whose ref the server may have forgotten is answered ref-expired and not delivered,
-     * never delivered a second time: in memory once its message left the history (150 later, with
-     * 100 kept: it was delivered twice), with Redis past the window or from before the room's epoch.
+     * The ref window is a time in both modes: in memory, a resend 150 messages later (with 100
+     * kept) gets the first id back (it was refused ref-expired when refs were those of the history,
+     * and delivered twice before that). A resend whose ref the server may have forgotten is
+     * answered ref-expired and not delivered: past the window, or from before the room's epoch.
      */
     @Test
     void aResendTheServerCannotVouchForIsRefusedNotDeliveredTwice() throws Exception {
@@ -205,14 +206,20 @@ class ExactlyOnceTest {
         try (TestServer server = new TestServer(fast);
                 JsonClient ann = JsonClient.connect(server, "room=old&name=ann&client=client-kept-1");
                 JsonClient bob = JsonClient.connect(server, "room=old&name=bob")) {
+            assertEquals(900, ann.welcome().get("refWindow").asInt(), "the welcome announces the window, in seconds");
             send(ann, "first", "r-first");
-            sent(ann);
+            String id = sent(ann).get("id").asText();
             for (int i = 0; i < 150; i++) ann.socket().send("{\"type\":\"send\",\"text\":\"later " + i + "\"}");
             for (int i = 0; i < 151; i++) bob.next("message");
             resend(ann, "first", "r-first", 2_000);
+            JsonNode again = sent(ann);
+            assertEquals(id, again.get("id").asText(), "a resend 150 messages later, within the window: " + again);
+            assertTrue(again.get("duplicate").asBoolean());
+            bob.assertNoMessage(java.time.Duration.ofMillis(300));
+            resend(ann, "first", "r-late", 16 * 60_000);
             JsonNode refused = error(ann);
-            assertEquals("ref-expired", refused.get("code").asText());
-            assertEquals("r-first", refused.get("ref").asText());
+            assertEquals("ref-expired", refused.get("code").asText(), "a ref first sent 16 minutes ago");
+            assertEquals("r-late", refused.get("ref").asText());
             bob.assertNoMessage(java.time.Duration.ofMillis(300));
         }
         try (RedisServer redis = new RedisServer();
