@@ -8,7 +8,6 @@ import chorus.tasks.TaskFailures;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -35,7 +34,6 @@ import org.slf4j.LoggerFactory;
  */
 final class Feeds {
     private static final Logger LOG = LoggerFactory.getLogger(Feeds.class);
-    private static final String CHANNEL_PREFIX = "chorus:live:";
     /** Begins what an instance says on a room's channel when its members of it changed (see {@link Presence}). */
     static final String PRESENCE_NOTICE = "presence:";
     /** What is said on a room's channel when its history was dropped (shed, deleted): its epoch is gone. */
@@ -45,8 +43,9 @@ final class Feeds {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_HELD = 10_000;
 
-    private final Supplier<StatefulRedisConnection<String, String>> commands;
+    private final Supplier<Commands> commands;
     private final Supplier<StatefulRedisPubSubConnection<String, String>> pubSub;
+    private final Link link;
     private final int historySize;
     private final BiConsumer<Room, String> presenceNoticed; // with the notice, or null when one may have been missed
     private final Map<String, Feed> feeds = new HashMap<>(); // by channel; only on the thread
@@ -58,6 +57,7 @@ final class Feeds {
         final Room room;
         boolean subscribed; // confirmed since the pub/sub connection was last lost
         boolean subscribing;
+        String node; // where it was subscribed: the owner of its channel then ("" on one node)
         boolean loaded; // the room has had its history
         boolean gone; // unfollowed: what is still in flight is dropped
         int reads; // stream reads in flight
@@ -70,24 +70,21 @@ final class Feeds {
         }
     }
 
-    Feeds(Supplier<StatefulRedisConnection<String, String>> commands,
-            Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, int historySize,
+    Feeds(Supplier<Commands> commands, Supplier<StatefulRedisPubSubConnection<String, String>> pubSub, Link link, int historySize,
             BiConsumer<Room, String> presenceNoticed, TaskFailures tasks) {
         this.tasks = tasks;
         this.thread = tasks.thread("chorus-redis-feeds", "redis-feed");
         this.commands = commands;
         this.pubSub = pubSub;
+        this.link = link;
         this.historySize = historySize;
         this.presenceNoticed = presenceNoticed;
         thread.scheduleWithFixedDelay(this::resubscribe, RETRY_MS, RETRY_MS, TimeUnit.MILLISECONDS);
     }
 
+    /** A room's channel, a shard channel under its hash tag: on its keys' shard in a cluster. */
     static String channel(String room) {
-        return CHANNEL_PREFIX + room;
-    }
-
-    static boolean isChannel(String channel) {
-        return channel.startsWith(CHANNEL_PREFIX);
+        return RedisBackend.key(room, "live");
     }
 
     void follow(Room room) {
@@ -108,7 +105,7 @@ final class Feeds {
             feeds.remove(channel);
             feed.gone = true;
             StatefulRedisPubSubConnection<String, String> c = pubSub.get();
-            if (c != null && c.isOpen()) c.async().unsubscribe(channel);
+            if (c != null && c.isOpen()) link.unsubscribe(c, channel);
         });
     }
 
@@ -159,12 +156,21 @@ final class Feeds {
         thread.execute(() -> feeds.values().forEach(feed -> feed.subscribed = false));
     }
 
+    /** Redis ended a subscription (its slot moved to another shard): it is made again where it now is. */
+    void unsubscribed(String channel) {
+        thread.execute(() -> {
+            Feed feed = feeds.get(channel);
+            if (feed != null) feed.subscribed = false;
+        });
+    }
+
     private void subscribe(Feed feed) {
         StatefulRedisPubSubConnection<String, String> c = pubSub.get();
         CompletionStage<Void> asked = c == null || !c.isOpen()
                 ? RedisBackend.<Void>notConnected()
-                : c.async().subscribe(channel(feed.room.name()));
+                : link.subscribe(c, channel(feed.room.name()));
         feed.subscribing = true;
+        feed.node = link.owner(channel(feed.room.name()));
         asked.whenComplete((ok, failure) -> thread.execute(() -> {
             feed.subscribing = false;
             // Joiners wait for the history: give them what can be had now, and subscribe later.
@@ -172,9 +178,14 @@ final class Feeds {
         }));
     }
 
-    /** Asks again for the subscriptions Redis has not confirmed (it was unreachable, or hung). */
+    /**
+     * Asks again for the subscriptions Redis has not confirmed (it was unreachable, or hung), and
+     * for those on a node that no longer owns their channel (a failover in a cluster): the
+     * confirmation makes the room read what it missed from its log.
+     */
     private void resubscribe() {
         for (Feed feed : feeds.values()) {
+            if (feed.subscribed && !java.util.Objects.equals(feed.node, link.owner(channel(feed.room.name())))) feed.subscribed = false;
             if (!feed.subscribed && !feed.subscribing) subscribe(feed);
         }
     }
@@ -206,7 +217,7 @@ final class Feeds {
     private void read(Feed feed) {
         if (feed.held == null) feed.held = new ArrayList<>();
         feed.reads++;
-        StatefulRedisConnection<String, String> c = commands.get();
+        Commands c = commands.get();
         boolean load = !feed.loaded;
         CompletionStage<List<Object>> read;
         if (c == null || !c.isOpen()) {
@@ -285,7 +296,7 @@ final class Feeds {
             if epoch == ARGV[1] then
               epoch = tostring(math.max(tonumber(ARGV[2]), tonumber(ARGV[1]) + 1))
               redis.call('HSET', KEYS[2], 'epoch', epoch, 'writer', string.match(redis.call('INFO', 'server'), 'run_id:(%x+)'))
-              redis.call('PUBLISH', ARGV[3], ARGV[4])
+              redis.call('SPUBLISH', ARGV[3], ARGV[4])
             end
             return epoch or '0'
             """;
@@ -300,7 +311,7 @@ final class Feeds {
 
     private void endEpoch(Feed feed, long epoch) {
         feed.reads++;
-        StatefulRedisConnection<String, String> c = commands.get();
+        Commands c = commands.get();
         CompletionStage<String> ended = c == null || !c.isOpen() ? RedisBackend.notConnected()
                 : c.async().eval(END_EPOCH, ScriptOutputType.VALUE, RedisBackend.roomKeys(feed.room.name()), String.valueOf(epoch),
                         String.valueOf(System.currentTimeMillis()), channel(feed.room.name()), FORGOTTEN_NOTICE);

@@ -8,9 +8,7 @@ import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanCursor;
-import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
-import io.lettuce.core.api.StatefulRedisConnection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -35,42 +33,27 @@ import org.slf4j.LoggerFactory;
 final class Presence {
     private static final Logger LOG = LoggerFactory.getLogger(Presence.class);
     static final long STALE_MS = 15_000; // well inside the "about 30 s" an operator may expect
-    private static final String PREFIX = "chorus:presence:";
+    private static final String SUFFIX = ":presence"; // after the room's hash tag: on its shard
     private static final String INSTANCE_PREFIX = "chorus:instance:";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<List<Shown>> NAMES = new TypeReference<>() { };
 
-    /** The fields of live instances, as a flat list of field, value; the fields of dead ones go. */
-    private static final String READ = """
-            local live = {}
-            local all = redis.call('HGETALL', KEYS[1])
-            for i = 1, #all, 2 do
-              if redis.call('EXISTS', ARGV[1] .. all[i]) == 1 then
-                live[#live + 1] = all[i]
-                live[#live + 1] = all[i + 1]
-              else
-                redis.call('HDEL', KEYS[1], all[i])
-              end
-            end
-            return live
-            """;
-
     private final String instance = Long.toString(System.nanoTime() ^ Double.doubleToLongBits(Math.random()), 36);
     private final String ownNotice = Feeds.PRESENCE_NOTICE + instance;
-    private final Supplier<StatefulRedisConnection<String, String>> connection;
+    private final Supplier<Commands> connection;
     private final ScheduledExecutorService thread;
     private final Set<Room> rooms = new HashSet<>();
     private final Map<Room, Map<String, List<Shown>>> others = new HashMap<>(); // per room, by instance
     private final Set<Room> noticed = new HashSet<>(); // reads asked for and not yet done
     private boolean beaten; // the heartbeat key was written at least once
 
-    Presence(Supplier<StatefulRedisConnection<String, String>> connection, ScheduledExecutorService thread) {
+    Presence(Supplier<Commands> connection, ScheduledExecutorService thread) {
         this.connection = connection;
         this.thread = thread;
     }
 
     static String key(String room) {
-        return PREFIX + room;
+        return RedisBackend.key(room, "presence");
     }
 
     void follow(Room room) {
@@ -112,7 +95,7 @@ final class Presence {
      * may have deleted this instance's names, so it writes them all again.
      */
     void beat() {
-        StatefulRedisConnection<String, String> c = connection.get();
+        Commands c = connection.get();
         if (c == null || !c.isOpen()) throw new IllegalStateException("Redis is not connected");
         String was = c.sync().setGet(INSTANCE_PREFIX + instance, "1", SetArgs.Builder.px(STALE_MS));
         if (was == null && beaten) {
@@ -134,19 +117,19 @@ final class Presence {
     }
 
     private void write(Room room, List<Shown> names) {
-        StatefulRedisConnection<String, String> c = connection.get();
+        Commands c = connection.get();
         if (c == null || !c.isOpen()) return; // written again when the heartbeat finds it lapsed
         try {
             if (names.isEmpty()) c.async().hdel(key(room.name()), instance);
             else c.async().hset(key(room.name()), instance, JSON.writeValueAsString(names));
-            c.async().publish(Feeds.channel(room.name()), ownNotice);
+            c.async().spublish(Feeds.channel(room.name()), ownNotice);
         } catch (Exception e) {
             LOG.debug("presence of {} not written: {}", room.name(), e.toString());
         }
     }
 
     private void read(Room room) {
-        StatefulRedisConnection<String, String> c = connection.get();
+        Commands c = connection.get();
         if (c == null || !c.isOpen()) return;
         try {
             Map<String, List<Shown>> fields = live(c, key(room.name()));
@@ -157,16 +140,26 @@ final class Presence {
         }
     }
 
-    /** Other live instances' names in one presence hash, by instance. */
-    private Map<String, List<Shown>> live(StatefulRedisConnection<String, String> c, String key) {
-        List<String> flat = c.sync().eval(READ, ScriptOutputType.MULTI, new String[] {key}, INSTANCE_PREFIX);
+    /**
+     * Other live instances' names in one presence hash, by instance; the fields of instances whose
+     * heartbeat lapsed are deleted (the heartbeats are on other shards of a cluster: read apart).
+     */
+    private Map<String, List<Shown>> live(Commands c, String key) {
+        Map<String, String> all = c.sync().hgetall(key);
+        if (all.isEmpty()) return new TreeMap<>();
+        List<String> ids = List.copyOf(all.keySet());
+        List<KeyValue<String, String>> beats = c.sync().mget(ids.stream().map(id -> INSTANCE_PREFIX + id).toArray(String[]::new));
         Map<String, List<Shown>> fields = new TreeMap<>();
-        for (int i = 0; i + 1 < flat.size(); i += 2) {
-            if (flat.get(i).equals(instance)) continue;
-            try {
-                fields.put(flat.get(i), JSON.readValue(flat.get(i + 1), NAMES));
-            } catch (Exception e) {
-                c.async().hdel(key, flat.get(i)); // not a list of names: from another version
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i);
+            if (!beats.get(i).hasValue()) {
+                c.async().hdel(key, id);
+            } else if (!id.equals(instance)) {
+                try {
+                    fields.put(id, JSON.readValue(all.get(id), NAMES));
+                } catch (Exception e) {
+                    c.async().hdel(key, id); // not a list of names: from another version
+                }
             }
         }
         return fields;
@@ -174,16 +167,16 @@ final class Presence {
 
     /** Rooms with members on other instances, and how many, from every room's presence hash. */
     Map<String, Integer> elsewhere() {
-        StatefulRedisConnection<String, String> c = connection.get();
+        Commands c = connection.get();
         if (c == null || !c.isOpen()) throw new IllegalStateException("Redis is not connected");
         Map<String, Integer> found = new TreeMap<>();
         ScanCursor cursor = ScanCursor.INITIAL;
         do {
             if (Thread.currentThread().isInterrupted()) throw new IllegalStateException("scan cancelled");
-            KeyScanCursor<String> page = c.sync().scan(cursor, ScanArgs.Builder.matches(PREFIX + "*").limit(500));
+            KeyScanCursor<String> page = c.sync().scan(cursor, ScanArgs.Builder.matches("chorus:{*}" + SUFFIX).limit(500));
             for (String key : page.getKeys()) {
                 int n = live(c, key).values().stream().mapToInt(List::size).sum();
-                if (n > 0) found.put(key.substring(PREFIX.length()), n);
+                if (n > 0) found.put(key.substring("chorus:{".length(), key.length() - SUFFIX.length() - 1), n);
             }
             cursor = page;
         } while (!cursor.isFinished());
@@ -192,7 +185,7 @@ final class Presence {
 
     /** Leaves every room without waiting for Redis: what is left behind lapses with the heartbeat anyway. */
     void stop() {
-        StatefulRedisConnection<String, String> c = connection.get();
+        Commands c = connection.get();
         if (c == null || !c.isOpen()) return;
         for (Room room : rooms) write(room, List.of());
         c.async().del(INSTANCE_PREFIX + instance);

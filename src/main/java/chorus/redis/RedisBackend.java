@@ -9,16 +9,12 @@ import chorus.protocol.MessageId;
 import chorus.protocol.Refs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
 import io.lettuce.core.SslVerifyMode;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -77,7 +73,9 @@ public final class RedisBackend implements Backend {
     private static final Duration SUBSCRIBER_DEADLINE = Duration.ofSeconds(3); // a PING unanswered this long: replaced
 
     private final ClientResources resources;
-    private final RedisClient client;
+    private final Link link;
+    private volatile boolean ordersHeard; // the orders channel's subscription is confirmed on its owner
+    private volatile String ordersNode;
     private final int historySize;
     private final ScheduledExecutorService housekeeping;
     private final ExecutorService scans = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
@@ -89,7 +87,7 @@ public final class RedisBackend implements Backend {
     private final Presence presence;
     private final Feeds feeds;
     private final RedisBudget budget;
-    private volatile StatefulRedisConnection<String, String> commands;
+    private volatile Commands commands;
     private volatile StatefulRedisPubSubConnection<String, String> pubSub;
     private volatile ToIntFunction<Order> orderHandler = order -> 0;
     private final RedisHealth health = new RedisHealth();
@@ -106,25 +104,21 @@ public final class RedisBackend implements Backend {
         if (uri.isSsl()) uri.setVerifyPeer(verifyTls ? SslVerifyMode.FULL : SslVerifyMode.NONE);
         // Lettuce's default reconnect backoff grows to 30 s; a chat is back within a second of Redis.
         this.resources = DefaultClientResources.builder().reconnectDelay(Delay.constant(RECONNECT)).build();
-        this.client = RedisClient.create(resources, uri);
-        // Fail at once while disconnected rather than queue: the sender hears "unavailable" now.
-        // A bounded request queue: while Redis hangs, commands past it fail at once instead of
-        // piling up in the heap until their timeouts.
-        client.setOptions(ClientOptions.builder().autoReconnect(true).requestQueueSize(REQUEST_QUEUE)
-                .socketOptions(SocketOptions.builder().keepAlive(true).build()) // the kernel probes idle connections too
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
+        this.link = new Link(resources, uri, REQUEST_QUEUE, new RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                // The subscriber, or in a cluster one of its shards' connections.
+                if (connection instanceof StatefulRedisPubSubConnection<?, ?>) {
+                    ordersHeard = false;
+                    feeds.disconnected();
+                }
+            }
+        });
         this.historySize = historySize;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
         this.presence = new Presence(() -> commands, housekeeping);
-        this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL, ROOM_PARTS, registry);
-        this.feeds = new Feeds(() -> commands, () -> pubSub, historySize, presence::noticed, tasks);
-        client.addListener(new RedisConnectionStateListener() {
-            @Override
-            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-                if (connection == pubSub) feeds.disconnected();
-            }
-        });
-        LOG.info("Redis backend at {}:{}{}", uri.getHost(), uri.getPort(), uri.isSsl() ? " (TLS)" : "");
+        this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL, registry);
+        this.feeds = new Feeds(() -> commands, () -> pubSub, link, historySize, presence::noticed, tasks);
         connectBeforeTraffic();
         housekeeping.scheduleWithFixedDelay(this::watch, 0, BEAT_MS, TimeUnit.MILLISECONDS);
     }
@@ -144,8 +138,8 @@ public final class RedisBackend implements Backend {
         return ROOM_PARTS.stream().map(part -> key(room, part)).toArray(String[]::new);
     }
 
-    /** The channel operators' orders go out on, to every instance. */
-    private static final String ORDERS = "chorus:orders";
+    /** The channel operators' orders go out on, to every instance (a shard channel, like the rooms'). */
+    private static final String ORDERS = "chorus:{orders}";
     private static final String ORDER_REPLIES = "chorus:order-replies:";
     private static final long ORDER_REPLY_WAIT_MS = 2_000;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -177,28 +171,28 @@ public final class RedisBackend implements Backend {
               -- lack that one's last writes, so its offsets must not be given again under the same epoch.
               epoch = tostring(math.max(tonumber(ARGV[6]), tonumber(epoch) + 1))
               redis.call('HSET', KEYS[2], 'epoch', epoch, 'writer', me)
-              redis.call('PUBLISH', ARGV[8], ARGV[14])
+              redis.call('SPUBLISH', ARGV[8], ARGV[11])
             end
             local ref = ARGV[3]
             if ref ~= '' then
               local seen = redis.call('HGET', KEYS[3], ref)
               if seen then return {epoch .. '-' .. seen, 1} end
-              local age = tonumber(ARGV[15])
+              local age = tonumber(ARGV[12])
               -- A resend first sent outside the window, or before this epoch began (its refs are gone):
               -- whether it was delivered cannot be told, so it is not delivered again.
-              if age >= 0 and (age > tonumber(ARGV[13]) or tonumber(ARGV[6]) - age < tonumber(epoch)) then return {'', 2} end
+              if age >= 0 and (age > tonumber(ARGV[10]) or tonumber(ARGV[6]) - age < tonumber(epoch)) then return {'', 2} end
             end
             local offset = redis.call('HINCRBY', KEYS[2], 'offset', 1)
             redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], offset .. '-1',
-              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'user', ARGV[10])
-            redis.call('PUBLISH', ARGV[8], cjson.encode({epoch = epoch, offset = tostring(offset), from = ARGV[4], text = ARGV[5],
-              ts = ARGV[6], session = ARGV[7], user = ARGV[10]}))
+              'from', ARGV[4], 'text', ARGV[5], 'ts', ARGV[6], 'session', ARGV[7], 'user', ARGV[9])
+            redis.call('SPUBLISH', ARGV[8], cjson.encode({epoch = epoch, offset = tostring(offset), from = ARGV[4], text = ARGV[5],
+              ts = ARGV[6], session = ARGV[7], user = ARGV[9]}))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('PEXPIRE', KEYS[2], ARGV[2])
             if ref ~= '' then
               redis.call('HSET', KEYS[3], ref, offset)
               redis.call('ZADD', KEYS[4], ARGV[6], ref)
-              local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[13]), 'LIMIT', 0, 10)
+              local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[10]), 'LIMIT', 0, 10)
               for _, r in ipairs(old) do
                 redis.call('HDEL', KEYS[3], r)
                 redis.call('ZREM', KEYS[4], r)
@@ -206,34 +200,30 @@ public final class RedisBackend implements Backend {
               redis.call('PEXPIRE', KEYS[3], ARGV[2])
               redis.call('PEXPIRE', KEYS[4], ARGV[2])
             end
-            """ + RedisBudget.ATTRIBUTE + """
             return {epoch .. '-' .. offset, 0}
             """;
 
     @Override
     public CompletionStage<Published> publish(Room room, Draft draft) {
-        StatefulRedisConnection<String, String> c = commands;
+        Commands c = commands;
         if (c == null || !c.isOpen()) return notConnected();
         if (!unanswered.tryAcquire()) {
             return CompletableFuture.failedFuture(new IllegalStateException("Redis is behind: " + MAX_UNANSWERED_PUBLISHES + " publishes unanswered"));
         }
         String name = room.name();
         long sent = System.nanoTime();
-        String[] sizes = RedisBudget.keys();
-        String[] own = roomKeys(name);
-        String[] keys = {own[0], own[1], own[2], own[3], sizes[0], sizes[1], sizes[2], sizes[3]};
-        CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, keys,
+        CompletionStage<List<Object>> reply = c.async().eval(PUBLISH, ScriptOutputType.MULTI, roomKeys(name),
                 String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), draft.dedupeKey() == null ? "" : draft.dedupeKey(),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
-                draft.session() == null ? "" : draft.session(), Feeds.channel(name), name,
-                draft.user() == null ? "" : draft.user(), room.maker(), String.valueOf(draft.text().length()),
-                String.valueOf(Refs.WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE, String.valueOf(draft.age()));
+                draft.session() == null ? "" : draft.session(), Feeds.channel(name),
+                draft.user() == null ? "" : draft.user(), String.valueOf(Refs.WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE, String.valueOf(draft.age()));
         return reply.handle((r, failure) -> {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
             health.writing(cause);
             if (failure == null) health.roundTrip(System.nanoTime() - sent);
             if (failure == null && ((Long) r.get(1)) == 2) throw new RefExpired();
+            if (failure == null && ((Long) r.get(1)) == 0) budget.attribute(c, name, room.maker(), draft.text().length());
             if (failure == null) return new Published(MessageId.parse((String) r.get(0)), ((Long) r.get(1)) == 1);
             if ("out-of-memory".equals(RedisHealth.reason(cause))) housekeeping.execute(budget::enforce); // ours to shed, maybe
             // A command that timed out may still run (a hung Redis runs its queue when it wakes).
@@ -249,12 +239,12 @@ public final class RedisBackend implements Backend {
 
     @Override
     public CompletionStage<Void> deleteHistory(String room) {
-        StatefulRedisConnection<String, String> c = commands;
+        Commands c = commands;
         if (c == null || !c.isOpen()) return notConnected();
         // Its epoch is gone with its meta: every instance following it drops what it held and tells its members.
         return c.async().del(roomKeys(room))
                 .thenCompose(deleted -> c.async().del(Presence.key(room)))
-                .thenCompose(deleted -> c.async().publish(Feeds.channel(room), Feeds.FORGOTTEN_NOTICE)).thenApply(heard -> null);
+                .thenCompose(deleted -> c.async().spublish(Feeds.channel(room), Feeds.FORGOTTEN_NOTICE)).thenApply(heard -> null);
     }
 
     /**
@@ -289,20 +279,20 @@ public final class RedisBackend implements Backend {
      */
     @Override
     public CompletionStage<Integer> order(Order order) {
-        StatefulRedisConnection<String, String> c = commands;
+        Commands c = commands;
         if (c == null || !c.isOpen()) return notConnected();
         String replies = ORDER_REPLIES + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
         String json = JSON.createObjectNode().put("kind", order.kind().name()).put("target", order.target())
                 .put("seconds", order.seconds()).put("replies", replies).toString();
         CompletableFuture<Integer> reached = new CompletableFuture<>();
-        c.async().publish(ORDERS, json).whenComplete((receivers, failure) -> {
+        c.async().spublish(ORDERS, json).whenComplete((receivers, failure) -> {
             if (failure != null) reached.completeExceptionally(failure);
             else collect(c, replies, receivers, System.nanoTime() + ORDER_REPLY_WAIT_MS * 1_000_000L, reached);
         });
         return reached;
     }
 
-    private void collect(StatefulRedisConnection<String, String> c, String replies, long expected, long deadline,
+    private void collect(Commands c, String replies, long expected, long deadline,
             CompletableFuture<Integer> reached) {
         c.async().lrange(replies, 0, -1).whenComplete((counts, failure) -> {
             if (failure != null) {
@@ -332,7 +322,7 @@ public final class RedisBackend implements Backend {
         }
         int reached = orderHandler.applyAsInt(order);
         String replies = node.path("replies").asText("");
-        StatefulRedisConnection<String, String> c = commands;
+        Commands c = commands;
         if (replies.startsWith(ORDER_REPLIES) && c != null && c.isOpen()) {
             c.async().rpush(replies, Integer.toString(reached));
             c.async().pexpire(replies, 10_000);
@@ -367,7 +357,7 @@ public final class RedisBackend implements Backend {
 
     @Override
     public String problem() {
-        StatefulRedisConnection<String, String> c = commands;
+        Commands c = commands;
         if (c == null || !c.isOpen()) return "unreachable";
         return health.problem();
     }
@@ -376,7 +366,7 @@ public final class RedisBackend implements Backend {
     private void watch() {
         try {
             connect();
-            StatefulRedisConnection<String, String> c = commands;
+            Commands c = commands;
             long sent = System.nanoTime();
             if (c != null && c.isOpen()) c.async().ping().thenRun(() -> health.roundTrip(System.nanoTime() - sent));
             presence.beat(); // throws while Redis does not answer: the subscriber is judged only when it does
@@ -446,29 +436,44 @@ public final class RedisBackend implements Backend {
     }
 
     private synchronized void connect() {
-        if (commands == null) commands = client.connect();
+        if (commands == null) commands = link.connect();
         if (pubSub == null) {
-            StatefulRedisPubSubConnection<String, String> c = client.connectPubSub();
+            StatefulRedisPubSubConnection<String, String> c = link.connectPubSub();
             c.addListener(new RedisPubSubAdapter<>() {
                 @Override
-                public void message(String channel, String message) {
+                public void smessage(String channel, String message) {
                     if (channel.equals(ORDERS)) heard(message);
                     else feeds.heard(channel, message);
                 }
 
                 @Override
-                public void subscribed(String channel, long count) {
-                    if (Feeds.isChannel(channel)) feeds.subscribed(channel);
+                public void ssubscribed(String channel, long count) {
+                    if (channel.equals(ORDERS)) ordersHeard = true;
+                    else feeds.subscribed(channel);
+                }
+
+                @Override
+                public void sunsubscribed(String channel, long count) {
+                    if (channel.equals(ORDERS)) ordersHeard = false;
+                    else feeds.unsubscribed(channel);
                 }
             });
-            try {
-                c.sync().subscribe(ORDERS); // Lettuce subscribes again after a reconnect
-            } catch (RuntimeException e) { // a timeout: this connection is not kept, so it is closed
-                c.closeAsync();
-                throw e;
-            }
             pubSub = c;
         }
+        hearOrders();
+    }
+
+    /**
+     * Subscribes to the orders channel where it is now, unless confirmed there: at each beat,
+     * since a reconnect or a failover may have ended the subscription without a word.
+     */
+    private void hearOrders() {
+        StatefulRedisPubSubConnection<String, String> c = pubSub;
+        String owner = link.owner(ORDERS);
+        if (ordersHeard && java.util.Objects.equals(owner, ordersNode)) return;
+        ordersHeard = false;
+        ordersNode = owner;
+        if (c != null && c.isOpen()) link.subscribe(c, ORDERS);
     }
 
     private static void sleep(long ms) {
@@ -488,7 +493,7 @@ public final class RedisBackend implements Backend {
         }
         housekeeping.shutdownNow();
         scans.shutdownNow();
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(1));
+        link.shutdown();
         feeds.stop(); // after the client: nothing hands it messages any more
         resources.shutdown(0, 1, TimeUnit.SECONDS);
     }

@@ -420,7 +420,7 @@ class FaultTest {
             RedisClient control = RedisClient.create(redis.url());
             try (StatefulRedisConnection<String, String> c = control.connect()) {
                 c.sync().aclSetuser("chorus", io.lettuce.core.AclSetuserArgs.Builder.on().addPassword("pass-0123456789")
-                        .allKeys().allCommands().resetChannels().channelPattern("chorus:live:*"));
+                        .allKeys().allCommands().resetChannels().channelPattern("chorus:{*}:live"));
                 String url = "redis://chorus:pass-0123456789@127.0.0.1:" + redis.port();
                 try (TestServer server = new TestServer(Map.of("REDIS_URL", url))) {
                     Thread.sleep(3_000); // start-up's tries, then three beats' worth

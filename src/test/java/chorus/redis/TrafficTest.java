@@ -134,12 +134,12 @@ class TrafficTest {
         ann.awaitPresence(p -> names(p).equals(List.of("ann")));
         // Another instance, as it writes itself into Redis, whose heartbeat then stops.
         control.sync().set("chorus:instance:gone", "1", io.lettuce.core.SetArgs.Builder.px(2_000));
-        control.sync().hset("chorus:presence:lobby", "gone", "[{\"name\":\"ghost\",\"person\":\"client:ghost-page-01\"}]");
-        control.sync().publish("chorus:live:lobby", "presence:gone");
+        control.sync().hset("chorus:{lobby}:presence", "gone", "[{\"name\":\"ghost\",\"person\":\"client:ghost-page-01\"}]");
+        control.sync().spublish("chorus:{lobby}:live", "presence:gone");
         ann.awaitPresence(p -> names(p).equals(List.of("ann", "ghost")));
         JsonNode after = ann.awaitPresence(p -> names(p).equals(List.of("ann")), java.time.Duration.ofSeconds(6));
         assertEquals(1, after.get("online").asInt());
-        assertEquals(0L, control.sync().hexists("chorus:presence:lobby", "gone") ? 1L : 0L, "its field is removed");
+        assertEquals(0L, control.sync().hexists("chorus:{lobby}:presence", "gone") ? 1L : 0L, "its field is removed");
     }
 
     private static List<String> names(JsonNode presence) {
