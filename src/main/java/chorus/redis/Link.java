@@ -11,6 +11,7 @@ import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.cluster.pubsub.StatefulRedisClusterPubSubConnection;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -86,7 +87,17 @@ final class Link {
 
     Commands connect() {
         AbstractRedisClient c = client();
-        return new Commands(c instanceof RedisClusterClient many ? many.connect() : ((RedisClient) c).connect());
+        if (!(c instanceof RedisClusterClient many)) return new Commands(((RedisClient) c).connect());
+        StatefulRedisClusterConnection<String, String> connection = many.connect();
+        try { // each primary's connection now: one opened on first use refuses what comes meanwhile
+            for (RedisClusterNode node : connection.getPartitions()) {
+                if (node.is(RedisClusterNode.NodeFlag.UPSTREAM)) connection.getConnection(node.getNodeId());
+            }
+        } catch (RuntimeException e) {
+            connection.closeAsync();
+            throw e;
+        }
+        return new Commands(connection);
     }
 
     StatefulRedisPubSubConnection<String, String> connectPubSub() {
