@@ -152,6 +152,50 @@ class EpochTest {
     }
 
     /**
+     * Recipe 3 with a real replica: five messages replicated, then replication stalled (the
+     * replica hangs) while the primary acknowledges five more; the primary dies, the replica is
+     * promoted without them, and an instance started with its URL takes two new messages. A client
+     * resuming from the 2nd unreplicated message gets a reset: the promoted replica did not write
+     * the room's epoch, so its first publish begins a new one (before, it got the two new messages
+     * and nothing told it that three acknowledged ones were gone).
+     */
+    @Test
+    void aReplicaPromotedWithoutTheLastWritesNeverHidesThem() throws Exception {
+        try (RedisServer primary = new RedisServer(); RedisServer replica = new RedisServer()) {
+            replica.replicate(primary);
+            String lost;
+            try (TestServer before = new TestServer(env(primary));
+                    JsonClient ann = JsonClient.connect(before, "room=failover&name=ann")) {
+                for (int i = 1; i <= 5; i++) ann.send("kept " + i);
+                ann.messages(5);
+                for (int i = 0; i < 100 && !replica.caughtUp(primary); i++) Thread.sleep(50);
+                assertTrue(replica.caughtUp(primary), "the first five were never replicated");
+                replica.hang(); // replication stalls: it cannot reconnect,
+                primary.dropReplicas(); // and nothing already on its way reaches it later
+                for (int i = 1; i <= 5; i++) ann.send("lost " + i);
+                lost = ann.messages(5).get(1).get("id").asText();
+            }
+            primary.kill();
+            replica.wake();
+            replica.promote();
+            try (TestServer fresh = new TestServer(env(replica))) {
+                try (JsonClient bob = JsonClient.connect(fresh, "room=failover&name=bob")) {
+                    bob.send("new 1");
+                    bob.send("new 2");
+                    JsonNode frame;
+                    do {
+                        frame = bob.next();
+                    } while (!frame.path("text").asText().equals("new 2"));
+                }
+                try (JsonClient back = JsonClient.connect(fresh, "room=failover&since=" + lost)) {
+                    JsonNode first = back.next();
+                    assertEquals("reset", first.get("type").asText(), "a silent gap after " + lost + ": " + first);
+                }
+            }
+        }
+    }
+
+    /**
      * The failover case with nobody to notice: Redis comes back without its last writes (here,
      * from a file saved before them, as a replica promoted with lag would), and only a fresh
      * instance serves the room. New messages must not take the offsets of those lost: a client

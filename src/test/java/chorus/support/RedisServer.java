@@ -41,6 +41,36 @@ public final class RedisServer implements AutoCloseable {
         command(c -> c.save());
     }
 
+    /** REPLICAOF the primary: this one serves its data, as a replica, from now on. */
+    public void replicate(RedisServer primary) {
+        command(c -> c.replicaof("127.0.0.1", primary.port()));
+    }
+
+    /** Whether this replica's link to its primary is up and has what the primary had (its offset). */
+    public boolean caughtUp(RedisServer primary) {
+        String[] mine = new String[1];
+        String[] theirs = new String[1];
+        command(c -> mine[0] = c.info("replication"));
+        primary.command(c -> theirs[0] = c.info("replication"));
+        return mine[0].contains("master_link_status:up")
+                && offset(mine[0], "slave_repl_offset") == offset(theirs[0], "master_repl_offset");
+    }
+
+    private static long offset(String info, String field) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(field + ":(\\d+)").matcher(info);
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /** Closes this primary's links to its replicas: what it writes next reaches none until they reconnect. */
+    public void dropReplicas() {
+        command(c -> c.clientKill(io.lettuce.core.KillArgs.Builder.typeSlave()));
+    }
+
+    /** REPLICAOF NO ONE: a replica becomes a primary with what it has. */
+    public void promote() {
+        command(c -> c.replicaofNoOne());
+    }
+
     private void command(java.util.function.Consumer<io.lettuce.core.api.sync.RedisCommands<String, String>> command) {
         io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(url());
         try (io.lettuce.core.api.StatefulRedisConnection<String, String> c = client.connect()) {
