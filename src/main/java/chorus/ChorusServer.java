@@ -61,7 +61,7 @@ public final class ChorusServer {
         this.timer = timer;
         QuietLog quiet = new QuietLog(timer);
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
-                : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), tasks,
+                : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), config.redisMaxRefs(), tasks,
                         metrics.registry());
         this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.pace(), config.maxRooms(), config.maxIdleRooms(), timer,
                 metrics.registry());

@@ -30,6 +30,7 @@ public record Config(
         String redisUrl,
         boolean redisTlsVerify,
         long redisMaxBytes,
+        int redisMaxRefs,
         long historyBytes,
         int maxFragments,
         Duration messageTimeout,
@@ -83,6 +84,8 @@ public record Config(
                 bool(env, "REDIS_TLS_VERIFY", false),
                 // The smallest Key-Value Store plan holds 25 MB: a fifth is left for Redis's own needs.
                 integer(env, "REDIS_MAX_BYTES", 20 << 20, 1 << 20, Integer.MAX_VALUE),
+                // About 200 bytes each: 5 000 refs are a megabyte, a twentieth of the default budget.
+                integer(env, "REDIS_MAX_REFS", 5_000, 10, 1_000_000),
                 // A sixth of a 512 MB dyno's ~300 MB heap: room left for queues, sockets and the JVM.
                 integer(env, "HISTORY_BYTES", 48 << 20, 1 << 16, Integer.MAX_VALUE),
                 integer(env, "MAX_FRAGMENTS", 64, 1, 100_000),

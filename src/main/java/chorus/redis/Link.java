@@ -73,8 +73,11 @@ final class Link {
         if (cluster) {
             single.shutdown(Duration.ZERO, Duration.ofSeconds(1));
             RedisClusterClient many = RedisClusterClient.create(resources, uri);
+            // A shard's connection is opened (and, after a failover, opened anew) on first use: what
+            // comes meanwhile waits for it, within the command timeout, rather than being refused.
             many.setOptions(options(ClusterClientOptions.builder()).topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
-                    .enablePeriodicRefresh(TOPOLOGY_REFRESH).enableAllAdaptiveRefreshTriggers().build()).build());
+                    .enablePeriodicRefresh(TOPOLOGY_REFRESH).enableAllAdaptiveRefreshTriggers().build())
+                    .disconnectedBehavior(ClientOptions.DisconnectedBehavior.ACCEPT_COMMANDS).build());
             client = many;
         } else {
             client = single;

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -45,6 +46,7 @@ final class Presence {
     private final Set<Room> rooms = new HashSet<>();
     private final Map<Room, Map<String, List<Shown>>> others = new HashMap<>(); // per room, by instance
     private final Set<Room> noticed = new HashSet<>(); // reads asked for and not yet done
+    private final Set<Room> unwritten = new HashSet<>(); // writes that failed: made again at the next beat
     private boolean beaten; // the heartbeat key was written at least once
 
     Presence(Supplier<Commands> connection, ScheduledExecutorService thread) {
@@ -103,6 +105,11 @@ final class Presence {
             for (Room room : rooms) write(room, room.localNames());
         }
         beaten = true;
+        if (!unwritten.isEmpty()) {
+            List<Room> again = List.copyOf(unwritten);
+            unwritten.clear();
+            for (Room room : again) if (rooms.contains(room)) write(room, room.localNames());
+        }
         Set<String> seen = new HashSet<>();
         others.values().forEach(fields -> seen.addAll(fields.keySet()));
         if (seen.isEmpty()) return;
@@ -116,15 +123,22 @@ final class Presence {
         }
     }
 
+    /** Writes this instance's names in a room; one that fails is written again at the next beat. */
     private void write(Room room, List<Shown> names) {
         Commands c = connection.get();
-        if (c == null || !c.isOpen()) return; // written again when the heartbeat finds it lapsed
+        if (c == null || !c.isOpen()) { // written again when the heartbeat finds it lapsed, or at the next beat
+            unwritten.add(room);
+            return;
+        }
         try {
-            if (names.isEmpty()) c.async().hdel(key(room.name()), instance);
-            else c.async().hset(key(room.name()), instance, JSON.writeValueAsString(names));
-            c.async().spublish(Feeds.channel(room.name()), ownNotice);
+            CompletionStage<?> written = names.isEmpty() ? c.async().hdel(key(room.name()), instance)
+                    : c.async().hset(key(room.name()), instance, JSON.writeValueAsString(names));
+            written.thenCompose(done -> c.async().spublish(Feeds.channel(room.name()), ownNotice)).whenComplete((heard, failure) -> {
+                if (failure != null) thread.execute(() -> unwritten.add(room));
+            });
         } catch (Exception e) {
             LOG.debug("presence of {} not written: {}", room.name(), e.toString());
+            unwritten.add(room);
         }
     }
 

@@ -77,6 +77,12 @@ public final class RedisBackend implements Backend {
     private volatile boolean ordersHeard; // the orders channel's subscription is confirmed on its owner
     private volatile String ordersNode;
     private final int historySize;
+    /**
+     * Refs a room keeps at most (REDIS_MAX_REFS, about 200 bytes each): a room faster than this
+     * many per {@link Refs#WINDOW} has a shorter window, and a resend from before its oldest ref is
+     * refused ref-expired like one past the window.
+     */
+    private final int maxRefs;
     private final ScheduledExecutorService housekeeping;
     private final ExecutorService scans = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(4), r -> {
@@ -98,7 +104,7 @@ public final class RedisBackend implements Backend {
 
     private Ping subscriberPing;
 
-    public RedisBackend(String url, boolean verifyTls, int historySize, long maxBytes, TaskFailures tasks, MeterRegistry registry) {
+    public RedisBackend(String url, boolean verifyTls, int historySize, long maxBytes, int maxRefs, TaskFailures tasks, MeterRegistry registry) {
         RedisURI uri = RedisURI.create(url);
         uri.setTimeout(COMMAND_TIMEOUT);
         if (uri.isSsl()) uri.setVerifyPeer(verifyTls ? SslVerifyMode.FULL : SslVerifyMode.NONE);
@@ -115,6 +121,7 @@ public final class RedisBackend implements Backend {
             }
         });
         this.historySize = historySize;
+        this.maxRefs = maxRefs;
         this.housekeeping = tasks.thread("chorus-redis", "redis");
         this.presence = new Presence(() -> commands, housekeeping);
         this.budget = new RedisBudget(() -> commands, maxBytes, ROOM_TTL, registry);
@@ -178,9 +185,11 @@ public final class RedisBackend implements Backend {
               local seen = redis.call('HGET', KEYS[3], ref)
               if seen then return {epoch .. '-' .. seen, 1} end
               local age = tonumber(ARGV[12])
-              -- A resend first sent outside the window, or before this epoch began (its refs are gone):
+              -- A resend first sent outside the window, before this epoch began, or before the oldest ref
+              -- still kept (past MAX_REFS): whether it was delivered cannot be told.
               -- whether it was delivered cannot be told, so it is not delivered again.
-              if age >= 0 and (age > tonumber(ARGV[10]) or tonumber(ARGV[6]) - age < tonumber(epoch)) then return {'', 2} end
+              local since = math.max(tonumber(epoch), tonumber(redis.call('HGET', KEYS[2], 'refs-since') or '0'))
+              if age >= 0 and (age > tonumber(ARGV[10]) or tonumber(ARGV[6]) - age < since) then return {'', 2} end
             end
             local offset = redis.call('HINCRBY', KEYS[2], 'offset', 1)
             redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], offset .. '-1',
@@ -196,6 +205,11 @@ public final class RedisBackend implements Backend {
               for _, r in ipairs(old) do
                 redis.call('HDEL', KEYS[3], r)
                 redis.call('ZREM', KEYS[4], r)
+              end
+              if redis.call('ZCARD', KEYS[4]) > tonumber(ARGV[13]) then -- the bound in bytes: the oldest goes early, and says so
+                local oldest = redis.call('ZPOPMIN', KEYS[4])
+                redis.call('HDEL', KEYS[3], oldest[1])
+                redis.call('HSET', KEYS[2], 'refs-since', tonumber(oldest[2]) + 1)
               end
               redis.call('PEXPIRE', KEYS[3], ARGV[2])
               redis.call('PEXPIRE', KEYS[4], ARGV[2])
@@ -216,7 +230,8 @@ public final class RedisBackend implements Backend {
                 String.valueOf(historySize), String.valueOf(ROOM_TTL.toMillis()), draft.dedupeKey() == null ? "" : draft.dedupeKey(),
                 draft.from(), draft.text(), String.valueOf(System.currentTimeMillis()),
                 draft.session() == null ? "" : draft.session(), Feeds.channel(name),
-                draft.user() == null ? "" : draft.user(), String.valueOf(Refs.WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE, String.valueOf(draft.age()));
+                draft.user() == null ? "" : draft.user(), String.valueOf(Refs.WINDOW.toMillis()), Feeds.FORGOTTEN_NOTICE, String.valueOf(draft.age()),
+                String.valueOf(maxRefs));
         return reply.handle((r, failure) -> {
             unanswered.release();
             Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;

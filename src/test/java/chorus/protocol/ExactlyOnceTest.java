@@ -235,4 +235,30 @@ class ExactlyOnceTest {
             assertEquals("ref-expired", error(ann).get("code").asText(), "a ref first sent before the room's epoch began");
         }
     }
+
+    /**
+     * A room's refs in Redis are bounded (REDIS_MAX_REFS, 5 000 by default; 50 here): past it the oldest goes early, and a
+     * resend of it is refused ref-expired, not delivered again; a newer one is still a duplicate.
+     */
+    @Test
+    void aRoomKeepsAtMostItsBoundOfRefsAndSaysSoForTheOnesItDropped() throws Exception {
+        try (RedisServer redis = new RedisServer();
+                TestServer server = new TestServer(Map.of("REDIS_URL", redis.url(), "REDIS_MAX_REFS", "50",
+                        "RATE_LIMIT_PER_SECOND", "1000", "RATE_LIMIT_BURST", "1000"));
+                JsonClient ann = JsonClient.connect(server, "room=many&name=ann&client=client-many-1")) {
+            long start = System.currentTimeMillis();
+            int count = 55;
+            String last = null;
+            for (int i = 0; i < count; i++) {
+                send(ann, "m" + i, "r" + i);
+                last = sent(ann).get("id").asText();
+            }
+            resend(ann, "m0", "r0", System.currentTimeMillis() - start);
+            assertEquals("ref-expired", error(ann).get("code").asText(), "the oldest ref, past the bound");
+            resend(ann, "m" + (count - 1), "r" + (count - 1), 1_000);
+            JsonNode again = sent(ann);
+            assertEquals(last, again.get("id").asText(), "the newest ref is kept: " + again);
+            assertTrue(again.get("duplicate").asBoolean());
+        }
+    }
 }
