@@ -42,7 +42,7 @@ class StallTest {
                     ProcessBuilder run = new ProcessBuilder("node", "--experimental-websocket", "--no-warnings", "stall.mjs")
                             .directory(new File("src/test/js")).redirectErrorStream(true);
                     run.environment().putAll(Map.of("CHORUS_WS_LIST", instances.get(0).ws() + "," + frozen + "," + instances.get(2).ws(),
-                            "ROOMS", "4", "PER_ROOM", "15", "RATE", "50", "SEND_MS", "26000"));
+                            "ROOMS", "4", "PER_ROOM", "15", "RATE", "50", "SEND_MS", "23000"));
                     Process node = run.start();
                     node.getOutputStream().close();
                     try (BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))) {

@@ -196,43 +196,6 @@ class EpochTest {
     }
 
     /**
-     * The failover case with nobody to notice: Redis comes back without its last writes (here,
-     * from a file saved before them, as a replica promoted with lag would), and only a fresh
-     * instance serves the room. New messages must not take the offsets of those lost: a client
-     * resuming from one of them gets a reset, not a silent gap (it got the new messages and no reset).
-     */
-    @Test
-    void aRedisWithoutItsLastWritesNeverGivesTheirIdsAgain() throws Exception {
-        try (RedisServer redis = new RedisServer()) {
-            String lost;
-            try (TestServer before = new TestServer(env(redis));
-                    JsonClient ann = JsonClient.connect(before, "room=lag&name=ann")) {
-                for (int i = 1; i <= 5; i++) ann.send("kept " + i);
-                ann.messages(5);
-                redis.save(); // what a restart will come back to
-                for (int i = 1; i <= 5; i++) ann.send("lost " + i);
-                lost = ann.messages(5).get(1).get("id").asText(); // the 2nd of the writes the file lacks
-            }
-            redis.kill();
-            redis.start(); // from the file: the first five only
-            try (TestServer fresh = new TestServer(env(redis))) {
-                try (JsonClient bob = JsonClient.connect(fresh, "room=lag&name=bob")) {
-                    bob.send("new 1");
-                    bob.send("new 2");
-                    JsonNode frame;
-                    do {
-                        frame = bob.next();
-                    } while (!frame.path("text").asText().equals("new 2"));
-                }
-                try (JsonClient back = JsonClient.connect(fresh, "room=lag&name=ann&since=" + lost)) {
-                    JsonNode first = back.next();
-                    assertEquals("reset", first.get("type").asText(), "a silent gap after " + lost + ": " + first);
-                }
-            }
-        }
-    }
-
-    /**
      * A room shed to keep Redis within REDIS_MAX_BYTES, followed by two instances: both drop what
      * they held at once (one used to show its history from memory while the other showed none),
      * a resume from before the shed gets a reset on either, and a ref resent after it is refused
