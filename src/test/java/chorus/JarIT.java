@@ -3,19 +3,14 @@ package chorus;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import chorus.support.JsonClient;
+import chorus.support.ProcfileServer;
 import chorus.support.RawSocket;
-import chorus.support.RedisServer;
-import chorus.support.TestServer;
 import chorus.support.WsClient;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,94 +18,33 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The packaged jar, started exactly as the Procfile says, as Heroku would start it. Each test starts its own. */
+/**
+ * The packaged jar, started exactly as the Procfile says, as Heroku would start it. Each test
+ * starts its own; PresenceIT is the one that waits out a dead instance's presence.
+ */
 class JarIT {
-    private Process process;
-    private int port;
+    private ProcfileServer jar;
 
     private void startFromProcfile() throws Exception {
         startFromProcfile(Map.of());
     }
 
     private void startFromProcfile(Map<String, String> env) throws Exception {
-        String procfile = Files.readString(Path.of("Procfile")).strip();
-        assertTrue(procfile.startsWith("web: "), "Procfile has no web process: " + procfile);
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        // exec, so that SIGTERM reaches the JVM as it does on a dyno.
-        ProcessBuilder builder = new ProcessBuilder("bash", "-c", "exec " + procfile.substring("web: ".length()))
-                .redirectErrorStream(true)
-                .redirectOutput(log().toFile());
-        builder.environment().put("PORT", String.valueOf(port));
-        builder.environment().put("JAVA_OPTS", "-Xmx256m");
-        builder.environment().putAll(env);
-        process = builder.start();
-        HttpClient http = HttpClient.newHttpClient();
-        for (int i = 0; i < 300; i++) {
-            try {
-                HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                assertEquals(200, page.statusCode());
-                assertTrue(page.body().contains("<title>Chorus</title>"));
-                return;
-            } catch (IOException notYet) {
-                assertTrue(process.isAlive(), "the jar exited: " + Files.readString(log()));
-                Thread.sleep(100);
-            }
-        }
-        throw new AssertionError("the jar did not serve / within 30 s");
-    }
-
-    /** Waits until /health says what it should: sockets count once joined, not when upgraded. */
-    private void awaitHealth(String fragment) throws Exception {
-        HttpClient http = HttpClient.newHttpClient();
-        String body = "";
-        for (int i = 0; i < 100 && !body.contains(fragment); i++) {
-            body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-            if (!body.contains(fragment)) Thread.sleep(50);
-        }
-        assertTrue(body.contains(fragment), body);
-    }
-
-    private Path log() {
-        return Path.of("target", "jar-it-" + port + ".log");
-    }
-
-    private URI ws() {
-        return URI.create("ws://127.0.0.1:" + port + "/ws");
+        jar = new ProcfileServer(env);
     }
 
     @AfterEach
     void kill() {
-        if (process != null) process.destroyForcibly();
+        if (jar != null) jar.close();
     }
 
     @Test
     void procfileCommandServesPageAndSocket() throws Exception {
         startFromProcfile();
-        try (WsClient a = WsClient.connect(ws()); WsClient b = WsClient.connect(ws())) {
-            awaitHealth("\"connections\":2");
+        try (WsClient a = WsClient.connect(jar.ws()); WsClient b = WsClient.connect(jar.ws())) {
+            jar.awaitHealth("\"connections\":2");
             a.send("through the jar");
             assertEquals("through the jar", b.next());
-        }
-    }
-
-    @Test
-    void anInstanceKilledWithSigkillLeavesPresenceInTime() throws Exception {
-        try (RedisServer redis = new RedisServer();
-                TestServer a = new TestServer(Map.of("REDIS_URL", redis.url()))) {
-            startFromProcfile(Map.of("REDIS_URL", redis.url()));
-            try (JsonClient ann = JsonClient.connect(a, "room=p&name=ann");
-                    WsClient bob = WsClient.connect(URI.create(ws() + "?room=p&name=bob"), Map.of(), "chorus.v1")) {
-                ann.awaitPresence(p -> p.get("online").asInt() == 2);
-                long killed = System.nanoTime();
-                process.destroyForcibly(); // SIGKILL: no shutdown hook, no cleanup
-                ann.awaitPresence(p -> p.get("online").asInt() == 1, java.time.Duration.ofSeconds(40));
-                long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - killed);
-                assertTrue(seconds <= 30, "a dead instance stayed present for " + seconds + " s");
-            }
         }
     }
 
@@ -118,21 +52,21 @@ class JarIT {
     void sigtermClosesEveryClientWith1001AndExitsWithin10Seconds() throws Exception {
         startFromProcfile();
         List<WsClient> clients = new ArrayList<>();
-        for (int i = 0; i < 5; i++) clients.add(WsClient.connect(ws()));
-        awaitHealth("\"connections\":5");
+        for (int i = 0; i < 5; i++) clients.add(WsClient.connect(jar.ws()));
+        jar.awaitHealth("\"connections\":5");
         clients.get(0).send("ready");
         for (WsClient client : clients) assertEquals("ready", client.next());
 
         long start = System.nanoTime();
-        process.destroy(); // SIGTERM
+        jar.process().destroy(); // SIGTERM
         for (WsClient client : clients) {
             WsClient.Close close = client.awaitClose();
             assertEquals(1001, close.code());
             assertEquals("server restarting", close.reason());
         }
-        assertTrue(process.waitFor(10, TimeUnit.SECONDS), "still running 10 s after SIGTERM");
+        assertTrue(jar.process().waitFor(10, TimeUnit.SECONDS), "still running 10 s after SIGTERM");
         assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10));
-        assertEquals(143, process.exitValue(), "exit status after SIGTERM (128 + 15, as README says)");
+        assertEquals(143, jar.process().exitValue(), "exit status after SIGTERM (128 + 15, as README says)");
     }
 
     /**
@@ -154,9 +88,9 @@ class JarIT {
         List<RawSocket> attackers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         java.util.concurrent.atomic.AtomicBoolean go = new java.util.concurrent.atomic.AtomicBoolean(true);
-        try (WsClient bystander = WsClient.connect(URI.create(ws() + "?room=calm"))) {
+        try (WsClient bystander = WsClient.connect(URI.create(jar.ws() + "?room=calm"))) {
             for (int i = 0; i < 40; i++) {
-                RawSocket attacker = new RawSocket(port, 1 << 20, "127.0.0." + (2 + i), "/ws?room=heavy" + i, "");
+                RawSocket attacker = new RawSocket(jar.port(), 1 << 20, "127.0.0." + (2 + i), "/ws?room=heavy" + i, "");
                 attackers.add(attacker);
                 threads.add(daemon(() -> {
                     try {
@@ -180,7 +114,7 @@ class JarIT {
             long slowestHealth = 0;
             for (int i = 0; i < 20; i++) { // 10 s of the recipe
                 long start = System.nanoTime();
-                HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health"))
+                HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + jar.port() + "/health"))
                         .timeout(java.time.Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
                 slowestHealth = Math.max(slowestHealth, (System.nanoTime() - start) / 1_000_000);
                 assertEquals(200, health.statusCode(), health.body());
@@ -188,7 +122,7 @@ class JarIT {
                 assertEquals("calm " + i, bystander.next());
                 Thread.sleep(500);
             }
-            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + jar.port() + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
             double held = Double.parseDouble(metrics.lines().filter(l -> l.startsWith("chorus_history_bytes "))
                     .findFirst().orElseThrow().split(" ")[1]);
