@@ -2,7 +2,6 @@ package chorus.support;
 
 import java.io.IOException;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +31,7 @@ public final class RedisCluster implements AutoCloseable {
                     "--save", "", "--appendonly", "no", "--dir", dir.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start());
         }
-        for (int port : nodes.keySet()) awaitPort(port);
+        for (int port : nodes.keySet()) RedisServer.awaitPort(port);
         List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
         for (int port : nodes.keySet()) create.add("127.0.0.1:" + port);
         create.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
@@ -125,17 +124,6 @@ public final class RedisCluster implements AutoCloseable {
             }
         }
         throw new IOException("no free port pair");
-    }
-
-    private static void awaitPort(int port) throws Exception {
-        for (int i = 0; i < 100; i++) {
-            try (Socket ignored = new Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(50);
-            }
-        }
-        throw new IllegalStateException("redis-server did not start on port " + port);
     }
 
     @Override

@@ -112,6 +112,11 @@ public final class RedisServer implements AutoCloseable {
         }
         process = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(Path.of("target", "redis-" + port + ".log").toFile()).start();
+        awaitPort(port);
+    }
+
+    /** Returns once a redis-server accepts connections on the port, within five seconds. */
+    static void awaitPort(int port) throws InterruptedException {
         for (int i = 0; i < 100; i++) {
             try (Socket ignored = new Socket("127.0.0.1", port)) {
                 return;
