@@ -42,7 +42,9 @@ class DetailsTest extends ChromiumTest {
             box.press("Enter");
             assertEquals("line one\nline two", bob.next());
             assertEquals("line one\nline two", texts(page).last().textContent());
-            // Measured in one step: the line's children are replaced when its message arrives.
+            // Measured in one step, once nothing is pending: the line's children are replaced when
+            // its message arrives, and a pending line whose message came first is removed.
+            assertThat(page.locator("#log li.pending")).hasCount(0);
             double ratio = ((Number) page.locator("#log li").last().evaluate(
                     "li => li.querySelector('.text').getBoundingClientRect().height"
                             + " / li.querySelector('.from').getBoundingClientRect().height")).doubleValue();

@@ -168,8 +168,7 @@ class EpochTest {
                     JsonClient ann = JsonClient.connect(before, "room=failover&name=ann")) {
                 for (int i = 1; i <= 5; i++) ann.send("kept " + i);
                 ann.messages(5);
-                for (int i = 0; i < 100 && !replica.caughtUp(primary); i++) Thread.sleep(50);
-                assertTrue(replica.caughtUp(primary), "the first five were never replicated");
+                assertTrue(replica.awaitCaughtUp(primary, java.time.Duration.ofSeconds(20)), "the first five were never replicated");
                 replica.hang(); // replication stalls: it cannot reconnect,
                 primary.dropReplicas(); // and nothing already on its way reaches it later
                 for (int i = 1; i <= 5; i++) ann.send("lost " + i);

@@ -46,14 +46,22 @@ public final class RedisServer implements AutoCloseable {
         command(c -> c.replicaof("127.0.0.1", primary.port()));
     }
 
-    /** Whether this replica's link to its primary is up and has what the primary had (its offset). */
-    public boolean caughtUp(RedisServer primary) {
-        String[] mine = new String[1];
-        String[] theirs = new String[1];
-        command(c -> mine[0] = c.info("replication"));
-        primary.command(c -> theirs[0] = c.info("replication"));
-        return mine[0].contains("master_link_status:up")
-                && offset(mine[0], "slave_repl_offset") == offset(theirs[0], "master_repl_offset");
+    /**
+     * Whether this replica has what its primary has written so far: its link is up and its offset
+     * has reached the primary's as read now (the primary goes on writing, a beat a second, so
+     * the two are never compared for equality).
+     */
+    public boolean awaitCaughtUp(RedisServer primary, java.time.Duration within) throws InterruptedException {
+        String[] info = new String[1];
+        primary.command(c -> info[0] = c.info("replication"));
+        long target = offset(info[0], "master_repl_offset");
+        long deadline = System.nanoTime() + within.toNanos();
+        do {
+            command(c -> info[0] = c.info("replication"));
+            if (info[0].contains("master_link_status:up") && offset(info[0], "slave_repl_offset") >= target) return true;
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return false;
     }
 
     private static long offset(String info, String field) {
