@@ -33,7 +33,8 @@ class StallTest {
     @Test
     void libraryClientsOnAnInstanceFrozenFor20SecondsDoubleNothing() throws Exception {
         try (RedisServer redis = new RedisServer()) {
-            Map<String, String> env = new HashMap<>(Map.of("REDIS_URL", redis.url(), "RATE_LIMIT_PER_ADDRESS", "10000"));
+            Map<String, String> env = new HashMap<>(Map.of("REDIS_URL", redis.url(), "RATE_LIMIT_PER_ADDRESS", "10000",
+                    "RATE_LIMIT_PER_SECOND", "200", "RATE_LIMIT_BURST", "400"));
             List<TestServer> instances = new ArrayList<>();
             try {
                 for (int i = 0; i < 3; i++) instances.add(new TestServer(env));
