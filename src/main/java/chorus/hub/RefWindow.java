@@ -2,16 +2,15 @@ package chorus.hub;
 
 import chorus.protocol.MessageId;
 import chorus.protocol.Refs;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The refs a room in memory remembers, by time: each (sender, ref) for {@link Refs#WINDOW} after it
  * was sent, however many messages come meanwhile, its bytes counted in the history budget (which
- * may take the oldest first). Whatever was forgotten early moves {@link #completeSinceMs}, so a
- * resend first sent before it is answered ref-expired, never delivered a second time. Not
- * thread-safe: its room's lock guards it.
+ * may take the oldest first). Whatever is forgotten, past the window or early, moves {@link
+ * #completeSinceMs}, so a resend first sent before it is answered ref-expired, never delivered a
+ * second time. Not thread-safe: its room's lock guards it.
  */
 final class RefWindow {
     private record Sent(MessageId id, long ms) {
@@ -38,32 +37,30 @@ final class RefWindow {
     long put(String key, MessageId id, long nowMs) {
         long change = cost(key);
         refs.put(key, new Sent(id, nowMs));
-        for (Iterator<Map.Entry<String, Sent>> it = refs.entrySet().iterator(); it.hasNext();) {
-            Map.Entry<String, Sent> oldest = it.next();
-            if (oldest.getValue().ms() > nowMs - Refs.WINDOW.toMillis()) break;
-            change -= cost(oldest.getKey());
-            it.remove(); // past the window: a resend of it is answered by its age alone
-        }
+        while (!refs.isEmpty() && oldest().getValue().ms() <= nowMs - Refs.WINDOW.toMillis()) change -= forget(oldest());
         return change;
     }
 
     /** Forgets the oldest ref early (the history budget needs its bytes); returns them, 0 if none. */
     long dropOldest() {
-        Iterator<Map.Entry<String, Sent>> it = refs.entrySet().iterator();
-        if (!it.hasNext()) return 0;
-        Map.Entry<String, Sent> oldest = it.next();
-        it.remove();
+        return refs.isEmpty() ? 0 : forget(oldest());
+    }
+
+    private Map.Entry<String, Sent> oldest() {
+        return refs.entrySet().iterator().next();
+    }
+
+    /** Forgets a ref, the oldest: a resend first sent before it is refused from now on; returns its bytes. */
+    private long forget(Map.Entry<String, Sent> oldest) {
+        refs.remove(oldest.getKey());
         completeSinceMs = Math.max(completeSinceMs, oldest.getValue().ms() + 1);
         return cost(oldest.getKey());
     }
 
-    /** Forgets every ref; returns their bytes. */
-    long clear(long nowMs) {
-        long bytes = 0;
-        for (String key : refs.keySet()) bytes += cost(key);
+    /** Forgets every ref (their bytes are released with the room's history). */
+    void clear(long nowMs) {
         refs.clear();
         completeSinceMs = nowMs;
-        return bytes;
     }
 
     boolean isEmpty() {
