@@ -14,6 +14,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -166,11 +167,10 @@ final class Feeds {
 
     private void subscribe(Feed feed) {
         StatefulRedisPubSubConnection<String, String> c = pubSub.get();
-        CompletionStage<Void> asked = c == null || !c.isOpen()
-                ? RedisBackend.<Void>notConnected()
-                : link.subscribe(c, channel(feed.room.name()));
+        String channel = channel(feed.room.name());
+        CompletionStage<Void> asked = c == null || !c.isOpen() ? RedisBackend.<Void>notConnected() : link.subscribe(c, channel);
         feed.subscribing = true;
-        feed.node = link.owner(channel(feed.room.name()));
+        feed.node = link.owner(channel);
         asked.whenComplete((ok, failure) -> thread.execute(() -> {
             feed.subscribing = false;
             // Joiners wait for the history: give them what can be had now, and subscribe later.
@@ -185,7 +185,7 @@ final class Feeds {
      */
     private void resubscribe() {
         for (Feed feed : feeds.values()) {
-            if (feed.subscribed && !java.util.Objects.equals(feed.node, link.owner(channel(feed.room.name())))) feed.subscribed = false;
+            if (feed.subscribed && !Objects.equals(feed.node, link.owner(channel(feed.room.name())))) feed.subscribed = false;
             if (!feed.subscribed && !feed.subscribing) subscribe(feed);
         }
     }

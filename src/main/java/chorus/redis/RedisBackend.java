@@ -23,8 +23,10 @@ import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -186,8 +188,8 @@ public final class RedisBackend implements Backend {
               if seen then return {epoch .. '-' .. seen, 1} end
               local age = tonumber(ARGV[12])
               -- A resend first sent outside the window, before this epoch began, or before the oldest ref
-              -- still kept (past MAX_REFS): whether it was delivered cannot be told.
-              -- whether it was delivered cannot be told, so it is not delivered again.
+              -- still kept (past ARGV[13] refs): whether it was delivered cannot be told, so it is not
+              -- delivered again.
               local since = math.max(tonumber(epoch), tonumber(redis.call('HGET', KEYS[2], 'refs-since') or '0'))
               if age >= 0 and (age > tonumber(ARGV[10]) or tonumber(ARGV[6]) - age < since) then return {'', 2} end
             end
@@ -256,10 +258,17 @@ public final class RedisBackend implements Backend {
     public CompletionStage<Void> deleteHistory(String room) {
         Commands c = commands;
         if (c == null || !c.isOpen()) return notConnected();
-        // Its epoch is gone with its meta: every instance following it drops what it held and tells its members.
-        return c.async().del(roomKeys(room))
-                .thenCompose(deleted -> c.async().del(Presence.key(room)))
-                .thenCompose(deleted -> c.async().spublish(Feeds.channel(room), Feeds.FORGOTTEN_NOTICE)).thenApply(heard -> null);
+        String[] keys = Arrays.copyOf(roomKeys(room), ROOM_PARTS.size() + 1);
+        keys[ROOM_PARTS.size()] = Presence.key(room); // under the room's hash tag too: one DEL
+        return forget(c, room, keys).thenApply(heard -> null);
+    }
+
+    /**
+     * Deletes a room's keys and says so on its channel: its epoch is gone with its meta, so every
+     * instance following it drops what it held and tells its members (a reset).
+     */
+    static CompletionStage<Long> forget(Commands c, String room, String... keys) {
+        return c.async().del(keys).thenCompose(deleted -> c.async().spublish(Feeds.channel(room), Feeds.FORGOTTEN_NOTICE));
     }
 
     /**
@@ -485,7 +494,7 @@ public final class RedisBackend implements Backend {
     private void hearOrders() {
         StatefulRedisPubSubConnection<String, String> c = pubSub;
         String owner = link.owner(ORDERS);
-        if (ordersHeard && java.util.Objects.equals(owner, ordersNode)) return;
+        if (ordersHeard && Objects.equals(owner, ordersNode)) return;
         ordersHeard = false;
         ordersNode = owner;
         if (c != null && c.isOpen()) link.subscribe(c, ORDERS);

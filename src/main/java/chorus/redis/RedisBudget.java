@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * in a cluster, that of all primaries together) rooms are dropped whole: one script chooses the
  * least recently written rooms of the maker that wrote the most, so whoever fills Redis loses its
  * own rooms first and a quiet bystander's room goes last, one at a time until Redis is under the
- * budget again; each one's keys are deleted on its shard, followed by a notice on its channel. A room dropped begins its history again with its next message: every instance then
+ * budget again; each one's keys are deleted on its shard, followed by a notice on its channel. A
+ * room dropped begins its history again with its next message: every instance then
  * answers a since from before it with a reset. Rooms idle past their TTL leave the sets as their
  * keys expire.
  */
@@ -155,10 +156,7 @@ final class RedisBudget {
             if (chosen.isEmpty()) return CompletableFuture.completedFuture(null);
             String room = chosen.get(0);
             rooms.add(room);
-            // Its epoch is gone with its meta: every instance drops what it held, and the next is chosen.
-            return c.async().del(RedisBackend.roomKeys(room))
-                    .thenCompose(deleted -> c.async().spublish(Feeds.channel(room), Feeds.FORGOTTEN_NOTICE))
-                    .thenCompose(heard -> shedFrom(c, rooms));
+            return RedisBackend.forget(c, room, RedisBackend.roomKeys(room)).thenCompose(heard -> shedFrom(c, rooms));
         });
     }
 
