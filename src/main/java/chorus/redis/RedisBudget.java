@@ -136,7 +136,14 @@ final class RedisBudget {
         Commands c = commands.get();
         if (c == null || !c.isOpen() || !looking.compareAndSet(false, true)) return;
         List<String> rooms = new ArrayList<>();
-        shedFrom(c, rooms).whenComplete((done, failure) -> {
+        CompletionStage<Void> pass;
+        try {
+            pass = shedFrom(c, rooms);
+        } catch (RuntimeException e) { // thrown before the pass began: the next look may begin one
+            looking.set(false);
+            throw e;
+        }
+        pass.whenComplete((done, failure) -> {
             looking.set(false); // a failure: Redis's health is judged by the beat and by publishing
             if (rooms.isEmpty()) return;
             shed.increment(rooms.size());
