@@ -79,6 +79,7 @@ export class Chorus {
   #shownName = null; // the name the server shows
   #fallbackName = null; // the name shown before a rename in flight
   #user = null;
+  #members = null; // who is in the room, as presence frames so far say
   #session = null;
   #pace = null;
   #state = "connecting";
@@ -223,6 +224,21 @@ export class Chorus {
     return saved;
   }
 
+  // One id for every tab of this browser (the outbox's client id is one tab's): the server takes
+  // them for one person, who keeps one name and counts once.
+  #person() {
+    try {
+      const store = globalThis.localStorage;
+      if (!store) return null;
+      const key = `${this.#key}.person`;
+      let person = store.getItem(key);
+      if (!person) store.setItem(key, (person = randomId()));
+      return person;
+    } catch {
+      return null; // storage refused: a person per tab
+    }
+  }
+
   #save() {
     this.#storage.setItem(this.#key, JSON.stringify(this.#saved));
   }
@@ -292,6 +308,8 @@ export class Chorus {
       if (attempt !== this.#attempts || this.#state === "ended") return; // joined or closed meanwhile
     }
     const params = new URLSearchParams({ room: this.#room, client: this.#saved.client });
+    const person = this.#person();
+    if (person) params.set("person", person);
     if (this.#name && !this.#user) params.set("name", this.#name);
     const resuming = this.#lastId !== null;
     if (resuming) params.set("since", this.#lastId);
@@ -353,7 +371,7 @@ export class Chorus {
         this.#confirmed(frame);
         break;
       case "presence":
-        this.#emit("presence", frame);
+        this.#emit("presence", this.#present(frame));
         break;
       case "reset":
         if (resuming) this.#emit("reset", frame); // a first join has nothing to be missing from
@@ -370,6 +388,22 @@ export class Chorus {
         break;
       default: // pong, and types a newer server may add
     }
+  }
+
+  // Presence as a whole list, whichever form the frame took: the list (a member's first), what
+  // changed since (joined, left), or a count alone (a room too big to list: members is null).
+  #present(frame) {
+    if (frame.members) this.#members = frame.members;
+    else if (frame.joined) {
+      const same = (a) => (b) => a.name === b.name && a.user === b.user;
+      const kept = (this.#members ?? []).filter((m) => !frame.left.some(same(m)));
+      this.#members = [...kept, ...frame.joined].sort((a, b) => {
+        const folded = a.name.toLowerCase().localeCompare(b.name.toLowerCase());
+        return folded !== 0 ? folded : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+      });
+    } else this.#members = null;
+    const members = this.#members;
+    return { ...frame, members, names: members ? members.map((m) => m.name) : [] };
   }
 
   #closed(event, opened, url, token) {

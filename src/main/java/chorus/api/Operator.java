@@ -6,6 +6,8 @@ import chorus.hub.Hub;
 import chorus.hub.Member;
 import chorus.hub.Order;
 import chorus.ws.Upgrade;
+import java.util.HashSet;
+import java.util.Set;
 
 /** Carries out operators' orders on this instance, for the members that are here. */
 public final class Operator {
@@ -28,21 +30,20 @@ public final class Operator {
             case DISCONNECT -> {
                 Member member = hub.member(order.target());
                 if (member == null) return 0; // on another instance, which carries it out there
-                member.close(CloseCodes.DISCONNECTED, CloseCodes.DISCONNECTED_REASON);
+                member.disconnect(CloseCodes.DISCONNECTED, CloseCodes.DISCONNECTED_REASON);
                 if (order.seconds() > 0) backend.order(Order.ban(member.address(), order.seconds()));
                 return 1;
             }
             case DISCONNECT_USER -> {
                 // Banned first, so a reconnect racing the close is refused.
                 if (order.seconds() > 0) upgrade.banUser(order.target(), order.seconds());
-                int closed = 0;
+                Set<String> closed = new HashSet<>(); // sessions: a socket is a member of each of its rooms
                 for (Member member : hub.members()) {
-                    if (order.target().equals(member.user())) {
-                        member.close(CloseCodes.DISCONNECTED, CloseCodes.DISCONNECTED_REASON);
-                        closed++;
+                    if (order.target().equals(member.user()) && closed.add(member.session())) {
+                        member.disconnect(CloseCodes.DISCONNECTED, CloseCodes.DISCONNECTED_REASON);
                     }
                 }
-                return closed;
+                return closed.size();
             }
             case BAN -> {
                 upgrade.ban(order.target(), order.seconds());

@@ -43,6 +43,7 @@ public record Config(
         int maxRooms,
         int maxIdleRooms,
         int newRoomsPerAddress,
+        int maxRoomsPerConnection,
         int lookupsPerAddress,
         boolean trustProxy,
         String apiToken,
@@ -104,6 +105,7 @@ public record Config(
                 integer(env, "MAX_ROOMS", 5_000, 1, 1_000_000),
                 integer(env, "MAX_IDLE_ROOMS", 1_000, 0, 1_000_000),
                 integer(env, "NEW_ROOMS_PER_ADDRESS", 120, 1, 1_000_000), // a minute's worth, and the burst
+                integer(env, "MAX_ROOMS_PER_CONNECTION", 100, 1, 10_000),
                 integer(env, "LOOKUPS_PER_ADDRESS", 30, 1, 1_000_000), // likewise
                 // Heroku sets DYNO on every dyno, and there every socket comes from its router.
                 bool(env, "TRUST_PROXY", env.get("DYNO") != null && !env.get("DYNO").isBlank()),

@@ -1,6 +1,8 @@
 package chorus.hub;
 
+import chorus.protocol.Shown;
 import chorus.protocol.MessageId;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -56,6 +58,9 @@ public interface Backend {
 
     /** This instance's members of a room changed to these names. */
     void presence(Room room, List<Shown> localNames);
+
+    /** Relays an ephemeral frame (someone typing) to the room's members everywhere, this instance's included; never stored. */
+    void ephemeral(Room room, ByteBuffer frame);
 
     /** Deletes a room's stored history (not this instance's copy, which the room drops itself). */
     CompletionStage<Void> deleteHistory(String room);

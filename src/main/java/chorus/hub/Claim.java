@@ -4,11 +4,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A name one person holds in a room, from the upgrade until its socket closes or it is renamed,
- * and the look-alike keys it is known by. A person is {@code user:<sub>} (verified),
- * {@code client:<id>} (a page's lasting id) or {@code session:<id>}: the same user in two tabs, or
- * a client reconnecting, is one person and keeps its name. Let go of once, however many paths
- * (a close racing a join, a failed upgrade) try.
+ * A name one person ({@link Person}) holds in a room, from the join until it leaves or is
+ * renamed, and the look-alike keys it is known by. Let go of once, however many paths (a close
+ * racing a join, a failed upgrade) try.
  */
 public final class Claim {
     /** Thrown when another person in the room shows a name alike. */
@@ -23,34 +21,37 @@ public final class Claim {
     }
 
     private final Room room;
-    private final String person;
-    private final String user;
+    private final Person who;
     private final String name;
     private final List<String> keys;
     private final AtomicBoolean held = new AtomicBoolean(true);
 
-    public Claim(Room room, String person, String user, String name, List<String> keys) {
+    public Claim(Room room, Person who, String name, List<String> keys) {
         this.room = room;
-        this.person = person;
-        this.user = user;
+        this.who = who;
         this.name = name;
         this.keys = List.copyOf(keys);
-    }
-
-    public static String person(String user, String client, String session) {
-        return user != null ? "user:" + user : client != null ? "client:" + client : "session:" + session;
     }
 
     public Room room() {
         return room;
     }
 
+    public Person who() {
+        return who;
+    }
+
     public String person() {
-        return person;
+        return who.key();
     }
 
     public String user() {
-        return user;
+        return who.user();
+    }
+
+    /** The tab (client id) holding it, or null. */
+    public String tab() {
+        return who.tab();
     }
 
     public String name() {

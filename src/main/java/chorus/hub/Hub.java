@@ -1,5 +1,6 @@
 package chorus.hub;
 
+import chorus.protocol.Frames;
 import chorus.protocol.Pace;
 import chorus.protocol.Lookalikes;
 import chorus.protocol.MessageId;
@@ -62,12 +63,12 @@ public final class Hub {
      * room if need be; throws when another person there shows a name alike. The look-alike keys
      * are worked out here, before any lock.
      */
-    public Claim claim(String roomName, String maker, String person, String user, String name) throws Claim.Taken {
+    public Claim claim(String roomName, String maker, Person who, String name) throws Claim.Taken {
         forgetIdleRooms();
         for (int attempt = 0; ; attempt++) {
-            String shown = name != null ? name : Names.guest(person, attempt);
+            String shown = name != null ? name : Names.guest(who.key(), attempt);
             Room room = rooms.computeIfAbsent(roomName, n -> new Room(n, shared, maker));
-            Claim claim = new Claim(room, person, user, shown, Lookalikes.keys(shown));
+            Claim claim = new Claim(room, who, shown, Lookalikes.keys(shown));
             switch (room.claim(claim)) {
                 case YES -> {
                     return claim;
@@ -82,10 +83,10 @@ public final class Hub {
         }
     }
 
-    /** Whether a person (a verified user, or not: null) could join the room under this name now. */
-    public boolean nameFree(String roomName, String person, String user, String name) {
+    /** Whether a person could join the room under this name now. */
+    public boolean nameFree(String roomName, Person who, String name) {
         Room room = rooms.get(roomName);
-        return room == null || room.free(new Claim(room, person, user, name, Lookalikes.keys(name)));
+        return room == null || room.free(new Claim(room, who, name, Lookalikes.keys(name)));
     }
 
     /** Lets go of a name: the socket closed, or its upgrade failed. */
@@ -96,7 +97,7 @@ public final class Hub {
 
     /** A member asks to show another name: the new claim, or null when another person shows one alike. */
     public Claim rename(Member member, Claim before, String name) {
-        Claim after = new Claim(before.room(), before.person(), before.user(), name, Lookalikes.keys(name));
+        Claim after = new Claim(before.room(), before.who(), name, Lookalikes.keys(name));
         return before.room().rename(member, before, after) ? after : null;
     }
 
@@ -105,7 +106,7 @@ public final class Hub {
      * given id. An operator who closed the room meanwhile closes the member too.
      */
     public Room join(Member member, Claim claim, MessageId since) {
-        if (!claim.room().join(member, since)) member.close(CloseCodes.ROOM_CLOSED, CloseCodes.ROOM_CLOSED_REASON);
+        if (!claim.room().join(member, since)) member.putOut(CloseCodes.ROOM_CLOSED, CloseCodes.ROOM_CLOSED_REASON);
         return claim.room();
     }
 
@@ -139,6 +140,12 @@ public final class Hub {
     public CompletionStage<Published> publish(Room room, Draft draft) {
         received.increment();
         return shared.backend().publish(room, draft);
+    }
+
+    /** Relays that a member is typing to its room everywhere: never stored, never replayed. */
+    public void typing(Member member) {
+        Room room = member.claim().room();
+        shared.backend().ephemeral(room, Frames.typing(room.name(), member.name(), member.user(), member.session()));
     }
 
     /** Publishes into a room by name, as a member of it would (the HTTP API); joins nobody. */

@@ -1,8 +1,9 @@
 package chorus.hub;
 
 /**
- * What a room needs of one member: who it is, which encoding it reads, and a queue to offer
- * frames to. The queue, the socket and the writes behind it belong to the transport.
+ * What a room needs of one member, a socket's place in one room (a socket may be in many): who
+ * it is, which encoding it reads, and its socket's queue to offer frames to. The queue, the
+ * socket and the writes behind it belong to the transport.
  */
 public interface Member {
     /** What became of an offer; the room acts on it only after it let go of its lock. */
@@ -59,6 +60,13 @@ public interface Member {
     /** Acts on a verdict, called with no lock held: a turn with the writers, a write now, or a close. */
     void settle(Offer verdict);
 
-    /** Closes the connection with this code and reason; called with no lock held. */
-    void close(int code, String reason);
+    /**
+     * The room puts this member out (closed by an operator, a name a verified user takes, a newer
+     * connection of the same client), with this code and reason; called with no lock held. A
+     * socket in other rooms stays open in them.
+     */
+    void putOut(int code, String reason);
+
+    /** Closes the whole socket, in every room it is in (an operator's order); called with no lock held. */
+    void disconnect(int code, String reason);
 }

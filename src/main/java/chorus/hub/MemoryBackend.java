@@ -1,6 +1,8 @@
 package chorus.hub;
 
+import chorus.protocol.Shown;
 import chorus.protocol.MessageId;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -49,6 +51,11 @@ public final class MemoryBackend implements Backend {
 
     @Override
     public void presence(Room room, List<Shown> localNames) {
+    }
+
+    @Override
+    public void ephemeral(Room room, ByteBuffer frame) {
+        room.ephemeral(frame);
     }
 
     @Override

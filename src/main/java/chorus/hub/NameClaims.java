@@ -1,5 +1,6 @@
 package chorus.hub;
 
+import chorus.protocol.Shown;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -9,7 +10,9 @@ import java.util.Set;
 /**
  * Who holds which name in one room, by look-alike key: here (claims, counted per person, since
  * one person may show a name in several tabs) and on other instances (their presence, as last
- * read). Not thread-safe: the room's lock guards it.
+ * read). The rules: an anonymous person may show no name alike another person's; a verified user
+ * displaces anonymous holders here; two verified users may show names alike, since clients tell
+ * them apart by their user ids. Not thread-safe: the room's lock guards it.
  */
 final class NameClaims {
     private static final class Holder {
@@ -23,43 +26,54 @@ final class NameClaims {
         }
     }
 
-    private final Map<String, Holder> here = new HashMap<>();
-    private final Map<String, Integer> persons = new HashMap<>(); // claims held here, per person
-    private Map<String, Shown> elsewhere = Map.of();
+    // Several holders of one key only when they are verified users.
+    private final Map<String, List<Holder>> here = new HashMap<>();
+    private final Map<String, Integer> tabs = new HashMap<>(); // claims held here, per tab (client id)
+    private Map<String, List<Shown>> elsewhere = Map.of();
 
     /**
-     * Whether the claim may stand: no other person shows a name alike, except that a verified
-     * user's claim overrides anonymous holders here (returned in {@code displaced}, whose claims
-     * are dropped: the room closes them).
+     * Whether the claim may stand; anonymous holders a verified user's claim overrides here are
+     * returned in {@code displaced}, and their claims dropped (the room puts them out).
      */
     boolean claim(Claim claim, Set<String> displaced) {
         List<String> anonymous = new ArrayList<>();
         if (!free(claim, anonymous)) return false;
         if (!anonymous.isEmpty()) {
-            here.values().removeIf(holder -> anonymous.contains(holder.person));
+            here.values().forEach(holders -> holders.removeIf(holder -> anonymous.contains(holder.person)));
+            here.values().removeIf(List::isEmpty);
             displaced.addAll(anonymous);
         }
-        for (String key : claim.keys()) here.computeIfAbsent(key, k -> new Holder(claim.person(), claim.user())).count++;
-        persons.merge(claim.person(), 1, Integer::sum);
+        for (String key : claim.keys()) {
+            List<Holder> holders = here.computeIfAbsent(key, k -> new ArrayList<>(1));
+            Holder mine = holderOf(holders, claim.person());
+            if (mine == null) holders.add(mine = new Holder(claim.person(), claim.user()));
+            mine.count++;
+        }
+        if (claim.tab() != null) tabs.merge(claim.tab(), 1, Integer::sum);
         return true;
     }
 
-    /** Whether the person holds a claim here already (another tab, or a session being replaced). */
-    boolean holdsAny(String person) {
-        return persons.containsKey(person);
+    private static Holder holderOf(List<Holder> holders, String person) {
+        for (Holder holder : holders) if (holder.person.equals(person)) return holder;
+        return null;
+    }
+
+    /** Whether a socket of this tab holds a claim here already (one being replaced by a reconnect). */
+    boolean holdsTab(String tab) {
+        return tabs.containsKey(tab);
     }
 
     /** Whether the claim could stand; the anonymous holders it would displace go in {@code anonymous}. */
     boolean free(Claim claim, List<String> anonymous) {
         for (String key : claim.keys()) {
-            Holder holder = here.get(key);
-            if (holder != null && !holder.person.equals(claim.person())) {
-                if (holder.user != null || claim.user() == null) return false;
-                anonymous.add(holder.person);
+            for (Holder holder : here.getOrDefault(key, List.of())) {
+                if (holder.person.equals(claim.person())) continue;
+                if (claim.user() == null) return false;
+                if (holder.user == null) anonymous.add(holder.person);
             }
-            Shown remote = elsewhere.get(key);
-            if (remote != null && !remote.person().equals(claim.person()) && (remote.user() != null || claim.user() == null)) {
-                return false;
+            for (Shown remote : elsewhere.getOrDefault(key, List.of())) {
+                // Another instance's anonymous holder cannot be put out from here: it stays till it leaves.
+                if (!remote.person().equals(claim.person()) && claim.user() == null) return false;
             }
         }
         return true;
@@ -67,15 +81,19 @@ final class NameClaims {
 
     void release(Claim claim) {
         if (!claim.letGo()) return;
-        persons.computeIfPresent(claim.person(), (person, count) -> count == 1 ? null : count - 1);
+        if (claim.tab() != null) tabs.computeIfPresent(claim.tab(), (tab, count) -> count == 1 ? null : count - 1);
         for (String key : claim.keys()) {
-            Holder holder = here.get(key);
-            if (holder != null && holder.person.equals(claim.person()) && --holder.count == 0) here.remove(key);
+            List<Holder> holders = here.get(key);
+            Holder mine = holders == null ? null : holderOf(holders, claim.person());
+            if (mine != null && --mine.count == 0) {
+                holders.remove(mine);
+                if (holders.isEmpty()) here.remove(key);
+            }
         }
     }
 
     /** What other instances show, by key (worked out outside the lock). */
-    void elsewhere(Map<String, Shown> byKey) {
+    void elsewhere(Map<String, List<Shown>> byKey) {
         elsewhere = byKey;
     }
 
@@ -85,5 +103,6 @@ final class NameClaims {
 
     void clear() {
         here.clear();
+        tabs.clear();
     }
 }

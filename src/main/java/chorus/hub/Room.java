@@ -1,8 +1,10 @@
 package chorus.hub;
 
+import chorus.protocol.Shown;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import chorus.protocol.Frames;
 import chorus.protocol.MessageId;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,7 +36,11 @@ public final class Room {
      */
     private static final long PRESENCE_DELAY_MIN_MS = 100;
     private static final long PRESENCE_DELAY_MAX_MS = 2_000;
-    static final int MAX_NAMES = 100;
+    /**
+     * Past this many people, presence is a count: a joiner's whole list would be tens of
+     * kilobytes, and the changes more than anyone reads.
+     */
+    static final int MAX_LISTED = 1_000;
 
     private enum Phase { NEW, LOADING, LIVE, RETIRED }
 
@@ -69,6 +75,9 @@ public final class Room {
     @GuardedBy("this") private final Roster roster = new Roster(); // the local members' names
     @GuardedBy("this") private final NameClaims claims = new NameClaims();
     @GuardedBy("this") private boolean presencePending;
+    @GuardedBy("this") private Set<Shown> listed; // what members were last told is here; null: nobody was told a list
+    @GuardedBy("this") private int lastOnline = -1;
+    @GuardedBy("this") private final Set<Member> fresh = new HashSet<>(); // joined since the last presence: owed the whole list
     @GuardedBy("this") private boolean localChanged; // the backend hears of this instance's names only when they changed
     private volatile Phase phase = Phase.NEW; // written under this; read without it by retired()
     private final CompletableFuture<Room> live = new CompletableFuture<>();
@@ -143,6 +152,12 @@ public final class Room {
     /** Offers a frame to every member reading its encoding (null: none); the too slow leave at once. */
     @GuardedBy("this")
     private void offerAllLocked(SharedFrame plain, SharedFrame json, Settlements after) {
+        offerAllLocked(plain, json, Set.of(), null, after);
+    }
+
+    /** As above, except that JSON members in {@code fresh} are offered {@code freshJson} instead. */
+    @GuardedBy("this")
+    private void offerAllLocked(SharedFrame plain, SharedFrame json, Set<Member> fresh, SharedFrame freshJson, Settlements after) {
         Member[] current = members;
         after.expect(current.length);
         Member[] kept = null;
@@ -150,7 +165,7 @@ public final class Room {
         int n = 0;
         for (int i = 0; i < current.length; i++) {
             Member member = current[i];
-            SharedFrame frame = member.json() ? json : plain;
+            SharedFrame frame = !member.json() ? plain : !fresh.isEmpty() && fresh.contains(member) ? freshJson : json;
             boolean stays = frame == null || after.add(member, member.offer(frame, false));
             if (!stays && kept == null) {
                 kept = Arrays.copyOf(current, current.length);
@@ -211,7 +226,7 @@ public final class Room {
 
     @GuardedBy("this")
     private void resetAllLocked(String reason, MessageId oldest, Settlements after) {
-        offerAllLocked(null, SharedFrame.broadcast(Frames.reset(reason, oldest == null ? null : oldest.toString())), after);
+        offerAllLocked(null, SharedFrame.broadcast(Frames.reset(name, reason, oldest == null ? null : oldest.toString())), after);
     }
 
     @GuardedBy("this")
@@ -349,8 +364,9 @@ public final class Room {
     @GuardedBy("this")
     private void admitLocked(Member member, MessageId since, Settlements after) {
         if (member.json()) {
+            int online = roster.people(remoteNames) + (roster.has(member.person()) ? 0 : 1);
             Member.Offer verdict = member.offer(new SharedFrame(Frames.welcome(member.session(), member.name(), member.user(), name,
-                    shared.pace(), members.length + 1 + remoteNames.size())), true);
+                    shared.pace(), online)), true);
             if (verdict == Member.Offer.GONE) return; // closed before it got here: never a member
             after.add(member, verdict);
             replay(member, since);
@@ -360,7 +376,8 @@ public final class Room {
         Member[] next = Arrays.copyOf(members, members.length + 1);
         next[members.length] = member;
         members = next;
-        roster.add(member.name(), member.user());
+        roster.add(shown(member));
+        if (member.json()) fresh.add(member);
         shared.members().incrementAndGet();
         localChangedLocked();
     }
@@ -368,7 +385,7 @@ public final class Room {
     @GuardedBy("this")
     private void replay(Member member, MessageId since) {
         Replay replay = replayLocked(since, Integer.MAX_VALUE);
-        if (replay.reset() != null) member.offer(new SharedFrame(Frames.reset(replay.reset(), replay.oldest())), true);
+        if (replay.reset() != null) member.offer(new SharedFrame(Frames.reset(name, replay.reset(), replay.oldest())), true);
         for (Message message : replay.messages()) member.offer(message.json(), true);
     }
 
@@ -431,10 +448,11 @@ public final class Room {
             shared.members().addAndGet(-members.length);
             members = new Member[0];
             roster.clear();
+            fresh.clear();
             claims.clear();
             dropHistoryLocked();
         }
-        for (Member member : closing) member.close(code, reason);
+        for (Member member : closing) member.putOut(code, reason);
         return closing.size();
     }
 
@@ -455,18 +473,29 @@ public final class Room {
     @GuardedBy("this")
     private void removeLocked(Member[] remaining, List<Member> gone) {
         members = remaining;
-        for (Member member : gone) roster.remove(member.name());
+        for (Member member : gone) roster.remove(shown(member));
         shared.members().addAndGet(-gone.size());
         if (remaining.length == 0) shared.emptied().add(this);
         localChangedLocked();
     }
 
-    /** The names of this room's members on other instances, as the backend last saw them. */
+    /** Offers an ephemeral frame (someone typing) to every JSON member here; nothing is kept. */
+    public void ephemeral(ByteBuffer frame) {
+        Settlements after = new Settlements();
+        synchronized (this) {
+            offerAllLocked(null, SharedFrame.broadcast(frame), after);
+        }
+        after.settle();
+    }
+
+    /** The names of this room's members on other instances, as the backend last saw them (one per socket). */
     public void remotePresence(List<Shown> names) {
-        // Sorting and the look-alike keys cost the most: outside the lock.
-        List<Shown> sorted = names.stream().sorted(Roster.SHOWN_ORDER).toList();
-        Map<String, Shown> byKey = new HashMap<>();
-        for (Shown shown : sorted) for (String key : Lookalikes.keys(shown.name())) byKey.put(key, shown);
+        // Sorting and the look-alike keys cost the most: outside the lock. One person's tabs showing one name are one entry.
+        List<Shown> sorted = names.stream().distinct().sorted(Roster.SHOWN_ORDER).toList();
+        Map<String, List<Shown>> byKey = new HashMap<>();
+        for (Shown shown : sorted) {
+            for (String key : Lookalikes.keys(shown.name())) byKey.computeIfAbsent(key, k -> new ArrayList<>(1)).add(shown);
+        }
         synchronized (this) {
             claims.elsewhere(byKey);
             if (sorted.equals(remoteNames)) return;
@@ -487,20 +516,17 @@ public final class Room {
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
             if (phase == Phase.RETIRED) return Claimed.RETIRED;
-            // Only a client coming back has older sessions here: no scan of a big room per join.
-            boolean returning = claim.person().startsWith("client:") && claims.holdsAny(claim.person());
+            // Only a tab coming back has an older socket here: no scan of a big room per join.
+            boolean returning = claim.tab() != null && claims.holdsTab(claim.tab());
             if (!claims.claim(claim, displaced)) return Claimed.TAKEN;
             if (!returning && displaced.isEmpty()) return Claimed.YES;
             for (Member member : members) {
-                if (displaced.contains(member.person())
-                        || member.person().equals(claim.person()) && member.person().startsWith("client:")) {
-                    closing.add(member);
-                }
+                if (displaced.contains(member.person()) || returning && claim.tab().equals(member.claim().tab())) closing.add(member);
             }
         }
         for (Member member : closing) {
-            if (displaced.contains(member.person())) member.close(CloseCodes.NAME_TAKEN, CloseCodes.NAME_TAKEN_REASON);
-            else member.close(CloseCodes.REPLACED, CloseCodes.REPLACED_REASON);
+            if (displaced.contains(member.person())) member.putOut(CloseCodes.NAME_TAKEN, CloseCodes.NAME_TAKEN_REASON);
+            else member.putOut(CloseCodes.REPLACED, CloseCodes.REPLACED_REASON);
         }
         return Claimed.YES;
     }
@@ -525,19 +551,24 @@ public final class Room {
             claims.release(before);
             member.rename(after);
             if (Arrays.asList(members).contains(member)) { // else it is admitted later, under its new name
-                roster.remove(before.name());
-                roster.add(after.name(), after.user());
+                roster.remove(new Shown(before.name(), before.user(), before.person()));
+                roster.add(new Shown(after.name(), after.user(), after.person()));
                 localChangedLocked();
             }
             for (Member other : members) if (displaced.contains(other.person())) closing.add(other);
         }
-        for (Member other : closing) other.close(CloseCodes.NAME_TAKEN, CloseCodes.NAME_TAKEN_REASON);
+        for (Member other : closing) other.putOut(CloseCodes.NAME_TAKEN, CloseCodes.NAME_TAKEN_REASON);
         return true;
     }
 
     /** The local members' names, one per session, and who shows them. */
     public List<Shown> localNames() {
-        return Arrays.stream(members).map(m -> new Shown(m.name(), m.user(), m.person())).toList();
+        return Arrays.stream(members).map(Room::shown).toList();
+    }
+
+    private static Shown shown(Member member) {
+        Claim claim = member.claim();
+        return new Shown(claim.name(), claim.user(), claim.person());
     }
 
     @GuardedBy("this")
@@ -554,6 +585,11 @@ public final class Room {
         shared.timer().schedule(this::sendPresence, delay, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Presence after a window of changes: members who joined meanwhile get the whole list, the
+     * others what changed (who came, who went; a rename is both); past {@link #MAX_LISTED} people,
+     * everyone gets the count alone.
+     */
     private void sendPresence() {
         Settlements after = new Settlements();
         List<Shown> local;
@@ -561,13 +597,33 @@ public final class Room {
             presencePending = false;
             local = localChanged ? localNames() : null;
             localChanged = false;
-            List<Shown> shown = roster.first(MAX_NAMES, remoteNames);
-            List<String> names = shown.stream().map(Shown::name).toList();
-            List<String> users = shown.stream().map(Shown::user).toList();
-            offerAllLocked(null, SharedFrame.broadcast(Frames.presence(members.length + remoteNames.size(), names, users)), after);
+            int online = roster.people(remoteNames);
+            if (online > MAX_LISTED) {
+                listed = null;
+                SharedFrame count = SharedFrame.broadcast(Frames.presenceCount(name, online));
+                offerAllLocked(null, online == lastOnline ? null : count, fresh, count, after);
+            } else {
+                List<Shown> shown = roster.shown(remoteNames);
+                SharedFrame whole = SharedFrame.broadcast(Frames.presence(name, online, shown));
+                offerAllLocked(null, listed == null ? whole : changeLocked(shown, online), fresh, whole, after);
+                listed = new HashSet<>(shown);
+            }
+            lastOnline = online;
+            fresh.clear();
         }
         after.settle();
         if (local != null) shared.backend().presence(this, local);
+    }
+
+    /** Who came and went since the last list, or null when nothing did. */
+    @GuardedBy("this")
+    private SharedFrame changeLocked(List<Shown> shown, int online) {
+        Set<Shown> before = listed;
+        List<Shown> joined = shown.stream().filter(s -> !before.contains(s)).toList();
+        Set<Shown> now = new HashSet<>(shown);
+        List<Shown> left = before.stream().filter(s -> !now.contains(s)).sorted(Roster.SHOWN_ORDER).toList();
+        if (joined.isEmpty() && left.isEmpty() && online == lastOnline) return null;
+        return SharedFrame.broadcast(Frames.presenceChange(name, online, joined, left));
     }
 
     /** Marks an empty room retired, so it can be forgotten; false if someone is here or waiting. */

@@ -1,65 +1,67 @@
 package chorus.hub;
 
+import chorus.protocol.Shown;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.Iterator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
- * The names of a room's members, kept in the order presence lists them (case-insensitive, then
- * exact), each with how many members show it and the verified user behind it. A join, leave or
- * rename costs O(log n); the list a presence frame carries is the first {@code limit} names, so
- * building it costs O(limit), not a sort of every member. Not thread-safe: the room's lock guards it.
+ * Who shows which name in a room here, one entry per person and name however many tabs show it,
+ * kept in the order presence lists them (case-insensitive, then exact, then by person). A join,
+ * leave or rename costs O(log n). Not thread-safe: the room's lock guards it.
  */
 final class Roster {
     static final Comparator<String> ORDER = String.CASE_INSENSITIVE_ORDER.thenComparing(Comparator.naturalOrder());
-    static final Comparator<Shown> SHOWN_ORDER = Comparator.comparing(Shown::name, ORDER);
+    static final Comparator<Shown> SHOWN_ORDER = Comparator.comparing(Shown::name, ORDER)
+            .thenComparing(Shown::person, Comparator.nullsFirst(Comparator.naturalOrder()));
 
-    private static final class Entry {
-        final String user;
-        int count;
+    private final TreeMap<Shown, Integer> entries = new TreeMap<>(SHOWN_ORDER); // members showing each
+    private final Map<String, Integer> persons = new HashMap<>(); // members per person
 
-        Entry(String user) {
-            this.user = user;
-        }
+    void add(Shown shown) {
+        entries.merge(shown, 1, Integer::sum);
+        persons.merge(shown.person(), 1, Integer::sum);
     }
 
-    // Only one person may show a name in a room (NameClaims), so a name has one user.
-    private final TreeMap<String, Entry> entries = new TreeMap<>(ORDER);
-
-    void add(String name, String user) {
-        entries.computeIfAbsent(name, n -> new Entry(user)).count++;
-    }
-
-    void remove(String name) {
-        Entry entry = entries.get(name);
-        if (entry != null && --entry.count == 0) entries.remove(name);
+    void remove(Shown shown) {
+        entries.computeIfPresent(shown, (s, n) -> n == 1 ? null : n - 1);
+        persons.computeIfPresent(shown.person(), (p, n) -> n == 1 ? null : n - 1);
     }
 
     void clear() {
         entries.clear();
+        persons.clear();
     }
 
-    /** The first {@code limit} names here and in {@code others} (already in {@link #SHOWN_ORDER}), merged. */
-    List<Shown> first(int limit, List<Shown> others) {
-        List<Shown> names = new ArrayList<>(Math.min(limit, 16));
-        Iterator<Map.Entry<String, Entry>> here = entries.entrySet().iterator();
-        Map.Entry<String, Entry> next = here.hasNext() ? here.next() : null;
-        int left = next == null ? 0 : next.getValue().count;
+    boolean has(String person) {
+        return persons.containsKey(person);
+    }
+
+    /** How many people: those here, and those elsewhere who are not here. */
+    int people(List<Shown> elsewhere) {
+        Set<String> others = new HashSet<>();
+        for (Shown shown : elsewhere) if (!persons.containsKey(shown.person())) others.add(shown.person());
+        return persons.size() + others.size();
+    }
+
+    /** Everyone shown, here and elsewhere (in {@link #SHOWN_ORDER}, one entry per person and name), merged in that order. */
+    List<Shown> shown(List<Shown> elsewhere) {
+        List<Shown> all = new ArrayList<>(entries.size() + elsewhere.size());
         int other = 0;
-        while (names.size() < limit && (next != null || other < others.size())) {
-            if (next != null && (other >= others.size() || ORDER.compare(next.getKey(), others.get(other).name()) <= 0)) {
-                names.add(new Shown(next.getKey(), next.getValue().user, null));
-                if (--left == 0) {
-                    next = here.hasNext() ? here.next() : null;
-                    left = next == null ? 0 : next.getValue().count;
-                }
-            } else {
-                names.add(others.get(other++));
-            }
+        for (Shown mine : entries.keySet()) {
+            while (other < elsewhere.size() && SHOWN_ORDER.compare(elsewhere.get(other), mine) < 0) addElsewhere(all, elsewhere.get(other++));
+            all.add(mine);
         }
-        return names;
+        while (other < elsewhere.size()) addElsewhere(all, elsewhere.get(other++));
+        return all;
+    }
+
+    private void addElsewhere(List<Shown> all, Shown shown) {
+        if (!entries.containsKey(shown)) all.add(shown); // the same person under the same name here and there: once
     }
 }

@@ -8,18 +8,29 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 
 /**
- * A chorus.v1 frame from a client: {"type":"send","text":...}, {"type":"rename","name":...} or
- * {"type":"ping"}, or the error to answer it with.
+ * A chorus.v1 frame from a client (send, join, leave, rename, ping), or the error to answer it
+ * with. A frame about a room names it; without one it is about the room the socket's URL named.
  */
 public sealed interface Command {
     /**
      * ref: the client's own name for this message, for at-most-once delivery; null when not given.
      * age: for a resend, the milliseconds since its first send (-1: a first send).
      */
-    record Send(String text, String ref, long age) implements Command {
+    record Send(String room, String text, String ref, long age) implements Command {
         public Send(String text, String ref) {
-            this(text, ref, -1);
+            this(null, text, ref, -1);
         }
+    }
+
+    /** since: where to resume in that room, as after a reconnect (null: its whole history). */
+    record Join(String room, MessageId since) implements Command {
+    }
+
+    record Leave(String room) implements Command {
+    }
+
+    /** The person is typing in the room: relayed to its members, never stored. */
+    record Typing(String room) implements Command {
     }
 
     record Rename(String name) implements Command {
@@ -50,6 +61,11 @@ public sealed interface Command {
             return new Invalid(ErrorCode.BAD_JSON, "expected a JSON object with a string \"type\"");
         }
         String type = node.get("type").asText();
+        JsonNode roomNode = node.get("room");
+        if (roomNode != null && (!roomNode.isTextual() || !Names.isRoom(roomNode.asText()))) {
+            return new Invalid(ErrorCode.BAD_MESSAGE, Names.ROOM_RULE);
+        }
+        String room = roomNode == null ? null : roomNode.asText();
         switch (type) {
             case "send" -> {
                 JsonNode text = node.get("text");
@@ -63,7 +79,17 @@ public sealed interface Command {
                 if (age != null && (!age.canConvertToLong() || !age.isIntegralNumber() || age.asLong() < 0)) {
                     return new Invalid(ErrorCode.BAD_MESSAGE, "age must be the milliseconds since this ref was first sent");
                 }
-                return new Send(text.asText(), ref == null ? null : ref.asText(), age == null ? -1 : age.asLong());
+                return new Send(room, text.asText(), ref == null ? null : ref.asText(), age == null ? -1 : age.asLong());
+            }
+            case "join", "leave" -> {
+                if (room == null) return new Invalid(ErrorCode.BAD_MESSAGE, type + " needs a room");
+                if (type.equals("leave")) return new Leave(room);
+                JsonNode since = node.get("since");
+                MessageId id = since != null && since.isTextual() ? MessageId.parse(since.asText()) : null;
+                if (since != null && !since.isNull() && id == null) {
+                    return new Invalid(ErrorCode.BAD_MESSAGE, "since must be a message id such as 1764000000000-42");
+                }
+                return new Join(room, id);
             }
             case "rename" -> {
                 JsonNode name = node.get("name");
@@ -75,8 +101,11 @@ public sealed interface Command {
             case "ping" -> {
                 return new Ping();
             }
+            case "typing" -> {
+                return new Typing(room);
+            }
             default -> {
-                return new Invalid(ErrorCode.UNKNOWN_TYPE, "unknown type \"" + type + "\"; expected send, rename or ping");
+                return new Invalid(ErrorCode.UNKNOWN_TYPE, "unknown type \"" + type + "\"; expected send, join, leave, typing, rename or ping");
             }
         }
     }

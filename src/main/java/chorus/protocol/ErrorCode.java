@@ -11,7 +11,14 @@ public enum ErrorCode {
     RATE_LIMITED("rate-limited"),
     UNAVAILABLE("unavailable"),
     UNKNOWN("unknown"),
-    REF_EXPIRED("ref-expired");
+    REF_EXPIRED("ref-expired"),
+    /** A frame about a room this socket is not in. */
+    NOT_JOINED("not-joined"),
+    ALREADY_JOINED("already-joined"),
+    /** MAX_ROOMS_PER_CONNECTION reached: leave one first. */
+    TOO_MANY_ROOMS("too-many-rooms"),
+    /** The token does not let this user into the room (a private room it does not name). */
+    FORBIDDEN("forbidden");
 
     private final String wire;
 

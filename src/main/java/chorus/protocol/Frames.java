@@ -68,8 +68,9 @@ public final class Frames {
     }
 
     /** What became of a send with a ref: its id, also when it was a resend of one already delivered. */
-    public static ByteBuffer sent(String ref, String id, boolean duplicate) {
+    public static ByteBuffer sent(String room, String ref, String id, boolean duplicate) {
         return encode("sent", g -> {
+            g.writeStringField("room", room);
             g.writeStringField("ref", ref);
             g.writeStringField("id", id);
             g.writeBooleanField("duplicate", duplicate);
@@ -77,23 +78,56 @@ public final class Frames {
     }
 
     /**
-     * names: who is here, in presence order; users: for each name, its verified user id or null.
-     * Both as "names" (every client reads it) and as "members", each entry naming its user.
+     * The whole list, a member's first: who is here, in presence order, one entry per person and
+     * name, as "names" and as "members" (each naming its verified user, if any).
      */
-    public static ByteBuffer presence(int online, List<String> names, List<String> users) {
+    public static ByteBuffer presence(String room, int online, List<Shown> shown) {
         return encode("presence", g -> {
+            g.writeStringField("room", room);
             g.writeNumberField("online", online);
             g.writeArrayFieldStart("names");
-            for (String name : names) g.writeString(name);
+            for (Shown s : shown) g.writeString(s.name());
             g.writeEndArray();
-            g.writeArrayFieldStart("members");
-            for (int i = 0; i < names.size(); i++) {
-                g.writeStartObject();
-                g.writeStringField("name", names.get(i));
-                if (users.get(i) != null) g.writeStringField("user", users.get(i));
-                g.writeEndObject();
-            }
-            g.writeEndArray();
+            members(g, "members", shown);
+        });
+    }
+
+    /** What changed since the last presence frame: who came and who went (a rename is both). */
+    public static ByteBuffer presenceChange(String room, int online, List<Shown> joined, List<Shown> left) {
+        return encode("presence", g -> {
+            g.writeStringField("room", room);
+            g.writeNumberField("online", online);
+            members(g, "joined", joined);
+            members(g, "left", left);
+        });
+    }
+
+    /** A room too big to list: how many people are in it. */
+    public static ByteBuffer presenceCount(String room, int online) {
+        return encode("presence", g -> {
+            g.writeStringField("room", room);
+            g.writeNumberField("online", online);
+        });
+    }
+
+    private static void members(JsonGenerator g, String field, List<Shown> shown) throws IOException {
+        g.writeArrayFieldStart(field);
+        for (Shown s : shown) {
+            g.writeStartObject();
+            g.writeStringField("name", s.name());
+            if (s.user() != null) g.writeStringField("user", s.user());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    /** Someone in the room is typing: ephemeral, never stored or replayed; a page shows it for a few seconds. */
+    public static ByteBuffer typing(String room, String name, String user, String session) {
+        return encode("typing", g -> {
+            g.writeStringField("room", room);
+            g.writeStringField("name", name);
+            if (user != null) g.writeStringField("user", user);
+            g.writeStringField("session", session);
         });
     }
 
@@ -104,24 +138,33 @@ public final class Frames {
         return PONG.duplicate();
     }
 
-    public static ByteBuffer reset(String reason, String oldest) {
+    public static ByteBuffer reset(String room, String reason, String oldest) {
         return encode("reset", g -> {
+            g.writeStringField("room", room);
             g.writeStringField("reason", reason);
             if (oldest == null) g.writeNullField("oldest");
             else g.writeStringField("oldest", oldest);
         });
     }
 
-    public static ByteBuffer error(ErrorCode code, String message) {
-        return error(code, message, null);
-    }
-
-    /** An error about one send: its ref (when it had one) says which. */
-    public static ByteBuffer error(ErrorCode code, String message, String ref) {
+    /** An error; room (when it is about one) and ref (about one send) say which. */
+    public static ByteBuffer error(ErrorCode code, String message, String room, String ref) {
         return encode("error", g -> {
             g.writeStringField("code", code.wire());
             g.writeStringField("message", message);
+            if (room != null) g.writeStringField("room", room);
             if (ref != null) g.writeStringField("ref", ref);
+        });
+    }
+
+    /** This socket is no longer in the room: it asked (code null), or the room put it out (why in code and reason). */
+    public static ByteBuffer left(String room, Integer code, String reason) {
+        return encode("left", g -> {
+            g.writeStringField("room", room);
+            if (code != null) {
+                g.writeNumberField("code", code);
+                g.writeStringField("reason", reason);
+            }
         });
     }
 }

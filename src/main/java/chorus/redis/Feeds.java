@@ -9,6 +9,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -37,6 +39,8 @@ final class Feeds {
     private static final Logger LOG = LoggerFactory.getLogger(Feeds.class);
     /** Begins what an instance says on a room's channel when its members of it changed (see {@link Presence}). */
     static final String PRESENCE_NOTICE = "presence:";
+    /** An ephemeral frame for the room's members (someone typing), after this prefix; never in the stream. */
+    static final String EPHEMERAL_NOTICE = "ephemeral:";
     /** What is said on a room's channel when its history was dropped (shed, deleted): its epoch is gone. */
     static final String FORGOTTEN_NOTICE = "forgotten";
     private static final int PAGE = 1_000; // entries per read while catching up
@@ -121,6 +125,10 @@ final class Feeds {
     private void heard(Feed feed, String payload) {
         if (payload.startsWith(PRESENCE_NOTICE)) {
             presenceNoticed.accept(feed.room, payload);
+            return;
+        }
+        if (payload.startsWith(EPHEMERAL_NOTICE)) {
+            feed.room.ephemeral(ByteBuffer.wrap(payload.substring(EPHEMERAL_NOTICE.length()).getBytes(StandardCharsets.UTF_8)));
             return;
         }
         if (payload.equals(FORGOTTEN_NOTICE)) { // dropped, or its epoch ended: read what follows, if anything

@@ -1,7 +1,7 @@
 package chorus.redis;
 
 import chorus.hub.Room;
-import chorus.hub.Shown;
+import chorus.protocol.Shown;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.KeyScanCursor;

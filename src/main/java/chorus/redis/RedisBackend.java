@@ -1,5 +1,6 @@
 package chorus.redis;
 
+import chorus.protocol.Shown;
 import chorus.hub.Backend;
 import chorus.hub.Draft;
 import chorus.hub.Order;
@@ -21,6 +22,8 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -254,6 +257,14 @@ public final class RedisBackend implements Backend {
         return CompletableFuture.failedFuture(new IllegalStateException("Redis is not connected"));
     }
 
+    /** On the room's channel, so every instance following it (this one too) hands it to its members; lost when Redis is. */
+    @Override
+    public void ephemeral(Room room, ByteBuffer frame) {
+        Commands c = commands;
+        if (c == null || !c.isOpen()) return;
+        c.async().spublish(Feeds.channel(room.name()), Feeds.EPHEMERAL_NOTICE + StandardCharsets.UTF_8.decode(frame.duplicate()));
+    }
+
     @Override
     public CompletionStage<Void> deleteHistory(String room) {
         Commands c = commands;
@@ -375,7 +386,7 @@ public final class RedisBackend implements Backend {
     }
 
     @Override
-    public void presence(Room room, List<chorus.hub.Shown> localNames) {
+    public void presence(Room room, List<Shown> localNames) {
         presence.publish(room, localNames);
     }
 

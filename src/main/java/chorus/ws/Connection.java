@@ -1,8 +1,7 @@
 package chorus.ws;
 
-import chorus.hub.Claim;
 import chorus.hub.CloseCodes;
-import chorus.hub.Member;
+import chorus.hub.Member.Offer;
 import chorus.hub.SharedFrame;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.nio.ByteBuffer;
@@ -29,7 +28,7 @@ import org.eclipse.jetty.util.Callback;
  * and handing it over), the frame is queued anyway, up to {@link #LAG_ALLOWANCE} times the bound,
  * and a scheduled turn is taken at once by the sender: that slows senders to what we can write.
  */
-final class Connection implements Member {
+final class Connection {
     private static final int LAG_ALLOWANCE = 2;
     /** A too-slow client's close frame waits behind a write its socket does not take; past this the socket goes anyway. */
     private static final long CLOSE_GRACE_MILLIS = 1_000;
@@ -47,7 +46,6 @@ final class Connection implements Member {
     private final String address;
     private final int maxFrames;
     private final long maxBytes;
-    private volatile Claim claim; // the name it shows, and who it is
     private volatile long lastHeardNanos = System.nanoTime();
     // The batch's completion. A failed write means a broken connection: Jetty reports its close
     // to the endpoint, which ends the membership.
@@ -70,7 +68,7 @@ final class Connection implements Member {
     @GuardedBy("this") private ByteBuffer[] views = filled(new ByteBuffer[4]);
     @GuardedBy("this") private int inFlightCount;
 
-    Connection(Wire wire, Writers.Line line, OutboundBudget budget, ScheduledExecutorService timer, String id, Claim claim, boolean json, String address,
+    Connection(Wire wire, Writers.Line line, OutboundBudget budget, ScheduledExecutorService timer, String id, boolean json, String address,
             int maxFrames, long maxBytes) {
         this.wire = wire;
         this.id = id;
@@ -78,7 +76,6 @@ final class Connection implements Member {
         this.line = line;
         this.budget = budget;
         this.timer = timer;
-        this.claim = claim;
         this.json = json;
         this.maxFrames = maxFrames;
         this.maxBytes = maxBytes;
@@ -89,8 +86,7 @@ final class Connection implements Member {
         return views;
     }
 
-    @Override
-    public synchronized Offer offer(SharedFrame frame, boolean owed) {
+    synchronized Offer offer(SharedFrame frame, boolean owed) {
         if (closed || draining) return Offer.GONE;
         int size = owed ? 0 : frame.size();
         boolean full = !owed && (queue.chargedFrames() >= maxFrames || queuedBytes() + size > maxBytes);
@@ -112,8 +108,7 @@ final class Connection implements Member {
         return full && state == State.SCHEDULED ? Offer.BEHIND : Offer.QUEUED;
     }
 
-    @Override
-    public void settle(Offer verdict) {
+    void settle(Offer verdict) {
         switch (verdict) {
             case READY -> line.schedule(this);
             case BEHIND -> write(); // the lag is ours: take the turn here, on the sender's thread
@@ -252,12 +247,11 @@ final class Connection implements Member {
     }
 
     /**
-     * Closes with a close frame, once the write in flight (if any) has ended: Jetty writes the
+     * Closes the socket with a close frame, once the write in flight (if any) has ended: Jetty writes the
      * frame and then ends the connection, and the endpoint ends the membership. Queued frames are
      * dropped.
      */
-    @Override
-    public void close(int code, String reason) {
+    void close(int code, String reason) {
         closeWhenQuiet(() -> wire.close(code, reason));
     }
 
@@ -308,29 +302,16 @@ final class Connection implements Member {
         // The write in flight is the socket's until it completes or fails: its frames stay held till then.
     }
 
-    @Override
-    public synchronized boolean closed() {
+    synchronized boolean closed() {
         return closed;
     }
 
-    @Override
-    public String session() {
+    String session() {
         return id;
     }
 
-    @Override
-    public Claim claim() {
-        return claim;
-    }
-
-    @Override
-    public String address() {
+    String address() {
         return address;
-    }
-
-    @Override
-    public void rename(Claim claim) {
-        this.claim = claim;
     }
 
     /** A random session id: public (every message carries it), so it proves nothing about its holder. */
@@ -338,8 +319,7 @@ final class Connection implements Member {
         return Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     }
 
-    @Override
-    public boolean json() {
+    boolean json() {
         return json;
     }
 

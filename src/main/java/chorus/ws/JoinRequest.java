@@ -8,9 +8,10 @@ import java.util.Map;
 
 /**
  * What an upgrade request asks for: a room, a name (null: a guest's), where to resume, which
- * protocol, who sends, and the token that says who the user is (null: anonymous).
+ * protocol, which tab sends (client), which browser's guest it is (person), and the token that
+ * says who the user is (null: anonymous).
  */
-record JoinRequest(String room, String name, MessageId since, boolean json, String client, String token) {
+record JoinRequest(String room, String name, MessageId since, boolean json, String client, String person, String token) {
     static final String SUBPROTOCOL = "chorus.v1";
     /** A token travels as a subprotocol offered beside chorus.v1, never in the URL, which logs keep. */
     static final String TOKEN_PREFIX = "chorus.token.";
@@ -40,6 +41,9 @@ record JoinRequest(String room, String name, MessageId since, boolean json, Stri
         // A page's lasting identity for at-most-once sending, kept across reconnects.
         String client = single(params, "client");
         if (client != null && !Refs.isClient(client)) throw new BadRequest(Refs.CLIENT_RULE);
+        // A guest's lasting id, the same in every tab of a browser: one person, one name, counted once.
+        String person = single(params, "person");
+        if (person != null && !Refs.isClient(person)) throw new BadRequest("person must be 8-64 letters, digits, '-' or '_'");
         if (params.containsKey("token")) {
             throw new BadRequest("a token must not travel in the URL, where logs keep it: offer it as the subprotocol "
                     + TOKEN_PREFIX + "<JWT> beside " + SUBPROTOCOL);
@@ -49,7 +53,7 @@ record JoinRequest(String room, String name, MessageId since, boolean json, Stri
         boolean json = subprotocols.contains(SUBPROTOCOL);
         if (!tokens.isEmpty() && !json) throw new BadRequest("a token needs the subprotocol " + SUBPROTOCOL + " beside it");
         String token = tokens.isEmpty() ? null : tokens.get(0).substring(TOKEN_PREFIX.length());
-        return new JoinRequest(room, name, since, json, client, token);
+        return new JoinRequest(room, name, since, json, client, person, token);
     }
 
     private static String single(Map<String, List<String>> params, String key) throws BadRequest {

@@ -27,6 +27,10 @@ final class Limits {
         return json ? 6L * config.maxMessageBytes() + 1024 : config.maxMessageBytes();
     }
 
+    int maxRoomsPerConnection() {
+        return config.maxRoomsPerConnection();
+    }
+
     int maxTextBytes() {
         return config.maxMessageBytes();
     }

@@ -1,6 +1,5 @@
 package chorus.ws;
 
-import chorus.hub.Claim;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.concurrent.ScheduledExecutorService;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -21,8 +20,8 @@ final class Outbound {
         this.budget = new OutboundBudget(totalBytes, registry);
     }
 
-    Connection open(CoreSession session, String id, Claim claim, boolean json, String address) {
-        Connection connection = new Connection(Wire.of(session), writers.assign(), budget, timer, id, claim, json, address, queueFrames,
+    Connection open(CoreSession session, String id, boolean json, String address) {
+        Connection connection = new Connection(Wire.of(session), writers.assign(), budget, timer, id, json, address, queueFrames,
                 queueBytes);
         QuietClose.guard(session, connection);
         return connection;

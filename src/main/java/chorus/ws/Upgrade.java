@@ -6,6 +6,7 @@ import chorus.auth.TokenVerifier;
 import chorus.config.Config;
 import chorus.hub.Claim;
 import chorus.hub.Hub;
+import chorus.hub.Person;
 import chorus.tasks.QuietLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -45,6 +46,7 @@ public final class Upgrade implements WebSocketNegotiator {
     private final Bans bannedUsers = new Bans();
     private final ScheduledExecutorService timer;
     private final Counter lookupsRefused;
+    private final Admission admission;
 
     /** Past its address's budget of name lookups, what a /check or an upgrade refused for a taken name gets instead. */
     private static final String TOO_MANY_LOOKUPS = "too many name checks from your address; try again in a minute";
@@ -65,6 +67,7 @@ public final class Upgrade implements WebSocketNegotiator {
         this.limits = new Limits(config);
         this.tokens = config.tokenKeys() == null ? null : new TokenVerifier(config.tokenKeys(), config.maxTokenBytes(), Clock.systemUTC());
         this.requireToken = config.requireToken();
+        this.admission = new Admission(hub, tokens != null);
         this.timer = timer;
         timer.scheduleWithFixedDelay(() -> {
             addresses.sweep();
@@ -108,10 +111,10 @@ public final class Upgrade implements WebSocketNegotiator {
                 String session = Connection.newSession();
                 Claim claim;
                 try {
-                    roomFor(join.room(), lease);
+                    admission.roomFor(join.room(), lease.limits);
                     // A verified user shows the name its token gives; the app decides who is who.
-                    claim = hub.claim(join.room(), address, Claim.person(identity == null ? null : identity.user(), join.client(), session),
-                            identity == null ? null : identity.user(), identity == null ? join.name() : identity.name());
+                    claim = hub.claim(join.room(), address, Person.of(identity == null ? null : identity.user(), join.person(), join.client(),
+                            session), identity == null ? join.name() : identity.name());
                 } catch (Sockets.Refused | Claim.Taken e) {
                     lease.end();
                     // A refusal for a taken name answers the same question as /check, from the same budget.
@@ -127,8 +130,7 @@ public final class Upgrade implements WebSocketNegotiator {
                     lease.end();
                     hub.release(claim);
                 });
-                return new ChatEndpoint(hub, outbound, lease, join, session, claim, identity == null ? null : identity.expires(),
-                        timer, limits, refusals);
+                return new ChatEndpoint(hub, outbound, lease, join, session, claim, identity, timer, limits, admission, refusals);
             } catch (JoinRequest.BadRequest e) {
                 status = 400;
                 reason = e.getMessage();
@@ -171,7 +173,7 @@ public final class Upgrade implements WebSocketNegotiator {
             if (!lookup(addresses.of(address))) return new Verdict(429, TOO_MANY_LOOKUPS, false);
             String user = identity == null ? null : identity.user();
             String name = identity == null ? join.name() : identity.name();
-            if (hub.nameFree(join.room(), Claim.person(user, join.client(), null), user, name)) return new Verdict(200, "welcome", false);
+            if (hub.nameFree(join.room(), Person.of(user, join.person(), join.client(), null), name)) return new Verdict(200, "welcome", false);
             return new Verdict(409, Claim.takenReason(name), false);
         } catch (JoinRequest.BadRequest e) {
             return new Verdict(400, e.getMessage(), false);
@@ -199,28 +201,14 @@ public final class Upgrade implements WebSocketNegotiator {
         if (join.token() == null) {
             if (tokens == null) return null;
             if (requireToken) throw new TokenRefused(401, "a token is required here");
-            if (join.room().startsWith(Identity.PRIVATE_PREFIX)) {
-                throw new TokenRefused(401, "room " + join.room() + " is private: join with a token that names it");
-            }
+            admission.mayEnter(null, join.room());
             return null;
         }
         if (tokens == null) throw new TokenRefused(401, "this server verifies no tokens (TOKEN_SECRET and TOKEN_PUBLIC_KEY are unset)");
         Identity identity = tokens.verify(join.token());
         if (bannedUsers.banned(identity.user())) throw TokenRefused.banned("this user is refused for a while by an operator");
-        if (!identity.mayJoin(join.room())) throw new TokenRefused(403, "your token does not name room " + join.room());
+        admission.mayEnter(identity, join.room());
         return identity;
-    }
-
-    /**
-     * A room that is not here yet is made only within MAX_ROOMS (the longest-empty room kept for
-     * its history gives way first) and within its address's budget of new rooms.
-     */
-    private void roomFor(String room, Sockets.Lease lease) throws Sockets.Refused {
-        if (hub.has(room)) return;
-        if (!hub.spaceFor(room)) throw new Sockets.Refused(503, "too many rooms");
-        if (lease.limits.newRooms.take() != TokenBucket.Verdict.ACCEPT) {
-            throw new Sockets.Refused(429, "too many new rooms from your address");
-        }
     }
 
     public void stop() {

@@ -27,7 +27,7 @@ final class FakeMember implements Member {
 
     private FakeMember(String name, boolean slow, boolean json, Consumer<FakeMember> onClose) {
         this.name = name;
-        this.claim = new Claim(null, "session:" + name, null, name, java.util.List.of(name));
+        this.claim = new Claim(null, new Person("session:" + name, null, null), name, java.util.List.of(name));
         this.slow = slow;
         this.json = json;
         this.onClose = onClose;
@@ -55,7 +55,12 @@ final class FakeMember implements Member {
     }
 
     @Override
-    public void close(int code, String reason) {
+    public void putOut(int code, String reason) {
+        disconnect(code, reason);
+    }
+
+    @Override
+    public void disconnect(int code, String reason) {
         closed = true;
         onClose.accept(this);
     }

@@ -9,7 +9,7 @@ final class Joins {
 
     static Room join(Hub hub, Member member, String room, MessageId since) {
         try {
-            Claim claim = hub.claim(room, "test", member.person(), member.user(), member.name());
+            Claim claim = hub.claim(room, "test", member.claim().who(), member.name());
             member.rename(claim);
             return hub.join(member, claim, since);
         } catch (Claim.Taken e) {

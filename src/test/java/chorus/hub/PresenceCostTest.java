@@ -1,10 +1,11 @@
 package chorus.hub;
 
-import chorus.protocol.Pace;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chorus.protocol.Pace;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -13,8 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What presence costs in a big room: 2 000 chorus.v1 members, then 200 joins a second for five
- * seconds. Prints presence frames per member per second and the CPU the process spent.
+ * What presence costs each member of a room under churn: a tenth of the room leaves and as many
+ * join every second for three seconds. Prints presence frames and bytes per member per second.
  */
 class PresenceCostTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
@@ -25,36 +26,63 @@ class PresenceCostTest {
         timer.shutdownNow();
     }
 
-    private static long presenceFrames(List<FakeMember> members) {
-        long n = 0;
-        for (FakeMember m : members) for (String frame : m.received) if (frame.startsWith("{\"type\":\"presence\"")) n++;
-        return n;
+    /** Presence per member per second, and how many of the frames were whole lists. */
+    private record Cost(double frames, double bytes, long lists) {
     }
 
-    @Test
-    void aJoinStormIntoABigRoomCostsAFewPresenceFramesPerMemberPerSecond() throws Exception {
-        List<FakeMember> crowd = new ArrayList<>();
-        for (int i = 0; i < 2000; i++) {
-            FakeMember m = FakeMember.json("member-" + i);
-            crowd.add(m);
-            Joins.join(hub, m, "big", null);
+    /** Presence frames, their bytes, and how many were whole lists, from the index-th frame each member received on. */
+    private static long[] presence(List<FakeMember> members, int[] from) {
+        long frames = 0;
+        long bytes = 0;
+        long lists = 0;
+        for (int i = 0; i < members.size(); i++) {
+            List<String> received = members.get(i).received;
+            for (String frame : received.subList(from == null ? 0 : from[i], received.size())) {
+                if (frame.startsWith("{\"type\":\"presence\"")) {
+                    frames++;
+                    bytes += frame.getBytes(StandardCharsets.UTF_8).length;
+                    if (frame.contains("\"members\":")) lists++;
+                }
+            }
         }
-        Thread.sleep(2500); // the crowd's own presence settles
-        long before = presenceFrames(crowd);
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
-        long cpu = os.getProcessCpuTime();
+        return new long[] {frames, bytes, lists};
+    }
+
+    private Cost churn(String room, int size) throws Exception {
+        List<FakeMember> stay = new ArrayList<>();
+        List<FakeMember> churning = new ArrayList<>();
+        for (int i = 0; i < size; i++) {
+            FakeMember m = FakeMember.json(room + "-member-" + i);
+            (i < size * 9 / 10 ? stay : churning).add(m);
+            Joins.join(hub, m, room, null);
+        }
+        Thread.sleep(2500); // the room's own arrival settles
+        int[] seen = stay.stream().mapToInt(m -> m.received.size()).toArray();
         long start = System.nanoTime();
-        for (int i = 0; i < 1000; i++) {
-            Joins.join(hub, FakeMember.json("late-" + i), "big", null);
-            long due = start + (i + 1) * 5_000_000L; // 200 a second
-            long wait = due - System.nanoTime();
-            if (wait > 0) Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        for (int second = 0; second < 3; second++) {
+            List<FakeMember> next = new ArrayList<>();
+            for (FakeMember m : churning) {
+                hub.leave(m.claim().room(), m);
+                FakeMember fresh = FakeMember.json(m.session() + "-" + second);
+                Joins.join(hub, fresh, room, null);
+                next.add(fresh);
+                Thread.sleep(1000 / churning.size());
+            }
+            churning = next;
         }
         Thread.sleep(2000); // the last window goes out
         double seconds = (System.nanoTime() - start) / 1e9;
-        double perMemberPerSecond = (presenceFrames(crowd) - before) / (double) crowd.size() / seconds;
-        System.out.printf("presence: %.2f frames per member per second, %.0f ms of CPU over %.1f s%n",
-                perMemberPerSecond, (os.getProcessCpuTime() - cpu) / 1e6, seconds);
-        assertTrue(perMemberPerSecond <= 2, perMemberPerSecond + " presence frames per member per second");
+        long[] during = presence(stay, seen);
+        Cost cost = new Cost(during[0] / (double) stay.size() / seconds, during[1] / (double) stay.size() / seconds, during[2]);
+        System.out.printf("presence, %d members, a tenth churning each second: %.2f frames and %.0f bytes per member per second%n",
+                size, cost.frames(), cost.bytes());
+        return cost;
+    }
+
+    @Test
+    void aThousandMemberRoomUnderChurnSendsWhatChangedNotTheWholeList() throws Exception {
+        Cost cost = churn("big", 1000);
+        assertTrue(cost.frames() > 0, "presence went out");
+        assertEquals(0, cost.lists(), "after its first list, a member hears what changed");
     }
 }

@@ -1,5 +1,6 @@
 package chorus.hub;
 
+import chorus.protocol.Shown;
 import chorus.protocol.Pace;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -58,6 +59,11 @@ class RetiredRoomTest {
         @Override
         public void presence(Room room, List<Shown> localNames) {
             backend.presence(room, localNames);
+        }
+
+        @Override
+        public void ephemeral(Room room, java.nio.ByteBuffer frame) {
+            backend.ephemeral(room, frame);
         }
 
         @Override

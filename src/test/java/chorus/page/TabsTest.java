@@ -61,54 +61,37 @@ class TabsTest extends ChromiumTest {
     }
 
     @Test
-    void twoTabsOfOneBrowserAreTwoPeople() {
+    void twoTabsOfOneBrowserAreOnePersonWithOneNameCountedOnce() {
         Page one = Pages.open(browser.newPage(), server.port(), null, "tabs");
         Page two = Pages.open(one.context().newPage(), server.port(), null, "tabs");
         String first = one.locator("#name").inputValue();
-        String second = two.locator("#name").inputValue();
-        assertTrue(first.startsWith("guest-") && second.startsWith("guest-"), first + ", " + second);
-        assertNotEquals(first, second, "two tabs share a generated name");
-        assertThat(one.locator("#online li.you")).hasText(first + " (you)");
-        assertThat(two.locator("#online li.you")).hasText(second + " (you)");
+        assertTrue(first.startsWith("guest-"), first);
+        assertThat(two.locator("#name")).hasValue(first); // one person: its guest name in every tab
+        assertThat(one.locator("#online-count")).hasText("1");
+        assertThat(two.locator("#online li.you")).hasText(first + " (you)");
 
         say(one, "from one");
         assertThat(texts(two)).hasText(new String[] {"from one"});
         assertThat(one.locator("#log li").last()).hasClass(OWN);
-        assertThat(two.locator("#log li").last()).not().hasClass(OWN);
 
-        // Both choose the same name: two people, so the second is told it is taken and keeps its own.
-        one.locator("#name").fill("sam");
+        // #30 item 3: a name chosen in one tab is the person's; a new tab starts from it and is let in.
+        one.locator("#name").fill("Zoe");
         one.locator("#name").press("Enter");
-        assertThat(one.locator("#name-status")).containsText("You are sam");
-        assertThat(two.locator("#online li")).hasText(new String[] {second + " (you)", "sam"});
-        two.locator("#name").fill("SAM");
-        two.locator("#name").press("Enter");
-        assertThat(two.locator("#name-status")).containsText("is taken in this room");
-        assertThat(two.locator("#name-status")).containsText("You are still " + second);
-        assertThat(two.locator("#name")).hasValue(second);
-        say(two, "from two");
-        assertThat(texts(one)).hasText(new String[] {"from one", "from two"});
-        assertThat(two.locator("#log li").last()).hasClass(OWN);
-        assertThat(one.locator("#log li").last()).not().hasClass(OWN);
-        assertThat(one.locator("#online li")).hasCount(2);
-        assertThat(one.locator("#online li.you")).hasCount(1);
+        assertThat(one.locator("#name-status")).containsText("You are Zoe");
+        Page three = Pages.open(one.context().newPage(), server.port(), null, "tabs");
+        assertThat(three.locator("#name")).hasValue("Zoe");
+        assertThat(three.locator("#name-status")).not().containsText("taken");
+        assertThat(three.locator("#online-count")).hasText("1");
 
-        // A reload keeps each tab's own messages and name its own; a new tab starts from the name
-        // last chosen, and here, where the first tab shows it, hears that it is taken.
+        // A reload keeps each tab's own messages and its name.
         one.reload();
         connected(one);
         assertThat(one.locator("#log li.own .text")).hasText(new String[] {"from one"});
-        assertThat(one.locator("#name")).hasValue("sam");
-        Page three = one.context().newPage();
-        three.navigate("http://127.0.0.1:" + server.port() + "/#tabs");
-        assertThat(three.locator("#name-status")).containsText("the name sam is taken in this room");
-        connected(three);
-        assertThat(three.locator("#name")).hasValue(Pattern.compile("^guest-"));
-        assertThat(three.locator("#log li.own")).hasCount(0);
+        assertThat(one.locator("#name")).hasValue("Zoe");
     }
 
     @Test
-    void aDuplicatedTabBecomesAPersonOfItsOwn() {
+    void aDuplicatedTabTakesATabIdOfItsOwnAndStaysTheSamePerson() {
         Page one = Pages.open(browser.newPage(), server.port(), null, "copies");
         String storage = "JSON.stringify(Object.fromEntries(Object.entries(sessionStorage)))";
         String identity = (String) one.evaluate(storage);
@@ -117,9 +100,9 @@ class TabsTest extends ChromiumTest {
         Page copy = one.context().newPage();
         copy.addInitScript("for (const [k, v] of Object.entries(" + identity + ")) sessionStorage.setItem(k, v)");
         Pages.open(copy, server.port(), null, "copies");
-        assertThat(copy.locator("#name")).not().hasValue(name);
+        assertThat(copy.locator("#name")).hasValue(name);
         assertNotEquals(identity, copy.evaluate(storage));
-        assertThat(one.locator("#online li")).hasCount(2);
+        assertThat(one.locator("#online li")).hasCount(1);
         say(copy, "from the copy");
         assertThat(texts(one)).hasText(new String[] {"from the copy"});
         assertThat(one.locator("#log li").last()).not().hasClass(OWN);

@@ -11,6 +11,7 @@ import chorus.support.RedisServer;
 import chorus.support.TestServer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.microsoft.playwright.Page;
+import java.time.Duration;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -152,6 +153,23 @@ class RedisTest {
         bob.awaitPresence(both);
         bob.close();
         ann.awaitPresence(p -> p.get("online").asInt() == 1 && names(p).equals(List.of("ann")));
+    }
+
+    @Test
+    void onePersonInTabsOnTwoInstancesCountsOnceAndTypingCrossesInstancesUnstored() throws Exception {
+        TestServer a = instance(), b = instance();
+        JsonClient zoe = join(a, "room=t&name=Zoe&person=browser-0001&client=tab-0000001");
+        JsonClient again = join(b, "room=t&name=Zoe&person=browser-0001&client=tab-0000002");
+        JsonClient bob = join(b, "room=t&name=bob");
+        bob.awaitPresence(p -> p.get("online").asInt() == 2 && names(p).equals(List.of("bob", "Zoe")));
+        zoe.socket().send("{\"type\":\"typing\",\"room\":\"t\"}");
+        JsonNode typing = bob.next("typing");
+        assertEquals("Zoe", typing.get("name").asText());
+        assertEquals("t", typing.get("room").asText());
+        again.close();
+        try (JsonClient late = join(b, "room=t&name=late")) {
+            late.assertNoMessage(Duration.ofMillis(300)); // no history of typing
+        }
     }
 
     @Test

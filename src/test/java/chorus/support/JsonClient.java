@@ -58,6 +58,24 @@ public final class JsonClient implements AutoCloseable {
         socket.send(frame.toString());
     }
 
+    /** Sends to one of the socket's rooms, with a ref when it is not null. */
+    public void send(String room, String text, String ref) {
+        ObjectNode frame = JSON.createObjectNode().put("type", "send").put("room", room).put("text", text);
+        if (ref != null) frame.put("ref", ref);
+        socket.send(frame.toString());
+    }
+
+    /** Joins one more room on this socket, resuming after since (null: its whole history). */
+    public void join(String room, String since) {
+        ObjectNode frame = JSON.createObjectNode().put("type", "join").put("room", room);
+        if (since != null) frame.put("since", since);
+        socket.send(frame.toString());
+    }
+
+    public void leave(String room) {
+        socket.send(JSON.createObjectNode().put("type", "leave").put("room", room).toString());
+    }
+
     public void rename(String name) {
         socket.send(JSON.createObjectNode().put("type", "rename").put("name", name).toString());
     }
@@ -76,8 +94,37 @@ public final class JsonClient implements AutoCloseable {
         while (true) {
             JsonNode frame = nextRaw();
             if (!frame.get("type").asText().equals("presence")) return frame;
-            lastPresence = frame;
+            lastPresence = apply(frame);
         }
+    }
+
+    private final Map<String, List<JsonNode>> listed = new java.util.HashMap<>(); // per room, as the frames so far say
+
+    /**
+     * Presence as a whole list, whichever form the frame took (the list, what changed, or a count
+     * alone), so tests ask "who is here" as a page would.
+     */
+    private JsonNode apply(JsonNode frame) {
+        String room = frame.path("room").asText();
+        List<JsonNode> members = listed.computeIfAbsent(room, r -> new ArrayList<>());
+        if (frame.has("members")) {
+            members.clear();
+            frame.get("members").forEach(members::add);
+        } else if (frame.has("joined")) {
+            frame.get("left").forEach(gone -> members.remove(gone));
+            frame.get("joined").forEach(members::add);
+            members.sort(java.util.Comparator.comparing((JsonNode m) -> m.get("name").asText(), String.CASE_INSENSITIVE_ORDER)
+                    .thenComparing(m -> m.get("name").asText()));
+        } else {
+            members.clear();
+        }
+        ObjectNode whole = JSON.createObjectNode().put("type", "presence").put("room", room).put("online", frame.get("online").asInt());
+        var names = whole.putArray("names");
+        var listedMembers = whole.putArray("members");
+        members.forEach(m -> names.add(m.get("name").asText()));
+        members.forEach(listedMembers::add);
+        whole.put("form", frame.has("members") ? "list" : frame.has("joined") ? "change" : "count");
+        return whole;
     }
 
     /** The next frame, asserting its type. */
@@ -117,8 +164,8 @@ public final class JsonClient implements AutoCloseable {
                 if (raw == null) break;
                 JsonNode frame = JSON.readTree(raw);
                 if (frame.get("type").asText().equals("presence")) {
-                    lastPresence = frame;
-                    if (condition.test(frame)) return frame;
+                    lastPresence = apply(frame);
+                    if (condition.test(lastPresence)) return lastPresence;
                 } else {
                     setAside.add(frame); // for next(): waiting for presence loses no message
                 }

@@ -1,6 +1,5 @@
 package chorus.ws;
 
-import chorus.hub.Claim;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,8 +60,7 @@ public class ConnectionLincheckTest {
     private final Writers.Line line = new Writers.Line(); // no thread: the test's threads take the turns
     private final Connection connection = new Connection(socket, line,
             new OutboundBudget(1 << 30, new SimpleMeterRegistry()),
-            TIMER, "n",
-            new Claim(null, "session:n", null, "n", List.of("n")), false, "127.0.0.1", 8, 1 << 20);
+            TIMER, "n", false, "127.0.0.1", 8, 1 << 20);
     private final AtomicInteger offered = new AtomicInteger();
 
     @Operation

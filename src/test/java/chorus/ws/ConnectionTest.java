@@ -1,6 +1,5 @@
 package chorus.ws;
 
-import chorus.hub.Claim;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -73,10 +72,6 @@ class ConnectionTest {
         writers.stop();
     }
 
-    private static Claim claim(String name) {
-        return new Claim(null, "session:" + name, null, name, List.of(name));
-    }
-
     private static SharedFrame frame(int i) {
         return new SharedFrame(ByteBuffer.wrap(String.valueOf(i).getBytes(StandardCharsets.UTF_8)));
     }
@@ -92,8 +87,8 @@ class ConnectionTest {
         Socket second = new Socket();
         CountDownLatch gate = new CountDownLatch(1);
         first.writerGate = gate;
-        Connection paused = new Connection(first, writers.assign(), BUDGET, TIMER, "a", claim("a"), false, "127.0.0.1", BOUND, 1 << 20);
-        Connection waiting = new Connection(second, writers.assign(), BUDGET, TIMER, "b", claim("b"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection paused = new Connection(first, writers.assign(), BUDGET, TIMER, "a", false, "127.0.0.1", BOUND, 1 << 20);
+        Connection waiting = new Connection(second, writers.assign(), BUDGET, TIMER, "b", false, "127.0.0.1", BOUND, 1 << 20);
 
         // The only writer thread takes paused's batch and is descheduled before handing it over.
         paused.settle(paused.offer(frame(0), false));
@@ -124,7 +119,7 @@ class ConnectionTest {
     void aSocketThatStopsDrainingIsTooSlowOnceItsBoundIsFull() throws Exception {
         Socket stuck = new Socket();
         stuck.draining = false;
-        Connection slow = new Connection(stuck, writers.assign(), BUDGET, TIMER, "s", claim("s"), false, "127.0.0.1", BOUND, 1 << 20);
+        Connection slow = new Connection(stuck, writers.assign(), BUDGET, TIMER, "s", false, "127.0.0.1", BOUND, 1 << 20);
         slow.settle(slow.offer(frame(0), false));
         awaitWritten(stuck, 1); // handed to the socket, never completed
         Thread.sleep(50);
