@@ -33,7 +33,14 @@ function cuttable() {
     if (s.readyState === WebSocket.CONNECTING) s.addEventListener("open", () => s.close(4000, "cut"));
     else s.close(4000, "cut");
   };
-  return { WebSocket: CutSocket, cut: () => open.splice(0).forEach(cutOne) };
+  let opened = 0;
+  class Counted extends CutSocket {
+    constructor(...args) {
+      super(...args);
+      opened += 1;
+    }
+  }
+  return { WebSocket: Counted, cut: () => open.splice(0).forEach(cutOne), opened: () => opened };
 }
 
 // Every text sent to a room, as a plain-mode client hears it.
@@ -58,74 +65,97 @@ const until = async (condition, what, ms = 15000) => {
 
 const opened = (chorus) => until(() => chorus.state === "open", "open");
 
+// A client following one room, connected: what most tests start from.
+function follow(room, options) {
+  const chorus = new Chorus({ url: URL, storage: memoryStorage(), ...options });
+  const followed = chorus.room(room);
+  chorus.connect();
+  return { chorus, room: followed };
+}
+
 test("send resolves with the message's id once the server has it, and the room hears it once", async () => {
-  const room = freshRoom("send");
-  const ear = await listen(room);
-  const chorus = new Chorus({ url: URL, room, name: "ann", storage: memoryStorage() });
-  assert.equal(chorus.state, "connecting");
+  const name = freshRoom("send");
+  const ear = await listen(name);
+  const chorus = new Chorus({ url: URL, name: "ann", storage: memoryStorage() });
+  assert.equal(chorus.state, "stopped", "nothing happens before connect()");
   const states = [];
   chorus.on("state", (s) => states.push(s.state));
+  const room = chorus.room(name);
+  chorus.connect();
   const messages = [];
-  chorus.on("message", (m) => messages.push(m));
-  const { id } = await chorus.send("hello");
+  room.on("message", (m) => messages.push(m));
+  const { id } = await room.send("hello");
   assert.match(id, /^\d+-\d+$/);
   await until(() => messages.length === 1, "its own message");
   assert.equal(messages[0].id, id);
   assert.equal(messages[0].own, true);
+  assert.equal(messages[0].room, name);
   // The listener's copy travels on its own socket: it may land a moment after the sender's.
   await until(() => ear.heard.length === 1, "the listener's copy");
   assert.deepEqual(ear.heard, ["hello"]);
-  assert.deepEqual(states, ["open"]);
+  assert.deepEqual(states, ["connecting", "open"]);
   assert.equal(chorus.limits.maxBytes, 16384);
-  await assert.rejects(chorus.send("x".repeat(16385)), (e) => e instanceof ChorusError && e.code === "too-long");
+  await assert.rejects(room.send("x".repeat(16385)), (e) => e instanceof ChorusError && e.code === "too-long");
   chorus.close();
+  assert.equal(chorus.state, "stopped");
+  assert.equal(chorus.reason, "closed");
   ear.close();
 });
 
-test("a cut connection resumes where it was: what was sent meanwhile arrives once, in order", async () => {
-  const room = freshRoom("resume");
+test("one socket follows three rooms: each hears its own messages once, and resumes on its own after a cut", async () => {
+  const names = [freshRoom("a"), freshRoom("b"), freshRoom("c")];
   const line = cuttable();
-  const reader = new Chorus({ url: URL, room, name: "reader", storage: memoryStorage(), WebSocket: line.WebSocket });
-  const writer = new Chorus({ url: URL, room, name: "writer", storage: memoryStorage() });
-  const seen = [];
-  reader.on("message", (m) => seen.push(m.text));
-  await opened(reader);
-  await writer.send("before");
-  await until(() => seen.length === 1, "before");
+  const reader = new Chorus({ url: URL, name: "reader", storage: memoryStorage(), WebSocket: line.WebSocket });
+  const seen = new Map(names.map((n) => [n, []]));
+  for (const n of names) reader.room(n).on("message", (m) => seen.get(m.room).push(m.text));
+  reader.connect();
+  const writer = new Chorus({ url: URL, name: "writer", storage: memoryStorage() });
+  const rooms = names.map((n) => writer.room(n));
+  writer.connect();
+  await until(() => reader.rooms.every((r) => r.online !== null), "every room's welcome");
+  for (const r of rooms) await r.send(`${r.name} before`);
+  await until(() => names.every((n) => seen.get(n).length === 1), "before");
   line.cut();
-  for (const text of ["while away 1", "while away 2"]) await writer.send(text);
-  await writer.send("after");
-  await until(() => seen.length === 4, "everything");
-  assert.deepEqual(seen, ["before", "while away 1", "while away 2", "after"]);
+  for (const r of rooms) await r.send(`${r.name} while away`);
+  await until(() => names.every((n) => seen.get(n).length === 2), "everything");
+  await new Promise((r) => setTimeout(r, 200)); // a double would arrive by now
+  for (const n of names) assert.deepEqual(seen.get(n), [`${n} before`, `${n} while away`]);
+  assert.equal(line.opened(), 2, "one socket, and one after the cut");
   reader.close();
   writer.close();
 });
 
-test("a room change with a message in flight loses and doubles nothing", async () => {
+test("a room left with a message in flight loses and doubles nothing, and its waiting messages go when it is followed again", async () => {
   const here = freshRoom("here");
-  const there = freshRoom("there");
   const ear = await listen(here);
   const storage = memoryStorage();
-  const chorus = new Chorus({ url: URL, room: here, name: "ann", storage });
+  const chorus = new Chorus({ url: URL, name: "ann", storage });
+  const room = chorus.room(here);
+  chorus.room(freshRoom("stay"));
+  chorus.connect();
   await opened(chorus);
-  const sent = chorus.send("in flight");
-  chorus.join(there);
+  await until(() => room.online !== null, "the welcome");
+  const sent = room.send("in flight");
+  room.leave();
   const { id } = await sent;
   assert.ok(id);
-  await opened(chorus);
-  chorus.join(here);
-  await opened(chorus);
-  await until(() => ear.heard.length >= 1, "the message");
+  const later = room.send("later").catch(() => {});
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(ear.heard, ["in flight"], "a room not followed sends nothing");
+  assert.deepEqual(room.pending().map((e) => e.text), ["later"]);
+  const again = chorus.room(here);
+  await later;
+  await until(() => ear.heard.length >= 2, "the waiting message");
   await new Promise((r) => setTimeout(r, 300)); // time for a second copy, if one were coming
-  assert.deepEqual(ear.heard, ["in flight"]);
-  assert.deepEqual(chorus.pending(), []);
+  assert.deepEqual(ear.heard, ["in flight", "later"]);
+  assert.deepEqual(again.pending(), []);
   chorus.close();
   ear.close();
 });
 
 test("an outbox filled while the server could not be reached is sent, once and in order, after a reload", async () => {
-  const room = freshRoom("reload");
-  const ear = await listen(room);
+  const name = freshRoom("reload");
+  const ear = await listen(name);
   const storage = memoryStorage();
   class Unreachable { // a socket that never opens: the server is away
     constructor() {
@@ -134,21 +164,41 @@ test("an outbox filled while the server could not be reached is sent, once and i
     close() {}
     send() { throw new Error("not open"); }
   }
-  const away = new Chorus({ url: URL, room, name: "ann", storage, WebSocket: Unreachable });
-  for (let i = 1; i <= 30; i++) away.send(`typed ${i}`).catch(() => {});
-  assert.equal(away.pending().length, 30);
+  const away = new Chorus({ url: URL, name: "ann", storage, WebSocket: Unreachable });
+  const room = away.room(name);
+  away.connect();
+  for (let i = 1; i <= 30; i++) room.send(`typed ${i}`).catch(() => {});
+  assert.equal(room.pending().length, 30);
   away.close(); // the tab reloads
-  const back = new Chorus({ url: URL, room, name: "ann", storage });
-  assert.equal(back.pending().length, 30);
-  await until(() => back.pending().length === 0, "the outbox to empty");
+  const back = new Chorus({ url: URL, name: "ann", storage });
+  const again = back.room(name);
+  assert.equal(again.pending().length, 30);
+  back.connect();
+  await until(() => again.pending().length === 0, "the outbox to empty");
   await until(() => ear.heard.length === 30, "all 30");
   assert.deepEqual(ear.heard, Array.from({ length: 30 }, (_, i) => `typed ${i + 1}`));
   back.close();
   ear.close();
 });
 
+test("a send with a timeout that the server never answers is withdrawn and rejected as timeout", async () => {
+  class Silent { // opens, and never hears back
+    constructor() {
+      setTimeout(() => this.onopen?.(), 5);
+    }
+    close() {}
+    send() {}
+  }
+  const chorus = new Chorus({ url: URL, storage: memoryStorage(), WebSocket: Silent, sendTimeout: 300 });
+  const room = chorus.room(freshRoom("timeout"));
+  chorus.connect();
+  await assert.rejects(room.send("never confirmed"), (e) => e instanceof ChorusError && e.code === "timeout");
+  assert.deepEqual(room.pending(), []);
+  chorus.close();
+});
+
 test("a token that expires is replaced through getToken: the socket resumes and nothing is lost or doubled", async () => {
-  const room = freshRoom("expiry");
+  const name = freshRoom("expiry");
   let minted = 0;
   const getToken = async () => {
     minted += 1;
@@ -159,37 +209,38 @@ test("a token that expires is replaced through getToken: the socket resumes and 
       .setExpirationTime(Math.floor(Date.now() / 1000) + 2) // the server closes with 4003 at exp
       .sign(new TextEncoder().encode(SECRET));
   };
-  const ann = new Chorus({ url: URL, room, getToken, storage: memoryStorage() });
-  const writer = new Chorus({ url: URL, room, name: "writer", storage: memoryStorage() });
+  const ann = follow(name, { getToken });
+  const writer = follow(name, { name: "writer" });
   const states = [];
-  ann.on("state", (s) => states.push(s.state));
+  ann.chorus.on("state", (s) => states.push(s.state));
   const seen = [];
-  ann.on("message", (m) => seen.push(m.text));
-  await opened(ann);
-  assert.equal(ann.user, "u-ann");
+  ann.room.on("message", (m) => seen.push(m.text));
+  await opened(ann.chorus);
+  assert.equal(ann.chorus.user, "u-ann");
   const sent = [];
   for (let i = 1; i <= 6; i++) { // over about five seconds: past two expiries
     sent.push(`across ${i}`);
-    await writer.send(`across ${i}`);
+    await writer.room.send(`across ${i}`);
     await new Promise((r) => setTimeout(r, 800));
   }
   await until(() => seen.length >= sent.length, "every message");
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(seen, sent);
   assert.ok(minted >= 3, `only ${minted} tokens fetched`);
-  assert.ok(!states.includes("expired") && !states.includes("closed"), `states: ${states}`);
-  assert.equal(ann.user, "u-ann");
-  ann.close();
-  writer.close();
+  assert.ok(!states.includes("stopped"), `states: ${states}`);
+  assert.equal(ann.chorus.user, "u-ann");
+  ann.chorus.close();
+  writer.chorus.close();
 });
 
-// Random interleavings of send, cut, room change and reload: whatever happens, each room hears
-// every message sent to it exactly once, in the order it was sent.
+// Random interleavings of sends to two rooms, cuts, leaving and following again, and reloads:
+// whatever happens, each room hears every message sent to it exactly once, in the order sent.
 test("property: nothing lost, nothing doubled, order kept per room", async () => {
   const command = fc.oneof(
-    { arbitrary: fc.constant({ kind: "send" }), weight: 5 },
+    { arbitrary: fc.constantFrom({ kind: "send", to: 0 }, { kind: "send", to: 1 }), weight: 5 },
     { arbitrary: fc.constant({ kind: "cut" }), weight: 2 },
-    { arbitrary: fc.constantFrom({ kind: "join", to: 0 }, { kind: "join", to: 1 }), weight: 2 },
+    { arbitrary: fc.constantFrom({ kind: "leave", to: 0 }, { kind: "leave", to: 1 }), weight: 1 },
+    { arbitrary: fc.constantFrom({ kind: "follow", to: 0 }, { kind: "follow", to: 1 }), weight: 1 },
     { arbitrary: fc.constant({ kind: "reload" }), weight: 1 },
     { arbitrary: fc.integer({ min: 0, max: 40 }).map((ms) => ({ kind: "wait", ms })), weight: 2 },
   );
@@ -199,28 +250,31 @@ test("property: nothing lost, nothing doubled, order kept per room", async () =>
       const ears = await Promise.all(names.map(listen));
       const storage = memoryStorage();
       const line = cuttable();
-      const make = (room) => new Chorus({ url: URL, room, name: "prop", storage, WebSocket: line.WebSocket });
-      let chorus = make(names[0]);
+      const make = () => {
+        const c = new Chorus({ url: URL, name: "prop", storage, WebSocket: line.WebSocket });
+        c.room(names[0]);
+        c.connect();
+        return c;
+      };
+      let chorus = make();
       const sent = [[], []];
       let n = 0;
       for (const c of commands) {
         if (c.kind === "send") {
           const text = `m${++n}`;
-          sent[names.indexOf(chorus.room)].push(text);
-          chorus.send(text).catch(() => {});
+          sent[c.to].push(text);
+          chorus.room(names[c.to]).send(text).catch(() => {});
         } else if (c.kind === "cut") line.cut();
-        else if (c.kind === "join") chorus.join(names[c.to]);
+        else if (c.kind === "leave") chorus.rooms.find((r) => r.name === names[c.to])?.leave();
+        else if (c.kind === "follow") chorus.room(names[c.to]);
         else if (c.kind === "reload") {
-          const room = chorus.room;
           chorus.close();
-          chorus = make(room);
+          chorus = make();
         } else await new Promise((r) => setTimeout(r, c.ms));
       }
-      // Visit each room until its outbox is empty, then let what is in flight land.
-      for (const room of names) {
-        chorus.join(room);
-        await until(() => chorus.state === "open" && chorus.pending().length === 0, `room ${room}'s outbox`);
-      }
+      // Follow both rooms until the outbox is empty, then let what is in flight land.
+      const rooms = names.map((name) => chorus.room(name));
+      await until(() => chorus.state === "open" && rooms.every((r) => r.pending().length === 0), "the outbox");
       await until(() => ears.every((ear, i) => ear.heard.length >= sent[i].length), "every message");
       await new Promise((r) => setTimeout(r, 200)); // a double would arrive by now
       chorus.close();

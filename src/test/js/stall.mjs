@@ -34,7 +34,9 @@ const ears = await Promise.all(names.map((room, i) => new Promise((resolve, reje
 const clients = [];
 names.forEach((room, r) => {
   for (let c = 0; c < perRoom; c++) {
-    clients.push({ room: r, chorus: new Chorus({ url: urls[c % urls.length], room, name: `c${c}`, storage: memoryStorage() }), sent: 0 });
+    const chorus = new Chorus({ url: urls[c % urls.length], name: `c${c}`, storage: memoryStorage() });
+    clients.push({ room: r, chorus, followed: chorus.room(room), sent: 0 });
+    chorus.connect();
   }
 });
 await until(() => clients.every((c) => c.chorus.state === "open"), "every client open", 20000);
@@ -43,12 +45,12 @@ const every = (perRoom * 1000) / rate;
 const timers = clients.map((client, i) => setInterval(() => {
   const text = `${names[client.room]}/${i}/${++client.sent}`;
   sent[client.room].push(text);
-  client.chorus.send(text).catch(() => {});
+  client.followed.send(text).catch(() => {});
 }, every));
 console.log("ready");
 await new Promise((r) => setTimeout(r, sendMs));
 timers.forEach(clearInterval);
-await until(() => clients.every((c) => c.chorus.state === "open" && c.chorus.pending().length === 0), "every outbox empty", 60000);
+await until(() => clients.every((c) => c.chorus.state === "open" && c.followed.pending().length === 0), "every outbox empty", 60000);
 await until(() => heard.every((h, i) => h.length >= sent[i].length), "every message heard", 10000).catch(() => {});
 await new Promise((r) => setTimeout(r, 1000)); // a double would arrive by now
 clients.forEach((c) => c.chorus.close());

@@ -1,10 +1,11 @@
-// Chorus's client library (docs/CLIENT.md): one chorus.v1 socket to one room at a time, with
-// exactly-once sending (a lasting client id and a ref per message), resume after any break
-// (`since`), an outbox kept across reloads, and sends paced under the limits the server
-// announces. An ES module with no dependencies, served by Chorus at /chorus-client.js.
+// Chorus's client library (docs/CLIENT.md): one chorus.v1 socket for every room a page follows,
+// with exactly-once sending (a lasting client id and a ref per message), each room resumed after
+// any break (`since`), an outbox kept across reloads, and sends paced under the limits the server
+// announces. An ES module with no dependencies: the npm package `chorus-client`, and served by
+// Chorus at /chorus-client.js for pages without a build step.
 
 const PROTOCOL = "chorus.v1";
-// Reconnect delays grow and carry jitter, so a restarted server is not hit by every client at
+// Reconnect delays grow with full jitter, so a restarted server is not hit by every client at
 // once, but stay short: a person is waiting.
 const BASE_DELAY_MS = 250;
 const MAX_DELAY_MS = 3000;
@@ -13,20 +14,24 @@ const MAX_DELAY_MS = 3000;
 const QUIET_MS = 10000;
 const PONG_DEADLINE_MS = 5000;
 const CONNECT_DEADLINE_MS = 10000;
-const RETIRE_MS = 5000; // how long a room's old socket waits for the answer to what was sent on it
 const RETRY_MS = 1000; // after a refusal for rate or a server's passing trouble; doubles up to 8 s
-const SPARE_FRAMES = 2; // of the socket's burst, left for pings and renames
+const SPARE_FRAMES = 2; // of the socket's burst, left for pings, joins and typing
 const MAX_SESSIONS = 100; // own sessions remembered, to know one's own messages
+const TYPING_EVERY_MS = 2000; // the server relays one typing frame per 2 s and room
 
-// Close codes (docs/PROTOCOL.md) after which the client waits to be asked to reconnect.
-const STOPS = { 4001: "closed", 4002: "disconnected" };
+// Close codes (docs/PROTOCOL.md) after which the client stops until asked to connect again. (A
+// 4005, replaced, is a duplicated tab that took this one's id before it took one of its own: it
+// reconnects.)
+const STOPS = { 4002: "disconnected" };
+const ROOM_CLOSED = 4001;
 const TOKEN_EXPIRED = 4003;
 const NAME_TAKEN_BY_USER = 4009;
 const RETRIED = new Set(["rate-limited", "unavailable", "unknown"]); // "unknown": it may have gone out; the same ref is safe
 
-// A guest's generated name is not one a client may ask for: the server gives it again for the client id.
+// A guest's generated name is not one a client may ask for: the server gives it again for the person.
 const chosen = (name) => (/^guest-\d+$/.test(name ?? "") ? "" : name);
 const randomId = () => Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36).padStart(7, "0")).join("");
+const INTERNAL = Symbol("chorus");
 
 function memoryStorage() {
   const items = new Map();
@@ -37,7 +42,7 @@ function memoryStorage() {
   };
 }
 
-// Ids are "epoch-seq": compared as pairs of integers.
+// Ids are "epoch-offset": compared as pairs of integers.
 export function isNewer(id, than) {
   if (than == null) return true;
   const [e1, s1] = id.split("-").map(Number);
@@ -45,7 +50,7 @@ export function isNewer(id, than) {
   return e1 !== e2 ? e1 > e2 : s1 > s2;
 }
 
-/** A refusal the server gave as final: code is its error code (docs/PROTOCOL.md). */
+/** A refusal the server gave as final, or a send's timeout: code is its error code (docs/PROTOCOL.md). */
 export class ChorusError extends Error {
   constructor(code, message) {
     super(message);
@@ -64,6 +69,95 @@ function expiresAt(token) {
   }
 }
 
+class Emitter {
+  #handlers = new Map();
+
+  /** Calls handler for each event of that name; returns a function that stops it. */
+  on(event, handler) {
+    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
+    this.#handlers.get(event).add(handler);
+    return () => this.#handlers.get(event)?.delete(handler);
+  }
+
+  emit(event, value) {
+    for (const handler of [...(this.#handlers.get(event) ?? [])]) {
+      try {
+        handler(value);
+      } catch (e) {
+        setTimeout(() => { throw e; }); // a page's handler failing must not stop the client
+      }
+    }
+  }
+}
+
+// Presence as a whole list, whichever form the frame took: the list (a member's first), what
+// changed since (joined, left), or a count alone (a room too big to list: members is null).
+function present(members, frame) {
+  if (frame.members) return frame.members;
+  if (!frame.joined) return null;
+  const same = (a) => (b) => a.name === b.name && a.user === b.user;
+  const kept = (members ?? []).filter((m) => !frame.left.some(same(m)));
+  return [...kept, ...frame.joined].sort((a, b) => {
+    const folded = a.name.toLowerCase().localeCompare(b.name.toLowerCase());
+    return folded !== 0 ? folded : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  });
+}
+
+/** One room the client follows, on the client's one socket. Made by `chorus.room(name)`. */
+export class Room {
+  #chorus;
+  #events = new Emitter();
+  #typedAt = 0;
+  /** The newest message delivered here: where a reconnect resumes. */
+  lastId = null;
+  /** Who is here, as presence says ([{ name, user }]), or null before it says or in a room too big to list. */
+  members = null;
+  /** How many people are here, or null before the first welcome. */
+  online = null;
+
+  constructor(chorus, name) {
+    this.#chorus = chorus;
+    this.name = name;
+  }
+
+  on(event, handler) { return this.#events.on(event, handler); }
+
+  /**
+   * Sends a text here, exactly once however often the connection breaks: resolves with
+   * { id, duplicate } once the server has it; rejects (a ChorusError) when the server refuses it
+   * for good, or with code "timeout" after `timeout` ms (then it is withdrawn, and if it had gone
+   * out it may still be delivered).
+   */
+  send(text, { timeout } = {}) { return this.#chorus[INTERNAL].send(this, text, timeout); }
+
+  /** This room's messages not yet confirmed, oldest first: [{ ref, text, at, refused }] (refused: { code, message }, kept until discarded). */
+  pending() { return this.#chorus[INTERNAL].pending(this.name); }
+
+  /** Forgets a refused message of the outbox. */
+  discard(ref) { this.#chorus[INTERNAL].discard(ref); }
+
+  /** Says the person is typing here; call it on every keystroke, it goes out at most every 2 s. */
+  typing() {
+    if (Date.now() - this.#typedAt < TYPING_EVERY_MS) return;
+    if (this.#chorus[INTERNAL].frame({ type: "typing", room: this.name })) this.#typedAt = Date.now();
+  }
+
+  /** Stops following this room; what waits unsent for it stays in the outbox for when it is joined again. */
+  leave() { this.#chorus[INTERNAL].leave(this); }
+
+  // From the client, for this room's frames.
+  [INTERNAL](event, value) {
+    if (event === "presence") {
+      this.members = present(this.members, value);
+      this.online = value.online;
+      value = { ...value, members: this.members, names: this.members ? this.members.map((m) => m.name) : [] };
+    } else if (event === "welcome") {
+      this.online = value.online;
+    }
+    this.#events.emit(event, value);
+  }
+}
+
 export class Chorus {
   #url;
   #token;
@@ -71,22 +165,23 @@ export class Chorus {
   #storage;
   #key;
   #WebSocket;
-  #saved; // { client, sessions, outbox: [{ ref, room, text, at, sent }] }: sent, when it first went out
-  #handlers = new Map();
-  #waiters = new Map(); // ref → { resolve, reject }, for sends made since this page loaded
-  #room;
+  #sendTimeout;
+  #saved; // { client, sessions, outbox: [{ ref, room, text, at, sent, refused }] }: sent, when it first went out
+  #events = new Emitter();
+  #waiters = new Map(); // ref → { resolve, reject, timer }, for sends made since this page loaded
+  #rooms = new Map(); // name → Room, in the order joined
+  #joined = new Set(); // the rooms welcomed on the current socket
   #name;
   #shownName = null; // the name the server shows
   #fallbackName = null; // the name shown before a rename in flight
   #user = null;
-  #members = null; // who is in the room, as presence frames so far say
   #session = null;
   #pace = null;
-  #state = "connecting";
+  #state = "stopped";
+  #reason = null;
   #socket = null;
   #attempt = 0;
   #retryTimer = null;
-  #lastId = null; // the newest message delivered in this room: the resume point
   #inFlight = null; // the ref sent on this socket and not yet answered: one at a time keeps the order
   #frames = 0; // the pacing bucket
   #filledAt = 0;
@@ -98,11 +193,9 @@ export class Chorus {
   #heartbeat = null;
   #tabs = null;
   #listeners = [];
-  #started = false;
   #attempts = 0; // every connect, so one that waited for a token knows if another began meanwhile
 
-  constructor({ room = "main", name = "", url, token = null, getToken = null, storage, key = "chorus", WebSocket: Impl } = {}) {
-    this.#room = room;
+  constructor({ url, token = null, getToken = null, name = "", storage, key = "chorus", WebSocket: Impl, sendTimeout } = {}) {
     this.#name = name;
     this.#url = url ?? `${globalThis.location?.protocol === "https:" ? "wss:" : "ws:"}//${globalThis.location?.host}/ws`;
     this.#token = token;
@@ -110,19 +203,14 @@ export class Chorus {
     this.#storage = storage ?? globalThis.sessionStorage ?? memoryStorage();
     this.#key = key;
     this.#WebSocket = Impl ?? globalThis.WebSocket;
+    this.#sendTimeout = sendTimeout;
     this.#saved = this.#load();
     this.#save();
-    this.#watchTabs();
-    this.#listen("online", () => this.#reconnectNow());
-    this.#listen("offline", () => this.#abandon("offline"));
-    this.#heartbeat = setInterval(() => this.#beat(), 1000);
-    queueMicrotask(() => {
-      if (!this.#started) this.#connect(); // unless join() came first
-    });
   }
 
+  /** connecting, open, reconnecting or stopped; `reason` says why it is not open (null while all is well). */
   get state() { return this.#state; }
-  get room() { return this.#room; }
+  get reason() { return this.#reason; }
   /** The name the server shows for this client (after the welcome), else the one asked for. */
   get name() { return this.#shownName ?? this.#name; }
   /** The user id a token proved, or null. */
@@ -130,41 +218,39 @@ export class Chorus {
   get client() { return this.#saved.client; }
   /** The limits the server announced: { maxBytes, rate, burst, addressRate, addressBurst }, or null before the first welcome. */
   get limits() { return this.#pace; }
+  /** The rooms followed, in the order joined. */
+  get rooms() { return [...this.#rooms.values()]; }
   /** Whether a message came from this client (any of its sessions). */
   isOwn(message) { return this.#saved.sessions.includes(message.session); }
 
-  /** This room's messages not yet confirmed, oldest first: [{ ref, text, at }]. */
-  pending() {
-    return this.#saved.outbox.filter((e) => e.room === this.#room).map(({ ref, text, at }) => ({ ref, text, at }));
-  }
+  on(event, handler) { return this.#events.on(event, handler); }
 
-  /** Calls handler for each event of that name; returns a function that stops it. */
-  on(event, handler) {
-    if (!this.#handlers.has(event)) this.#handlers.set(event, new Set());
-    this.#handlers.get(event).add(handler);
-    return () => this.#handlers.get(event)?.delete(handler);
-  }
-
-  /**
-   * Sends a text to the current room, exactly once however often the connection breaks: resolves
-   * with { id } once the server has it, rejects (a ChorusError) only if the server refuses it for good.
-   */
-  send(text) {
-    if (typeof text !== "string" || !text.trim()) return Promise.reject(new ChorusError("bad-message", "a message needs some text"));
-    const bytes = new TextEncoder().encode(text).length;
-    if (this.#pace && bytes > this.#pace.maxBytes) {
-      return Promise.reject(new ChorusError("too-long", `messages are at most ${this.#pace.maxBytes} bytes`));
+  /** Opens the connection (and keeps it open) for the rooms followed; again after a stop, at once. */
+  connect() {
+    if (!this.#heartbeat) {
+      this.#watchTabs();
+      this.#listen("online", () => this.#reconnectNow());
+      this.#listen("offline", () => this.#abandon("offline"));
+      this.#heartbeat = setInterval(() => this.#beat(), 1000);
     }
-    const entry = { ref: randomId(), room: this.#room, text, at: Date.now() };
-    const promise = new Promise((resolve, reject) => this.#waiters.set(entry.ref, { resolve, reject }));
-    this.#saved.outbox.push(entry);
-    this.#save();
-    this.#emit("outbox", this.pending());
-    this.#pump();
-    return promise;
+    this.#attempt = 0;
+    this.#setState("connecting");
+    this.#drop("reconnecting");
+    this.#connect();
   }
 
-  /** Asks to be shown under another name; an "error" event (bad-name, name-taken) says if refused. */
+  /** The room of that name, followed from now on (joined on the open socket, or at the next connect). */
+  room(name) {
+    let room = this.#rooms.get(name);
+    if (room) return room;
+    room = new Room(this, name);
+    this.#rooms.set(name, room);
+    if (this.#state === "open") this.#join(room);
+    else if (this.#heartbeat && !this.#socket && this.#state !== "stopped") this.#connect();
+    return room;
+  }
+
+  /** Asks to be shown under another name in every room; an "error" event (bad-name, name-taken) says if refused. */
   rename(name) {
     // The server answers only a refusal: until one comes, the new name is taken as shown.
     this.#fallbackName = this.#shownName;
@@ -175,40 +261,54 @@ export class Chorus {
     }
   }
 
-  /**
-   * Moves to another room. What was sent in the old room and not yet answered is answered on its
-   * socket (kept a few seconds for that); what waits unsent there is sent on coming back.
-   */
-  join(room) {
-    if (room === this.#room && this.#socket) return;
-    this.#room = room;
-    this.#lastId = null;
-    this.#attempt = 0;
-    const old = this.#socket;
-    this.#socket = null;
-    if (old) this.#retire(old);
-    this.#emit("outbox", this.pending());
-    this.#connect();
-  }
-
-  /** Connects again now: after an operator's close, a ban or an expired sign-in, or to retry at once. */
-  reconnect() {
-    this.#attempt = 0;
-    this.#reconnectNow(true);
-  }
-
-  /** Closes for good; the outbox stays for the next Chorus on this tab. */
+  /** Closes for good (until connect()); the outbox stays for the next Chorus in this tab. */
   close() {
     clearInterval(this.#heartbeat);
+    this.#heartbeat = null;
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#paceTimer);
+    this.#paceTimer = null;
     for (const [target, type, listener] of this.#listeners) target.removeEventListener(type, listener);
+    this.#listeners = [];
     this.#tabs?.close();
-    const old = this.#socket;
-    this.#socket = null;
-    old?.close(1000, "closed by the page");
-    this.#setState("ended");
+    this.#tabs = null;
+    this.#drop("closed by the page");
+    this.#setState("stopped", "closed");
   }
+
+  // What a Room asks of its client.
+  [INTERNAL] = {
+    send: (room, text, timeout = this.#sendTimeout) => {
+      if (typeof text !== "string" || !text.trim()) return Promise.reject(new ChorusError("bad-message", "a message needs some text"));
+      const bytes = new TextEncoder().encode(text).length;
+      if (this.#pace && bytes > this.#pace.maxBytes) {
+        return Promise.reject(new ChorusError("too-long", `messages are at most ${this.#pace.maxBytes} bytes`));
+      }
+      const entry = { ref: randomId(), room: room.name, text, at: Date.now() };
+      const promise = new Promise((resolve, reject) => {
+        const timer = timeout > 0 ? setTimeout(() => this.#timedOut(entry.ref, timeout), timeout) : null;
+        this.#waiters.set(entry.ref, { resolve, reject, timer });
+      });
+      this.#saved.outbox.push(entry);
+      this.#save();
+      this.#outboxChanged(room.name);
+      this.#pump();
+      return promise;
+    },
+    pending: (name) => this.#saved.outbox.filter((e) => e.room === name)
+      .map(({ ref, text, at, refused }) => (refused ? { ref, text, at, refused } : { ref, text, at })),
+    discard: (ref) => this.#remove(ref),
+    frame: (frame) => {
+      if (this.#state !== "open" || !this.#joined.has(frame.room)) return false;
+      this.#socket.send(JSON.stringify(frame));
+      return true;
+    },
+    leave: (room) => {
+      if (this.#rooms.get(room.name) !== room) return;
+      this.#rooms.delete(room.name);
+      if (this.#joined.delete(room.name) && this.#state === "open") this.#socket.send(JSON.stringify({ type: "leave", room: room.name }));
+    },
+  };
 
   // ---- storage ----
   #load() {
@@ -222,6 +322,10 @@ export class Chorus {
     if (!Array.isArray(saved.sessions)) saved.sessions = [];
     if (!Array.isArray(saved.outbox)) saved.outbox = [];
     return saved;
+  }
+
+  #save() {
+    this.#storage.setItem(this.#key, JSON.stringify(this.#saved));
   }
 
   // One id for every tab of this browser (the outbox's client id is one tab's): the server takes
@@ -239,10 +343,6 @@ export class Chorus {
     }
   }
 
-  #save() {
-    this.#storage.setItem(this.#key, JSON.stringify(this.#saved));
-  }
-
   // A duplicated tab copies sessionStorage, client id and outbox with it: the copy takes a new
   // id and leaves the outbox to the tab it was copied from.
   #watchTabs() {
@@ -253,8 +353,9 @@ export class Chorus {
       else if (event.data.taken === this.#saved.client) {
         this.#saved = { client: randomId(), sessions: [], outbox: [] };
         this.#save();
+        for (const waiter of this.#waiters.values()) clearTimeout(waiter.timer);
         this.#waiters.clear();
-        this.#emit("outbox", []);
+        for (const name of this.#rooms.keys()) this.#outboxChanged(name);
         this.#reconnectNow(true);
       }
     };
@@ -267,56 +368,56 @@ export class Chorus {
     this.#listeners.push([globalThis, type, listener]);
   }
 
-  // ---- events ----
-  #emit(event, value) {
-    for (const handler of [...(this.#handlers.get(event) ?? [])]) {
-      try {
-        handler(value);
-      } catch (e) {
-        setTimeout(() => { throw e; }); // a page's handler failing must not stop the client
-      }
-    }
+  #setState(state, reason = null, message = null) {
+    if (state === this.#state && reason === this.#reason) return;
+    this.#state = state;
+    this.#reason = reason;
+    this.#events.emit("state", { state, reason, message });
   }
 
-  #setState(state, reason = null) {
-    if (state === this.#state && !reason) return;
-    this.#state = state;
-    this.#emit("state", { state, reason });
+  // The outbox view: what waits, and (confirmed) the message that just left it as delivered.
+  #outboxChanged(name, confirmed = null) {
+    this.#rooms.get(name)?.[INTERNAL]("outbox", { entries: this[INTERNAL].pending(name), confirmed });
   }
 
   // ---- the connection ----
   async #connect() {
-    this.#started = true;
     const attempt = ++this.#attempts;
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
-    if (this.#state === "ended") return;
-    if (globalThis.navigator?.onLine === false) {
-      this.#reconnectLater(); // says offline; the browser's "online" event comes sooner
+    if (!this.#heartbeat) return; // closed
+    const first = this.#rooms.values().next().value;
+    if (!first) { // nothing to follow yet: room() connects
+      this.#setState(this.#attempt ? "reconnecting" : "connecting");
       return;
     }
-    this.#setState(this.#attempt ? "reconnecting" : "connecting");
+    if (globalThis.navigator?.onLine === false) {
+      this.#reconnectLater("offline"); // the browser's "online" event comes sooner
+      return;
+    }
+    this.#setState(this.#attempt ? "reconnecting" : "connecting", this.#attempt ? this.#reason : null);
     let token = this.#token;
     if (this.#getToken && (!token || expiresAt(token) < Date.now() + 10000)) {
       try {
         token = this.#token = await this.#getToken();
       } catch (e) {
-        this.#emit("error", { code: "token", message: `getToken failed: ${e?.message ?? e}` });
-        this.#reconnectLater();
+        this.#events.emit("error", { code: "token", message: `getToken failed: ${e?.message ?? e}` });
+        this.#reconnectLater("token");
         return;
       }
-      if (attempt !== this.#attempts || this.#state === "ended") return; // joined or closed meanwhile
+      if (attempt !== this.#attempts || this.#state === "stopped") return; // begun again or closed meanwhile
     }
-    const params = new URLSearchParams({ room: this.#room, client: this.#saved.client });
+    const params = new URLSearchParams({ room: first.name, client: this.#saved.client });
     const person = this.#person();
     if (person) params.set("person", person);
     if (this.#name && !this.#user) params.set("name", this.#name);
-    const resuming = this.#lastId !== null;
-    if (resuming) params.set("since", this.#lastId);
+    if (first.lastId !== null) params.set("since", first.lastId);
     const url = `${this.#url}?${params}`;
     const socket = new this.#WebSocket(url, token ? [PROTOCOL, `chorus.token.${token}`] : [PROTOCOL]);
     this.#socket = socket;
+    this.#joined.clear();
     this.#openedAt = Date.now();
+    const resuming = new Map([[first.name, first.lastId !== null]]); // a first join has nothing to be missing from
     let opened = false;
     socket.onopen = () => { opened = true; };
     socket.onmessage = (event) => {
@@ -328,11 +429,20 @@ export class Chorus {
       this.#handle(frame, resuming);
     };
     socket.onclose = (event) => {
-      if (this.#socket !== socket) return; // replaced on purpose
+      if (this.#socket !== socket) return;
       this.#socket = null;
       this.#inFlight = null;
       this.#closed(event, opened, url, token);
     };
+    this.#resuming = resuming;
+  }
+
+  #resuming = new Map(); // room → whether its join on the current socket resumes
+
+  // Each room after the URL's joins on the welcomed socket, resuming after its last message.
+  #join(room) {
+    this.#resuming.set(room.name, room.lastId !== null);
+    this.#socket.send(JSON.stringify(room.lastId !== null ? { type: "join", room: room.name, since: room.lastId } : { type: "join", room: room.name }));
   }
 
   static #read(event) {
@@ -345,90 +455,104 @@ export class Chorus {
   }
 
   #handle(frame, resuming) {
+    const room = frame.room === undefined ? null : this.#rooms.get(frame.room);
     switch (frame.type) {
       case "welcome":
-        this.#session = frame.session;
-        this.#shownName = frame.name;
-        this.#name = chosen(frame.name); // a generated name comes back with the client id
-        this.#user = frame.user ?? null;
-        this.#saved.sessions = [...this.#saved.sessions.slice(1 - MAX_SESSIONS), frame.session];
-        this.#save();
-        this.#pace = { maxBytes: frame.maxBytes, rate: frame.rate, burst: frame.burst, addressRate: frame.addressRate, addressBurst: frame.addressBurst };
-        this.#frames = Math.max(1, Math.min(frame.burst ?? 1, frame.addressBurst ?? 1) - SPARE_FRAMES);
-        this.#filledAt = Date.now();
-        this.#attempt = 0;
-        this.#retryDelay = RETRY_MS;
-        this.#emit("welcome", frame);
-        this.#setState("open");
-        this.#pump();
+        if (this.#joined.size === 0 && this.#state !== "open") this.#welcomed(frame);
+        if (!room) { // left before its welcome came
+          this.#socket.send(JSON.stringify({ type: "leave", room: frame.room }));
+          break;
+        }
+        this.#joined.add(room.name);
+        room[INTERNAL]("welcome", frame);
+        if (this.#state === "open") this.#pump();
         break;
       case "message":
-        if (!isNewer(frame.id, this.#lastId)) return; // delivered before a reconnect
-        this.#lastId = frame.id;
-        this.#emit("message", { ...frame, own: this.isOwn(frame) });
+        if (!room || !isNewer(frame.id, room.lastId)) return; // delivered before a reconnect
+        room.lastId = frame.id;
+        room[INTERNAL]("message", { ...frame, own: this.isOwn(frame) });
         break;
       case "sent":
         this.#confirmed(frame);
         break;
       case "presence":
-        this.#emit("presence", this.#present(frame));
+      case "typing":
+        room?.[INTERNAL](frame.type, frame);
         break;
       case "reset":
-        if (resuming) this.#emit("reset", frame); // a first join has nothing to be missing from
+        if (room && resuming.get(room.name)) room[INTERNAL]("reset", frame);
+        break;
+      case "left":
+        if (!room) break;
+        this.#joined.delete(room.name);
+        this.#rooms.delete(room.name); // put out (a closed room): not joined again by itself
+        room[INTERNAL]("left", frame);
         break;
       case "error":
         if (frame.ref) this.#refused(frame);
-        else {
-          if (frame.code === "bad-name" || frame.code === "name-taken") { // nothing changed
-            this.#shownName = this.#fallbackName ?? this.#shownName;
-            this.#name = chosen(this.#shownName);
-          }
-          this.#emit("error", frame);
-        }
+        else if (room && frame.code !== "name-taken") room[INTERNAL]("error", frame); // a join refused
+        else this.#nameRefused(frame);
         break;
       default: // pong, and types a newer server may add
     }
   }
 
-  // Presence as a whole list, whichever form the frame took: the list (a member's first), what
-  // changed since (joined, left), or a count alone (a room too big to list: members is null).
-  #present(frame) {
-    if (frame.members) this.#members = frame.members;
-    else if (frame.joined) {
-      const same = (a) => (b) => a.name === b.name && a.user === b.user;
-      const kept = (this.#members ?? []).filter((m) => !frame.left.some(same(m)));
-      this.#members = [...kept, ...frame.joined].sort((a, b) => {
-        const folded = a.name.toLowerCase().localeCompare(b.name.toLowerCase());
-        return folded !== 0 ? folded : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-      });
-    } else this.#members = null;
-    const members = this.#members;
-    return { ...frame, members, names: members ? members.map((m) => m.name) : [] };
+  // The socket's first welcome: who this client is, and the limits it sends under.
+  #welcomed(frame) {
+    this.#session = frame.session;
+    this.#shownName = frame.name;
+    this.#name = chosen(frame.name); // a generated name comes back with the person id
+    this.#user = frame.user ?? null;
+    this.#saved.sessions = [...this.#saved.sessions.slice(1 - MAX_SESSIONS), frame.session];
+    this.#save();
+    this.#pace = { maxBytes: frame.maxBytes, rate: frame.rate, burst: frame.burst, addressRate: frame.addressRate, addressBurst: frame.addressBurst };
+    this.#frames = Math.max(1, Math.min(frame.burst ?? 1, frame.addressBurst ?? 1) - SPARE_FRAMES);
+    this.#filledAt = Date.now();
+    this.#attempt = 0;
+    this.#retryDelay = RETRY_MS;
+    this.#events.emit("welcome", frame);
+    this.#setState("open");
+    for (const other of this.#rooms.values()) if (other.name !== frame.room) this.#join(other);
+  }
+
+  #nameRefused(frame) {
+    if (frame.code === "bad-name" || frame.code === "name-taken") { // nothing changed
+      this.#shownName = this.#fallbackName ?? this.#shownName;
+      this.#name = chosen(this.#shownName);
+    }
+    this.#events.emit("error", frame);
   }
 
   #closed(event, opened, url, token) {
     const stop = STOPS[event.code];
     if (stop) {
-      this.#setState(stop, event.reason);
+      this.#setState("stopped", stop, event.reason);
+    } else if (event.code === ROOM_CLOSED) { // the socket's only room was closed: the others follow without it
+      const closed = this.#rooms.values().next().value;
+      this.#rooms.delete(closed?.name);
+      closed?.[INTERNAL]("left", { type: "left", room: closed.name, code: event.code, reason: event.reason });
+      if (this.#rooms.size) this.#connect();
+      else this.#setState("stopped", "room-closed", event.reason);
     } else if (event.code === TOKEN_EXPIRED && this.#getToken) {
       this.#token = null; // the next connect fetches a fresh one and resumes with since
       this.#attempt = 0;
       this.#connect();
     } else if (event.code === TOKEN_EXPIRED) {
-      this.#setState("expired", event.reason);
+      this.#setState("stopped", "expired", event.reason);
     } else if (event.code === NAME_TAKEN_BY_USER) {
       this.#beGuest();
-      this.#emit("error", { code: "name-taken", message: event.reason || "a verified user took this name" });
-      this.#reconnectLater();
+      this.#events.emit("error", { code: "name-taken", message: event.reason || "a verified user took this name" });
+      this.#reconnectLater(null);
     } else if (!opened) {
-      this.#reconnectLater();
+      this.#reconnectLater(null);
       this.#ask(url, token);
     } else {
-      this.#reconnectLater();
+      this.#reconnectLater(null);
     }
   }
 
-  // A refused upgrade looks like any failed connection to a page: ask the server why.
+  // A refused upgrade looks like any failed connection to a page: ask the server why (it answers
+  // with the CORS headers a page of another allowed origin needs).
   async #ask(url, token) {
     const check = url.replace(/^ws/, "http").replace(/\/ws\?/, "/check?");
     let verdict;
@@ -436,20 +560,28 @@ export class Chorus {
       const answer = await fetch(check, { method: "POST", body: token ?? "", cache: "no-store" });
       verdict = await answer.json();
     } catch {
-      return; // offline, or not a Chorus that can say: the reconnect goes on
+      // Offline, or not a Chorus that can say; from a page of an origin the server does not allow,
+      // the browser hides the answer too. The reconnect goes on, and says what it can.
+      if (globalThis.location && !url.startsWith(`ws${globalThis.location.protocol.slice(4)}//${globalThis.location.host}/`)) {
+        this.#setState("reconnecting", "unreachable", "the server did not answer, or does not allow this page's origin (ALLOWED_ORIGINS)");
+      }
+      return;
     }
-    if (this.#socket || verdict.status === 200 || verdict.status === 503 || verdict.status === 429) return;
+    if (this.#socket || verdict.status === 200 || verdict.status === 503 || verdict.status === 429) {
+      if (!this.#socket && verdict.status !== 200) this.#setState("reconnecting", verdict.status === 503 ? "unavailable" : "busy", verdict.reason);
+      return;
+    }
     clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
     if (verdict.status === 409) {
       this.#beGuest();
-      this.#emit("error", { code: "name-taken", message: verdict.reason });
+      this.#events.emit("error", { code: "name-taken", message: verdict.reason });
       this.#connect();
     } else if (verdict.status === 401 && this.#getToken && token) {
       this.#token = null;
-      this.#reconnectLater();
+      this.#reconnectLater("token");
     } else {
-      this.#setState(verdict.banned ? "banned" : "refused", verdict.reason);
+      this.#setState("stopped", verdict.banned ? "banned" : "refused", verdict.reason);
     }
   }
 
@@ -460,77 +592,58 @@ export class Chorus {
     this.#fallbackName = null;
   }
 
-  // The connection is gone: try again after a pause that grows.
-  #reconnectLater() {
+  // The connection is gone: try again after a pause that grows, half of it jitter.
+  #reconnectLater(reason) {
     this.#pingSent = 0;
     this.#attempt += 1;
-    this.#setState(globalThis.navigator?.onLine === false ? "offline" : "reconnecting");
+    const offline = globalThis.navigator?.onLine === false;
+    this.#setState("reconnecting", offline ? "offline" : reason);
     const ceiling = Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** Math.min(this.#attempt, 10));
     clearTimeout(this.#retryTimer);
     this.#retryTimer = setTimeout(() => this.#connect(), ceiling / 2 + (Math.random() * ceiling) / 2);
   }
 
   #reconnectNow(force = false) {
-    if (this.#state === "ended") return;
-    if (!force && this.#state !== "reconnecting" && this.#state !== "offline") return;
+    if (!this.#heartbeat) return;
+    if (!force && this.#state !== "reconnecting") return;
+    this.#drop("reconnecting");
+    this.#connect();
+  }
+
+  #drop(why) {
     const old = this.#socket;
     this.#socket = null;
     this.#inFlight = null; // what was sent on the old socket goes again, under its ref
-    old?.close(1000, "reconnecting");
-    this.#connect();
+    this.#joined.clear();
+    old?.close(1000, why);
   }
 
   // A connection that cannot be working (no pong, or offline) is given up now: a dead TCP
   // connection would otherwise look open until the server's timeout.
-  #abandon(state) {
-    const dead = this.#socket;
-    if (!dead) return;
-    this.#socket = null;
-    this.#inFlight = null;
-    dead.close(1000, "no answer");
-    this.#reconnectLater();
-    if (state === "offline") this.#setState("offline");
+  #abandon(reason) {
+    if (!this.#socket) return;
+    this.#drop("no answer");
+    this.#reconnectLater(reason);
   }
 
   #beat() {
     if (!this.#socket) return;
     const now = Date.now();
     if (this.#state !== "open") { // a connection that hangs before its welcome is tried again
-      if (now - this.#openedAt > CONNECT_DEADLINE_MS) this.#abandon("reconnecting");
+      if (now - this.#openedAt > CONNECT_DEADLINE_MS) this.#abandon("no-answer");
       return;
     }
-    if (this.#pingSent && now - this.#pingSent > PONG_DEADLINE_MS) this.#abandon("reconnecting");
+    if (this.#pingSent && now - this.#pingSent > PONG_DEADLINE_MS) this.#abandon("no-answer");
     else if (!this.#pingSent && now - this.#lastHeard > QUIET_MS) {
       this.#pingSent = now;
       this.#socket.send(JSON.stringify({ type: "ping" }));
     }
   }
 
-  // The socket of a room being left stays until what was sent on it is answered: closed at once,
-  // its "sent" would be lost, and the message sent again on coming back, perhaps once the server
-  // no longer remembers its ref.
-  #retire(old) {
-    const owed = this.#inFlight;
-    this.#inFlight = null;
-    const close = () => old.close(1000, "changing room");
-    if (!owed) {
-      close();
-      return;
-    }
-    old.onclose = null;
-    old.onmessage = (event) => {
-      const frame = Chorus.#read(event);
-      if (!frame || frame.ref !== owed) return;
-      if (frame.type === "sent") this.#confirmed(frame, true); // a refused one stays in its room's outbox
-      close();
-    };
-    setTimeout(close, RETIRE_MS);
-  }
-
   // ---- the outbox: one message in flight at a time, paced under the announced limits ----
   #pump() {
     if (this.#state !== "open" || this.#inFlight || this.#paceTimer) return;
-    const entry = this.#saved.outbox.find((e) => e.room === this.#room);
+    const entry = this.#saved.outbox.find((e) => !e.refused && this.#joined.has(e.room));
     if (!entry) return;
     const rate = Math.min(this.#pace.rate, this.#pace.addressRate);
     const ceiling = Math.max(1, Math.min(this.#pace.burst, this.#pace.addressBurst) - SPARE_FRAMES);
@@ -554,23 +667,31 @@ export class Chorus {
       this.#save();
     }
     const age = resend ? Math.max(0, Date.now() - entry.sent) : undefined;
-    this.#socket.send(JSON.stringify({ type: "send", text: entry.text, ref: entry.ref, age }));
+    this.#socket.send(JSON.stringify({ type: "send", room: entry.room, text: entry.text, ref: entry.ref, age }));
   }
 
-  #confirmed(sent, retired = false) {
-    if (!retired && sent.ref === this.#inFlight) this.#inFlight = null;
-    const entry = this.#saved.outbox.find((e) => e.ref === sent.ref);
-    if (entry) {
-      this.#saved.outbox = this.#saved.outbox.filter((e) => e !== entry);
-      this.#save();
-    }
+  #remove(ref, confirmed = null) {
+    const entry = this.#saved.outbox.find((e) => e.ref === ref);
+    if (!entry) return null;
+    this.#saved.outbox = this.#saved.outbox.filter((e) => e !== entry);
+    this.#save();
+    this.#outboxChanged(entry.room, confirmed);
+    return entry;
+  }
+
+  #settle(ref, outcome, value) {
+    const waiter = this.#waiters.get(ref);
+    if (!waiter) return;
+    clearTimeout(waiter.timer);
+    this.#waiters.delete(ref);
+    waiter[outcome](value);
+  }
+
+  #confirmed(sent) {
+    if (sent.ref === this.#inFlight) this.#inFlight = null;
+    this.#remove(sent.ref, { ref: sent.ref, id: sent.id, duplicate: sent.duplicate });
     this.#retryDelay = RETRY_MS;
-    this.#waiters.get(sent.ref)?.resolve({ id: sent.id, duplicate: sent.duplicate });
-    this.#waiters.delete(sent.ref);
-    if (entry) {
-      this.#emit("sent", { ref: sent.ref, id: sent.id, room: entry.room, text: entry.text });
-      this.#emit("outbox", this.pending());
-    }
+    this.#settle(sent.ref, "resolve", { id: sent.id, duplicate: sent.duplicate });
     this.#pump();
   }
 
@@ -586,12 +707,22 @@ export class Chorus {
       this.#retryDelay = Math.min(8 * RETRY_MS, this.#retryDelay * 2);
       return;
     }
-    this.#saved.outbox = this.#saved.outbox.filter((e) => e !== entry);
+    // Kept, marked, until the page discards it: a page that reloaded has no promise to hear it by.
+    entry.refused = { code: error.code, message: error.message };
     this.#save();
-    this.#waiters.get(error.ref)?.reject(new ChorusError(error.code, error.message));
-    this.#waiters.delete(error.ref);
-    this.#emit("refused", { ref: error.ref, room: entry.room, text: entry.text, code: error.code, message: error.message });
-    this.#emit("outbox", this.pending());
+    this.#outboxChanged(entry.room);
+    this.#settle(error.ref, "reject", new ChorusError(error.code, error.message));
+    this.#pump();
+  }
+
+  #timedOut(ref, timeout) {
+    const entry = this.#remove(ref);
+    if (!entry) return;
+    if (ref === this.#inFlight) this.#inFlight = null; // its answer, if it comes, finds nothing to confirm
+    const gone = typeof entry.sent === "number";
+    this.#settle(ref, "reject", new ChorusError("timeout", gone
+      ? `not confirmed within ${timeout} ms: it may or may not have been delivered`
+      : `not sent within ${timeout} ms: it was not delivered`));
     this.#pump();
   }
 }

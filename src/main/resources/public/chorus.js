@@ -1,6 +1,7 @@
-// The page: the view of one Chorus client (/chorus-client.js) for the room named in the URL
-// (/#room). The library sends exactly once, resumes and paces; this file only shows. Text goes in
-// with textContent, never innerHTML.
+// The page: the view of one Chorus client (/chorus-client.js), one socket for every room it
+// follows; the room named in the URL (/#room) is the one shown, the others count what is unread.
+// The library sends exactly once, resumes and paces; this file only shows. Text goes in with
+// textContent, never innerHTML.
 import { Chorus, isNewer } from "/chorus-client.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,8 +14,10 @@ const sendButton = $("send");
 
 const NOTICE_MS = 6000;
 const NAME_KEY = "chorus.name"; // localStorage: the name last chosen, where a new tab starts
-const TAB_KEY = "chorus.tab"; // sessionStorage: this tab's own name and token
+const TAB_KEY = "chorus.tab"; // sessionStorage: this tab's name, token and rooms followed
 const MAX_LOG_ITEMS = 1000; // older lines leave from the top: a day-long tab stays light
+const MAX_KEPT = 200; // messages kept for each room not shown, for when it is shown again
+const TYPING_SHOWN_MS = 5000; // after someone's last typing frame
 
 // The server's rule for names, mirrored from protocol/Names.java (keep the two in step): 1-32
 // characters after trimming and composing (NFC), at least one visible, and no control,
@@ -39,13 +42,17 @@ const readJson = (storage, key, fallback) => {
   }
 };
 
-// Each tab is its own person, with its own name; a new tab starts from the name last chosen.
+// Every tab of this browser is one person (the library keeps its id); a new tab starts from the
+// name last chosen.
 const tab = readJson(sessionStorage, TAB_KEY, {});
+if (!Array.isArray(tab.rooms)) tab.rooms = [];
 const chosen = localStorage.getItem(NAME_KEY) || "";
 if (typeof tab.name !== "string" || nameProblem(tab.name)) tab.name = nameProblem(chosen) ? "" : normalizeName(chosen);
 const saveTab = () => sessionStorage.setItem(TAB_KEY, JSON.stringify(tab));
 
-let room = null;
+let room = null; // the name of the room shown
+let view = null; // its view (below)
+const views = new Map(); // room name → { room, messages, unread }: every room followed
 let lastDay = null; // the day of the newest message shown, for day separators
 let newest = null; // the id of the newest message shown
 let unread = 0;
@@ -75,7 +82,7 @@ function roomFromUrl() {
 }
 
 room = roomFromUrl();
-const chorus = new Chorus({ room, name: tab.name, token: tab.token ?? null });
+const chorus = new Chorus({ name: tab.name, token: tab.token ?? null });
 
 // ---- showing things ----
 // The log follows new messages while you are at the bottom, also when something above or
@@ -146,7 +153,7 @@ function fillMessage(item, from, when, text, own, user) {
   item.replaceChildren(who, " ", time, body);
 }
 
-function showMessage(m) {
+function showMessage(m, replayed = false) {
   newest = m.id;
   const when = new Date(m.ts);
   const day = when.toDateString();
@@ -167,7 +174,7 @@ function showMessage(m) {
     appendItem(item);
     if (!following) $("below").hidden = false;
   }
-  if (document.hidden) {
+  if (document.hidden && !replayed) {
     unread += 1;
     document.title = `(${unread}) Chorus`;
   }
@@ -197,15 +204,28 @@ function showPresence() {
     return;
   }
   $("online-count").textContent = String(presence.online);
+  if (!presence.members) { // a room too big to list
+    const li = document.createElement("li");
+    li.textContent = `${presence.online.toLocaleString()} people: too many to list`;
+    list.replaceChildren(li);
+    return;
+  }
   let marked = false;
-  const members = presence.members || presence.names.map((name) => ({ name }));
-  list.replaceChildren(...members.map(({ name, user }) => {
+  const shown = new Map(); // name → how many show it: two verified users may
+  for (const { name } of presence.members) shown.set(name, (shown.get(name) ?? 0) + 1);
+  list.replaceChildren(...presence.members.map(({ name, user }) => {
     const li = document.createElement("li");
     const who = document.createElement("bdi");
     who.textContent = name;
     li.append(who);
     if (user) li.append(" ", verifiedMark(user));
-    if (!marked && name === chorus.name) {
+    if (user && shown.get(name) > 1) { // told apart by who they are
+      const id = document.createElement("span");
+      id.className = "user-id";
+      id.textContent = ` (${user})`;
+      li.append(id);
+    }
+    if (!marked && name === chorus.name && (user ?? null) === chorus.user) {
       marked = true;
       li.className = "you";
       li.append(" (you)");
@@ -221,19 +241,42 @@ function showPending(entry) {
   let item = pendingItems.get(entry.ref);
   if (!item) {
     item = document.createElement("li");
-    item.className = "pending";
     log.appendChild(item);
     pendingItems.set(entry.ref, item);
   }
+  item.className = entry.refused ? "refused own" : "pending";
   fillMessage(item, chorus.name || "you", new Date(entry.at), entry.text, true);
   const status = document.createElement("p");
   status.className = "status";
-  status.textContent = chorus.state === "open" ? "Sending…" : "Waiting for the connection…";
+  if (entry.refused) refusedStatus(status, entry);
+  else status.textContent = chorus.state === "open" ? "Sending…" : chorus.state === "stopped" ? "Not sent" : "Waiting for the connection…";
   item.append(status);
   follow();
 }
 
-function showOutbox(entries) {
+// Refused for good (the library retries what is passing): say why, and offer to try again.
+function refusedStatus(status, entry) {
+  const from = view.room;
+  status.textContent = `Not sent: ${entry.refused.message} `;
+  const retry = document.createElement("button");
+  retry.type = "button";
+  retry.textContent = "Retry";
+  retry.setAttribute("aria-label", `Retry sending “${excerpt(entry.text)}”`);
+  retry.addEventListener("click", () => {
+    from.discard(entry.ref);
+    from.send(entry.text).catch(() => {});
+  });
+  const discard = document.createElement("button");
+  discard.type = "button";
+  discard.textContent = "Discard";
+  discard.className = "secondary";
+  discard.setAttribute("aria-label", `Discard “${excerpt(entry.text)}”`);
+  discard.addEventListener("click", () => from.discard(entry.ref));
+  status.append(retry, " ", discard);
+}
+
+function showOutbox({ entries, confirmed: done }) {
+  if (done) confirmed(done);
   const refs = new Set(entries.map((e) => e.ref));
   for (const [ref, item] of pendingItems) {
     if (refs.has(ref)) continue;
@@ -247,7 +290,7 @@ function showOutbox(entries) {
 function confirmed(s) {
   const item = pendingItems.get(s.ref);
   pendingItems.delete(s.ref);
-  if (!item || s.room !== room) return item?.remove();
+  if (!item) return;
   if (!isNewer(s.id, newest)) {
     item.remove(); // its message is already on screen (or was, above)
     return;
@@ -259,40 +302,11 @@ function confirmed(s) {
   appendItem(item);
 }
 
-// Refused for good (the library retries what is passing): say why, and offer to try again.
-function refused(r) {
-  const item = pendingItems.get(r.ref) || document.createElement("li");
-  pendingItems.delete(r.ref);
-  if (r.room !== room) return item.remove();
-  item.className = "refused own";
-  item.querySelector(".status")?.remove();
-  const status = document.createElement("p");
-  status.className = "status";
-  status.textContent = `Not sent: ${r.message} `;
-  const retry = document.createElement("button");
-  retry.type = "button";
-  retry.textContent = "Retry";
-  retry.setAttribute("aria-label", `Retry sending “${excerpt(r.text)}”`);
-  retry.addEventListener("click", () => {
-    item.remove();
-    chorus.send(r.text).catch(() => {});
-  });
-  const discard = document.createElement("button");
-  discard.type = "button";
-  discard.textContent = "Discard";
-  discard.className = "secondary";
-  discard.setAttribute("aria-label", `Discard “${excerpt(r.text)}”`);
-  discard.addEventListener("click", () => item.remove());
-  status.append(retry, " ", discard);
-  item.append(status);
-  if (!item.isConnected) appendItem(item);
-}
-
 // ---- the connection's state ----
 const STATE_TEXT = {
   connecting: "connecting…",
   connected: "connected",
-  reconnecting: "offline: reconnecting…",
+  reconnecting: "reconnecting…",
   offline: "offline: waiting for the network…",
   closed: "room closed",
   disconnected: "disconnected",
@@ -309,41 +323,43 @@ const STOP_TEXT = {
   banned: (reason) => `An operator refused you here for a while (${reason}).`,
   refused: (reason) => `The server refused this chat: ${reason}.`,
 };
+// Why a reconnect is taking long, when the server said.
+const WAIT_TEXT = {
+  unavailable: (message) => `reconnecting: ${message}`,
+  busy: (message) => `reconnecting: ${message}`,
+  unreachable: () => "reconnecting: the server does not answer",
+};
 
-function showState({ state, reason }) {
-  const shown = state === "open" ? "connected" : state;
+// The library's state and reason, as the page shows them.
+function shownState({ state, reason }) {
+  if (state === "open") return "connected";
+  if (state === "stopped") return reason === "room-closed" ? "closed" : reason === "closed" ? "ended" : reason;
+  if (state === "reconnecting" && reason === "offline") return "offline";
+  return state;
+}
+
+function showState({ state, reason, message }) {
+  const shown = shownState({ state, reason });
   document.body.dataset.state = shown;
-  $("state").textContent = STATE_TEXT[shown];
+  $("state").textContent = state === "reconnecting" && WAIT_TEXT[reason] ? WAIT_TEXT[reason](message) : STATE_TEXT[shown];
   sendButton.textContent = state === "open" ? "Send" : "Send later";
-  const stop = STOP_TEXT[state];
+  sendButton.disabled = state === "stopped"; // nothing would send it: the person must act first
+  const stop = state === "stopped" ? STOP_TEXT[shown] : null;
   $("rejoin").hidden = !stop;
-  if (stop) notify(stop(reason), true); // it stays: it explains the state
+  if (stop) notify(stop(message), true); // it stays: it explains the state
   showPresence();
-  chorus.pending().forEach(showPending);
+  view?.room.pending().forEach(showPending);
 }
 
 chorus.on("state", showState);
 chorus.on("welcome", (w) => {
-  // A generated name is not asked for again: the tab's client id brings it back, across reconnects and reloads.
+  // A generated name is not asked for again: the person id brings it back, across reconnects and reloads.
   tab.name = /^guest-\d+$/.test(w.name) ? "" : w.name;
   saveTab();
   nameInput.readOnly = Boolean(w.user); // a verified user's name is its token's
   if (w.user) nameStatus(`✓ verified as ${w.user}`, false, true);
   if (document.activeElement !== nameInput) nameInput.value = w.name; // never under someone's typing
   updateCounter();
-});
-chorus.on("message", showMessage);
-chorus.on("presence", (p) => {
-  presence = p;
-  showPresence();
-});
-chorus.on("sent", confirmed);
-chorus.on("refused", refused);
-chorus.on("outbox", showOutbox);
-chorus.on("reset", (r) => {
-  showLogNotice(r.reason === "history-exceeded"
-    ? "Some messages sent while you were away are no longer kept, so they are missing here."
-    : "Chorus began this room's history again (it restarted or lost its storage): the messages above are from before.");
 });
 chorus.on("error", (e) => {
   if (e.code !== "bad-name" && e.code !== "name-taken") {
@@ -363,31 +379,164 @@ chorus.on("error", (e) => {
 
 $("rejoin").addEventListener("click", () => {
   notify("");
-  chorus.reconnect();
+  // A room that put this tab out (closed) is followed again only now, when asked.
+  for (const [name, followed] of [...views]) if (!chorus.rooms.includes(followed.room)) views.delete(name);
+  view = null;
+  enterRoom(true);
+  chorus.connect();
 });
 
 document.addEventListener("visibilitychange", () => {
   if (document.hidden) return;
   unread = 0;
   document.title = "Chorus";
-  if (chorus.state === "reconnecting") chorus.reconnect();
+  if (chorus.state === "reconnecting") chorus.connect();
 });
+
+// ---- rooms: every room followed is on the one socket; the one shown is in the URL ----
+function followRoom(name) {
+  let followed = views.get(name);
+  if (followed) return followed;
+  followed = { room: chorus.room(name), messages: [], unread: 0, typing: new Map(), presence: null };
+  views.set(name, followed);
+  const shown = () => view === followed;
+  const { room: r } = followed;
+  r.on("message", (m) => {
+    followed.messages.push(m);
+    if (followed.messages.length > (shown() ? MAX_LOG_ITEMS : MAX_KEPT)) followed.messages.shift();
+    followed.typing.delete(m.session);
+    if (shown()) {
+      showMessage(m);
+      showTyping();
+    } else if (!m.own) {
+      followed.unread += 1;
+      showRooms();
+    }
+  });
+  r.on("presence", (p) => {
+    followed.presence = p;
+    if (!shown()) return;
+    presence = p;
+    showPresence();
+  });
+  r.on("outbox", (outbox) => { if (shown()) showOutbox(outbox); });
+  r.on("reset", (reset) => {
+    const text = reset.reason === "history-exceeded"
+      ? "Some messages sent while you were away are no longer kept, so they are missing here."
+      : "Chorus began this room's history again (it restarted or lost its storage): the messages above are from before.";
+    followed.messages.push({ notice: text });
+    if (shown()) showLogNotice(text);
+  });
+  r.on("typing", (t) => {
+    if (chorus.isOwn(t)) return;
+    followed.typing.set(t.session, { name: t.name, until: Date.now() + TYPING_SHOWN_MS });
+    if (shown()) showTyping();
+  });
+  r.on("left", (left) => {
+    views.delete(name);
+    saveRooms();
+    if (left.code === 4001 && shown()) {
+      document.body.dataset.state = "closed";
+      $("state").textContent = STATE_TEXT.closed;
+      sendButton.disabled = true;
+      $("rejoin").hidden = false;
+      notify(STOP_TEXT.closed(), true);
+      views.set(name, followed); // shown still, until the person acts
+    }
+    showRooms();
+  });
+  r.on("error", (e) => {
+    notify(`#${name}: ${e.message}`);
+    if (!shown()) leaveRoom(name);
+  });
+  saveRooms();
+  showRooms();
+  return followed;
+}
+
+function leaveRoom(name) {
+  const followed = views.get(name);
+  if (!followed) return;
+  followed.room.leave();
+  views.delete(name);
+  saveRooms();
+  if (followed === view) location.hash = views.keys().next().value ?? "main";
+  showRooms();
+}
+
+function saveRooms() {
+  tab.rooms = [...views.keys()];
+  saveTab();
+}
+
+function showRooms() {
+  const list = $("rooms");
+  list.replaceChildren(...[...views.entries()].map(([name, followed]) => {
+    const li = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `#${name}`;
+    link.textContent = `#${name}`;
+    if (followed === view) link.setAttribute("aria-current", "page");
+    li.append(link);
+    if (followed.unread > 0 && followed !== view) {
+      const count = document.createElement("span");
+      count.className = "unread";
+      count.textContent = String(followed.unread);
+      count.setAttribute("aria-label", `${followed.unread} unread`);
+      link.append(" ", count);
+    }
+    if (views.size > 1) {
+      const leave = document.createElement("button");
+      leave.type = "button";
+      leave.className = "secondary leave";
+      leave.textContent = "×";
+      leave.setAttribute("aria-label", `Leave #${name}`);
+      leave.addEventListener("click", () => leaveRoom(name));
+      li.append(" ", leave);
+    }
+    return li;
+  }));
+}
+
+let typingTimer = null;
+function showTyping() {
+  const now = Date.now();
+  const names = [];
+  for (const [session, t] of view?.typing ?? []) {
+    if (t.until < now) view.typing.delete(session);
+    else names.push(t.name);
+  }
+  $("typing").textContent = names.length === 0 ? ""
+    : names.length === 1 ? `${names[0]} is typing…`
+    : names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : "Several people are typing…";
+  clearTimeout(typingTimer);
+  if (names.length) typingTimer = setTimeout(showTyping, 1000);
+}
 
 function enterRoom(first) {
   room = roomFromUrl();
-  if (location.hash !== `#${room}`) history.replaceState(null, "", `#${room}`); // the room actually joined
+  if (location.hash !== `#${room}`) history.replaceState(null, "", `#${room}`); // the room actually shown
   roomInput.value = room;
   $("room-name").textContent = room;
-  if (room === chorus.room && !first) return;
+  if (views.get(room) === view && !first) return;
+  if (view) view.messages.splice(0, view.messages.length - MAX_KEPT); // the room no longer shown keeps less
+  view = followRoom(room);
+  view.unread = 0;
   log.replaceChildren();
   pendingItems.clear();
   awaiting.clear();
   newest = null;
   lastDay = null;
   presence = null;
-  if (room !== chorus.room) chorus.join(room);
+  for (const m of view.messages) {
+    if (m.notice) showLogNotice(m.notice);
+    else showMessage(m, true);
+  }
+  presence = view.presence;
   showPresence();
-  chorus.pending().forEach(showPending);
+  showTyping();
+  showRooms();
+  view.room.pending().forEach(showPending);
 }
 
 // ---- the message box ----
@@ -414,6 +563,7 @@ function growBox() {
 input.addEventListener("input", () => {
   updateCounter();
   growBox();
+  if (input.value.trim()) view?.room.typing();
 });
 
 input.addEventListener("keydown", (event) => {
@@ -431,7 +581,7 @@ $("composer").addEventListener("submit", (event) => {
     notify(`This message is too long to send: shorten it to ${maxBytes().toLocaleString()} bytes.`);
     return;
   }
-  chorus.send(text).catch(() => {}); // a final refusal is shown by the "refused" event
+  view.room.send(text).catch(() => {}); // a final refusal stays in the outbox, shown with its reason
   input.value = "";
   updateCounter();
   growBox();
@@ -489,4 +639,6 @@ window.addEventListener("hashchange", () => enterRoom(false));
 
 nameInput.value = tab.name;
 saveTab();
+for (const name of tab.rooms) if (name !== room && ROOM_RULE.test(name)) followRoom(name);
 enterRoom(true);
+chorus.connect();

@@ -34,8 +34,9 @@ public final class JoinCheck {
             String token = ctx.body().strip();
             verdict = upgrade.check(ctx.queryParamMap(), token.isEmpty() ? null : token, origin, ctx.header("Host"),
                     java.util.Collections.list(ctx.req().getHeaders("X-Forwarded-For")), ctx.req().getRemoteAddr());
-            // Readable from another page only where its sockets would be welcome.
-            if (origin != null && verdict.status() != 403) ctx.header("Access-Control-Allow-Origin", origin).header("Vary", "Origin");
+            // Readable from any page: one of an origin not allowed learns only that (checked first),
+            // and a library embedded there can say why instead of reconnecting for ever.
+            if (origin != null) ctx.header("Access-Control-Allow-Origin", origin).header("Vary", "Origin");
         }
         ctx.status(verdict.status()).contentType("application/json").result(json(verdict));
     }

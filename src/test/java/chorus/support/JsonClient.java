@@ -88,13 +88,27 @@ public final class JsonClient implements AutoCloseable {
         }
     }
 
-    /** The next frame that is not presence (presence is remembered for {@link #awaitPresence}). */
+    /**
+     * The next frame that is not presence or typing (presence is remembered for {@link
+     * #awaitPresence}; typing, ephemeral, is read only by {@code next("typing")}).
+     */
     public JsonNode next() {
-        if (!setAside.isEmpty()) return setAside.poll();
+        return next(false);
+    }
+
+    private JsonNode next(boolean typing) {
+        for (java.util.Iterator<JsonNode> it = setAside.iterator(); it.hasNext(); ) {
+            JsonNode frame = it.next();
+            if (typing == frame.get("type").asText().equals("typing")) {
+                it.remove();
+                return frame;
+            }
+        }
         while (true) {
             JsonNode frame = nextRaw();
-            if (!frame.get("type").asText().equals("presence")) return frame;
-            lastPresence = apply(frame);
+            String type = frame.get("type").asText();
+            if (type.equals("presence")) lastPresence = apply(frame);
+            else if (type.equals("typing") == typing) return frame;
         }
     }
 
@@ -129,7 +143,7 @@ public final class JsonClient implements AutoCloseable {
 
     /** The next frame, asserting its type. */
     public JsonNode next(String type) {
-        JsonNode frame = next();
+        JsonNode frame = next(type.equals("typing"));
         assertEquals(type, frame.get("type").asText(), "frame " + frame);
         return frame;
     }
