@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { SignJWT } from "jose";
-import { Chorus, ChorusError } from "../../main/resources/public/chorus-client.js";
+import { Chorus, ChorusError } from "../../../client/chorus-client.js";
 
 const URL = process.env.CHORUS_WS;
 if (!URL) throw new Error("CHORUS_WS must name a Chorus server's /ws");

@@ -3,7 +3,7 @@
 // at RATE messages a second, and a plain listener per room on the first instance. Prints "ready"
 // once everyone is open and sending, then, after SEND_MS of sending and once every outbox is
 // empty, one JSON line: per room, the texts sent and the texts heard.
-import { Chorus } from "../../main/resources/public/chorus-client.js";
+import { Chorus } from "../../../client/chorus-client.js";
 
 const urls = process.env.CHORUS_WS_LIST.split(",");
 const rooms = Number(process.env.ROOMS);

@@ -114,9 +114,10 @@ class FaultTest {
             redis.config("maxmemory", "0");
             ann.send("room again");
             assertEquals("room again", ann.next("message").get("text").asText());
-            // A beat that wrote presence while Redis was full says so until the next beat (one a second).
+            // A beat that wrote presence while Redis was full says so until the next beat (one a second);
+            // on a loaded machine round trips slowed by the failures may read "slow" for the 5 s they count.
             String healed = health(server);
-            for (int i = 0; i < 30 && !healed.contains("\"status\":\"ok\""); i++) {
+            for (int i = 0; i < 80 && !healed.contains("\"status\":\"ok\""); i++) {
                 Thread.sleep(100);
                 healed = health(server);
             }
