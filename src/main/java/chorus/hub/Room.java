@@ -1,25 +1,25 @@
 package chorus.hub;
 
+import chorus.protocol.Frames;
+import chorus.protocol.Lookalikes;
+import chorus.protocol.MessageId;
 import chorus.protocol.Shown;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
-import chorus.protocol.Frames;
-import chorus.protocol.MessageId;
 import java.nio.ByteBuffer;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import chorus.protocol.Lookalikes;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Set;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One broadcast domain on this instance: its local members, the last messages, and who is here.
+ * One broadcast domain on this instance: a {@link History} and a {@link Membership}, composed
+ * under the room's lock, and the room's life (loading, live, retired).
  *
  * <p>Only the room takes its lock. Under it, delivering, joining and leaving only decide: frames
  * are offered to members' queues (which never write or close) and the verdicts are collected;
@@ -27,6 +27,11 @@ import java.util.concurrent.TimeUnit;
  * what gives every member the same order, and a joiner its history with no gap and no duplicate
  * at the seam. A room starts by loading what the backend holds (outside the lock); members who
  * join meanwhile wait and are admitted, with that history, when it arrives.
+ *
+ * <p>Threads: joins, leaves, claims, renames, sends and typing come on Jetty's threads (a
+ * socket's frames); {@link #deliver}, {@link #load}, {@link #rebase}, {@link #gap} and {@link
+ * #remotePresence} on the backend's (Redis's feed thread); presence on the timer's; {@link
+ * #shed} on whichever thread enforces the history budget. Every one of them takes the lock.
  */
 public final class Room {
     /**
@@ -36,16 +41,15 @@ public final class Room {
      */
     private static final long PRESENCE_DELAY_MIN_MS = 100;
     private static final long PRESENCE_DELAY_MAX_MS = 2_000;
-    /**
-     * Past this many people, presence is a count: a joiner's whole list would be tens of
-     * kilobytes, and the changes more than anyone reads.
-     */
-    static final int MAX_LISTED = 1_000;
 
     private enum Phase { NEW, LOADING, LIVE, RETIRED }
 
     /** Who waits for the room to load: since, what a JSON member resumes after; joinedMs, when a plain one came. */
     private record Joiner(Member member, MessageId since, long joinedMs) {
+    }
+
+    /** What a client resuming after {@code since} is owed: a reset if it cannot be honoured, then messages. */
+    public record Replay(String reset, String oldest, List<Message> messages) {
     }
 
     /**
@@ -57,32 +61,13 @@ public final class Room {
 
     private final String name;
     private final Rooms shared;
-    // Ids below it are from before this history began: a restart in memory, or a Redis that lost
-    // the room's stream.
-    @GuardedBy("this") private MessageId origin;
-
-    // Written under this, read without it: copied on write, so presence and listing see a whole array.
-    private volatile Member[] members = new Member[0];
+    private final String maker;
+    @GuardedBy("this") private final History history;
+    @GuardedBy("this") private final Membership membership = new Membership();
     @GuardedBy("this") private final List<Joiner> waiting = new ArrayList<>();
-    @GuardedBy("this") private final ArrayDeque<Message> history = new ArrayDeque<>();
-    @GuardedBy("this") private final RefWindow refs = new RefWindow(System.currentTimeMillis()); // in memory only: Redis keeps its own
-    @GuardedBy("this") private MessageId floor; // the newest id no longer held: a since below it missed messages
-    @GuardedBy("this") private MessageId latest;
-    @GuardedBy("this") private long sequence; // the last id this room numbered itself (in-memory backend)
-    @GuardedBy("this") private long historyBytes; // the messages' and the refs' both
-    private volatile long lastActiveNanos = System.nanoTime(); // written under this; read by the history budget
-    @GuardedBy("this") private List<Shown> remoteNames = List.of(); // members on other instances, in Roster.SHOWN_ORDER
-    @GuardedBy("this") private final Roster roster = new Roster(); // the local members' names
-    @GuardedBy("this") private final NameClaims claims = new NameClaims();
     @GuardedBy("this") private boolean presencePending;
-    @GuardedBy("this") private Set<Shown> listed; // what members were last told is here; null: nobody was told a list
-    @GuardedBy("this") private int lastOnline = -1;
-    @GuardedBy("this") private final Set<Member> fresh = new HashSet<>(); // joined since the last presence: owed the whole list
-    @GuardedBy("this") private boolean localChanged; // the backend hears of this instance's names only when they changed
     private volatile Phase phase = Phase.NEW; // written under this; read without it by retired()
     private final CompletableFuture<Room> live = new CompletableFuture<>();
-
-    private final String maker;
 
     Room(String name, Rooms shared) {
         this(name, shared, "");
@@ -93,8 +78,7 @@ public final class Room {
         this.name = name;
         this.maker = maker;
         this.shared = shared;
-        this.origin = shared.backend().origin();
-        this.floor = origin;
+        this.history = new History(this, shared);
     }
 
     public String name() {
@@ -117,13 +101,13 @@ public final class Room {
         int offered;
         MessageId id;
         synchronized (this) {
-            MessageId seen = draft.dedupeKey() == null ? null : refs.get(draft.dedupeKey());
+            MessageId seen = history.delivered(draft.dedupeKey());
             if (seen != null) return new Published(seen, true);
             long now = System.currentTimeMillis();
-            if (refs.mayBeForgotten(draft, now)) throw new Backend.RefExpired();
-            id = new MessageId(origin.epoch(), ++sequence);
+            if (history.mayBeForgotten(draft, now)) throw new Backend.RefExpired();
+            id = history.next();
             offered = deliverLocked(Message.of(id, name, draft, now), after);
-            if (draft.dedupeKey() != null) account(refs.put(draft.dedupeKey(), id, now));
+            if (draft.dedupeKey() != null) history.rememberRef(draft.dedupeKey(), id, now);
         }
         settle(after, offered, start);
         return new Published(id, false);
@@ -135,7 +119,7 @@ public final class Room {
         long start = System.nanoTime();
         int offered;
         synchronized (this) {
-            if (latest != null && message.id().compareTo(latest) <= 0) return;
+            if (!history.isNew(message.id())) return;
             offered = deliverLocked(message, after);
         }
         settle(after, offered, start);
@@ -143,8 +127,8 @@ public final class Room {
 
     @GuardedBy("this")
     private int deliverLocked(Message message, Settlements after) {
-        remember(message);
-        int offered = members.length;
+        history.remember(message);
+        int offered = membership.members().length;
         offerAllLocked(message.plain(), message.json(), after);
         return offered;
     }
@@ -158,7 +142,7 @@ public final class Room {
     /** As above, except that JSON members in {@code fresh} are offered {@code freshJson} instead. */
     @GuardedBy("this")
     private void offerAllLocked(SharedFrame plain, SharedFrame json, Set<Member> fresh, SharedFrame freshJson, Settlements after) {
-        Member[] current = members;
+        Member[] current = membership.members();
         after.expect(current.length);
         Member[] kept = null;
         List<Member> gone = null;
@@ -197,13 +181,7 @@ public final class Room {
     public void rebase(MessageId began) {
         Settlements after = new Settlements();
         synchronized (this) {
-            if (began.epoch() == origin.epoch()) return;
-            boolean sawBefore = latest != null; // a room's first message begins its history: nothing is lost
-            dropHistoryLocked();
-            origin = began;
-            floor = began;
-            latest = null;
-            if (sawBefore) resetAllLocked("unknown-since", null, after);
+            if (history.rebase(began)) resetAllLocked("unknown-since", null, after);
         }
         after.settle();
     }
@@ -217,8 +195,7 @@ public final class Room {
     public void gap(MessageId next) {
         Settlements after = new Settlements();
         synchronized (this) {
-            dropHistoryLocked();
-            if (next.compareTo(floor) > 0) floor = next;
+            history.gap(next);
             resetAllLocked("history-exceeded", next, after);
         }
         after.settle();
@@ -229,49 +206,15 @@ public final class Room {
         offerAllLocked(null, SharedFrame.broadcast(Frames.reset(name, reason, oldest == null ? null : oldest.toString())), after);
     }
 
-    @GuardedBy("this")
-    private void dropHistoryLocked() {
-        history.clear();
-        refs.clear(System.currentTimeMillis());
-        shared.budget().release(this, historyBytes, true);
-        historyBytes = 0;
-    }
-
-    @GuardedBy("this")
-    private void remember(Message message) {
-        history.addLast(message);
-        latest = message.id();
-        lastActiveNanos = System.nanoTime();
-        account(message.cost());
-        if (history.size() > shared.historySize()) dropOldestLocked();
-    }
-
-    @GuardedBy("this")
-    private long dropOldestLocked() {
-        Message oldest = history.removeFirst();
-        floor = oldest.id();
-        account(-oldest.cost());
-        return oldest.cost();
-    }
-
-    /** Counts bytes kept (positive) or let go (negative) here and in the history budget. */
-    @GuardedBy("this")
-    private void account(long change) {
-        historyBytes += change;
-        if (change > 0) shared.budget().charge(this, change);
-        else shared.budget().release(this, -change, history.isEmpty() && refs.isEmpty());
-    }
-
     /** Drops this room's oldest messages, about this many bytes' worth, for the history budget. */
     synchronized void shed(long bytes) {
-        long freed = 0;
-        while (freed < bytes && !history.isEmpty()) freed += dropOldestLocked();
-        for (long ref; freed < bytes && (ref = refs.dropOldest()) > 0; freed += ref) account(-ref);
-        shared.budget().evicted(freed);
+        shared.budget().evicted(history.shed(bytes));
     }
 
+    /** Read by the history budget without the lock: a volatile field of the history. */
+    @SuppressWarnings("GuardedBy")
     long lastActiveNanos() {
-        return lastActiveNanos;
+        return history.lastActiveNanos();
     }
 
     /**
@@ -287,7 +230,7 @@ public final class Room {
             if (phase == Phase.RETIRED) return false;
             load = startLoadingLocked();
             if (phase == Phase.LIVE) {
-                ahead = aheadLocked(since);
+                ahead = history.ahead(since);
                 admitLocked(member, since, after);
             } else {
                 waiting.add(new Joiner(member, since, System.currentTimeMillis()));
@@ -297,13 +240,6 @@ public final class Room {
         if (ahead) shared.backend().ahead(this, since);
         after.settle();
         return true;
-    }
-
-    /** Whether a since is of this room's epoch but past anything it holds: proof the store went back. */
-    @GuardedBy("this")
-    private boolean aheadLocked(MessageId since) {
-        return since != null && since.epoch() == origin.epoch() && origin.epoch() != 0
-                && since.compareTo(latest == null ? floor : latest) > 0;
     }
 
     /** Loads the room if nobody has yet (no member joins); completes once it is live. */
@@ -333,23 +269,14 @@ public final class Room {
         MessageId ahead = null;
         synchronized (this) {
             if (phase != Phase.LOADING) return;
-            if (began != null && began.epoch() != origin.epoch()) {
-                origin = began;
-                floor = began;
-            }
-            for (Message message : held) {
-                if (latest == null || message.id().compareTo(latest) > 0) remember(message);
-            }
-            if (before != null && (floor == null || before.compareTo(floor) > 0)) floor = before;
+            history.load(held, before, began);
             phase = Phase.LIVE;
             for (Joiner joiner : waiting) {
-                if (aheadLocked(joiner.since())) ahead = joiner.since();
+                if (history.ahead(joiner.since())) ahead = joiner.since();
                 admitLocked(joiner.member(), joiner.since(), after);
                 if (!joiner.member().json()) {
-                    for (Message message : history) {
-                        if (message.ts() >= joiner.joinedMs() - PLAIN_JOIN_SLACK_MS) {
-                            after.add(joiner.member(), joiner.member().offer(message.plain(), true));
-                        }
+                    for (Message message : history.since(joiner.joinedMs() - PLAIN_JOIN_SLACK_MS)) {
+                        after.add(joiner.member(), joiner.member().offer(message.plain(), true));
                     }
                 }
             }
@@ -364,66 +291,29 @@ public final class Room {
     @GuardedBy("this")
     private void admitLocked(Member member, MessageId since, Settlements after) {
         if (member.json()) {
-            int online = roster.people(remoteNames) + (roster.has(member.person()) ? 0 : 1);
             Member.Offer verdict = member.offer(new SharedFrame(Frames.welcome(member.session(), member.name(), member.user(), name,
-                    shared.pace(), online)), true);
+                    shared.pace(), membership.online(member))), true);
             if (verdict == Member.Offer.GONE) return; // closed before it got here: never a member
             after.add(member, verdict);
-            replay(member, since);
+            Replay replay = history.replay(since, Integer.MAX_VALUE);
+            if (replay.reset() != null) member.offer(new SharedFrame(Frames.reset(name, replay.reset(), replay.oldest())), true);
+            for (Message message : replay.messages()) member.offer(message.json(), true);
         } else if (member.closed()) {
             return; // closed before it got here: never a member
         }
-        Member[] next = Arrays.copyOf(members, members.length + 1);
-        next[members.length] = member;
-        members = next;
-        roster.add(shown(member));
-        if (member.json()) fresh.add(member);
+        membership.add(member);
         shared.members().incrementAndGet();
-        localChangedLocked();
-    }
-
-    @GuardedBy("this")
-    private void replay(Member member, MessageId since) {
-        Replay replay = replayLocked(since, Integer.MAX_VALUE);
-        if (replay.reset() != null) member.offer(new SharedFrame(Frames.reset(name, replay.reset(), replay.oldest())), true);
-        for (Message message : replay.messages()) member.offer(message.json(), true);
-    }
-
-    /** What a client resuming after {@code since} is owed: a reset if it cannot be honoured, then messages. */
-    public record Replay(String reset, String oldest, List<Message> messages) {
-    }
-
-    @GuardedBy("this")
-    private Replay replayLocked(MessageId since, int limit) {
-        MessageId after = null;
-        String reset = null;
-        String oldest = history.isEmpty() ? null : history.peekFirst().id().toString();
-        if (since != null) {
-            if (since.compareTo(origin) < 0 || since.compareTo(latest == null ? floor : latest) > 0) {
-                reset = "unknown-since";
-            } else if (since.compareTo(floor) < 0) {
-                reset = "history-exceeded";
-            } else {
-                after = since;
-            }
-        }
-        List<Message> messages = new ArrayList<>();
-        for (Message message : history) {
-            if (messages.size() >= limit) break;
-            if (after == null || message.id().compareTo(after) > 0) messages.add(message);
-        }
-        return new Replay(reset, oldest, messages);
+        presenceChangedLocked();
     }
 
     /** The newest {@code count} messages held, oldest first. */
     public synchronized Replay newest(int count) {
-        List<Message> messages = new ArrayList<>(history).subList(Math.max(0, history.size() - count), history.size());
-        return new Replay(null, history.isEmpty() ? null : history.peekFirst().id().toString(), List.copyOf(messages));
+        return history.newest(count);
     }
 
     /** The history as a client resuming after {@code since} would get it, at most limit messages. */
     public synchronized Replay replay(MessageId since, int limit) {
-        return replayLocked(since, limit);
+        return history.replay(since, limit);
     }
 
     /** Who is here, and what the room holds. */
@@ -431,26 +321,23 @@ public final class Room {
     }
 
     public synchronized Summary summary() {
-        return new Summary(List.of(members), history.size(), latest);
+        return new Summary(List.of(membership.members()), history.size(), history.latest());
     }
 
     /**
-     * Closes the room for good: every member and waiting joiner is closed with this code and
+     * Closes the room for good: every member and waiting joiner is put out with this code and
      * reason, and the history is dropped. The hub has already forgotten the room.
      */
     int close(int code, String reason) {
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
             phase = Phase.RETIRED;
-            closing.addAll(List.of(members));
+            List<Member> were = membership.clear();
+            shared.members().addAndGet(-were.size());
+            closing.addAll(were);
             for (Joiner joiner : waiting) closing.add(joiner.member());
             waiting.clear();
-            shared.members().addAndGet(-members.length);
-            members = new Member[0];
-            roster.clear();
-            fresh.clear();
-            claims.clear();
-            dropHistoryLocked();
+            history.drop();
         }
         for (Member member : closing) member.putOut(code, reason);
         return closing.size();
@@ -460,7 +347,7 @@ public final class Room {
     void leave(Member member) {
         synchronized (this) {
             waiting.removeIf(joiner -> joiner.member() == member);
-            Member[] current = members;
+            Member[] current = membership.members();
             int at = Arrays.asList(current).indexOf(member);
             if (at < 0) return;
             Member[] next = new Member[current.length - 1];
@@ -472,11 +359,10 @@ public final class Room {
 
     @GuardedBy("this")
     private void removeLocked(Member[] remaining, List<Member> gone) {
-        members = remaining;
-        for (Member member : gone) roster.remove(shown(member));
+        membership.remove(remaining, gone);
         shared.members().addAndGet(-gone.size());
         if (remaining.length == 0) shared.emptied().add(this);
-        localChangedLocked();
+        presenceChangedLocked();
     }
 
     /** Offers an ephemeral frame (someone typing) to every JSON member here; nothing is kept. */
@@ -497,10 +383,7 @@ public final class Room {
             for (String key : Lookalikes.keys(shown.name())) byKey.computeIfAbsent(key, k -> new ArrayList<>(1)).add(shown);
         }
         synchronized (this) {
-            claims.elsewhere(byKey);
-            if (sorted.equals(remoteNames)) return;
-            remoteNames = sorted;
-            presenceChangedLocked();
+            if (membership.remote(sorted, byKey)) presenceChangedLocked();
         }
     }
 
@@ -508,19 +391,20 @@ public final class Room {
 
     /**
      * Holds a name for a person who is about to join, unless another person here or elsewhere
-     * shows one alike. A verified user's claim displaces anonymous holders here, and a client
-     * reconnecting replaces its older sessions here: those members are closed, after the lock.
+     * shows one alike. A verified user's claim displaces anonymous holders here, and a tab
+     * reconnecting replaces its older socket here: those members are put out, after the lock.
      */
     Claimed claim(Claim claim) {
         Set<String> displaced = new HashSet<>();
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
             if (phase == Phase.RETIRED) return Claimed.RETIRED;
+            NameClaims claims = membership.claims();
             // Only a tab coming back has an older socket here: no scan of a big room per join.
             boolean returning = claim.tab() != null && claims.holdsTab(claim.tab());
             if (!claims.claim(claim, displaced)) return Claimed.TAKEN;
             if (!returning && displaced.isEmpty()) return Claimed.YES;
-            for (Member member : members) {
+            for (Member member : membership.members()) {
                 if (displaced.contains(member.person()) || returning && claim.tab().equals(member.claim().tab())) closing.add(member);
             }
         }
@@ -533,13 +417,13 @@ public final class Room {
 
     /** Whether the claim would stand now (nothing is held). */
     synchronized boolean free(Claim claim) {
-        return claims.free(claim, new ArrayList<>());
+        return membership.claims().free(claim, new ArrayList<>());
     }
 
     /** Lets go of a name; true when nobody is here, waiting or holding a name any more. */
     synchronized boolean release(Claim claim) {
-        claims.release(claim);
-        return members.length == 0 && waiting.isEmpty() && claims.isEmpty();
+        membership.claims().release(claim);
+        return membership.isEmpty() && waiting.isEmpty();
     }
 
     /** A member shows another name: false, and nothing changes, when another person shows one alike. */
@@ -547,96 +431,57 @@ public final class Room {
         Set<String> displaced = new HashSet<>();
         List<Member> closing = new ArrayList<>();
         synchronized (this) {
-            if (phase == Phase.RETIRED || !claims.claim(after, displaced)) return false;
-            claims.release(before);
+            if (phase == Phase.RETIRED || !membership.claims().claim(after, displaced)) return false;
+            membership.claims().release(before);
             member.rename(after);
-            if (Arrays.asList(members).contains(member)) { // else it is admitted later, under its new name
-                roster.remove(new Shown(before.name(), before.user(), before.person()));
-                roster.add(new Shown(after.name(), after.user(), after.person()));
-                localChangedLocked();
-            }
-            for (Member other : members) if (displaced.contains(other.person())) closing.add(other);
+            membership.renamed(member, before, after);
+            presenceChangedLocked();
+            for (Member other : membership.members()) if (displaced.contains(other.person())) closing.add(other);
         }
         for (Member other : closing) other.putOut(CloseCodes.NAME_TAKEN, CloseCodes.NAME_TAKEN_REASON);
         return true;
     }
 
-    /** The local members' names, one per session, and who shows them. */
-    public List<Shown> localNames() {
-        return Arrays.stream(members).map(Room::shown).toList();
-    }
-
-    private static Shown shown(Member member) {
-        Claim claim = member.claim();
-        return new Shown(claim.name(), claim.user(), claim.person());
-    }
-
-    @GuardedBy("this")
-    private void localChangedLocked() {
-        localChanged = true;
-        presenceChangedLocked();
+    /** The local members' names, one per socket, and who shows them. */
+    public synchronized List<Shown> localNames() {
+        return membership.localNames();
     }
 
     @GuardedBy("this")
     private void presenceChangedLocked() {
         if (presencePending || phase == Phase.RETIRED) return;
         presencePending = true;
-        long delay = Math.min(PRESENCE_DELAY_MAX_MS, Math.max(PRESENCE_DELAY_MIN_MS, (members.length + remoteNames.size()) / 2));
+        long delay = Math.min(PRESENCE_DELAY_MAX_MS, Math.max(PRESENCE_DELAY_MIN_MS, membership.size() / 2));
         shared.timer().schedule(this::sendPresence, delay, TimeUnit.MILLISECONDS);
     }
 
-    /**
-     * Presence after a window of changes: members who joined meanwhile get the whole list, the
-     * others what changed (who came, who went; a rename is both); past {@link #MAX_LISTED} people,
-     * everyone gets the count alone.
-     */
+    /** On the timer's thread: one round of presence for everyone here, then this instance's names to the backend if they changed. */
     private void sendPresence() {
         Settlements after = new Settlements();
         List<Shown> local;
         synchronized (this) {
             presencePending = false;
-            local = localChanged ? localNames() : null;
-            localChanged = false;
-            int online = roster.people(remoteNames);
-            if (online > MAX_LISTED) {
-                listed = null;
-                SharedFrame count = SharedFrame.broadcast(Frames.presenceCount(name, online));
-                offerAllLocked(null, online == lastOnline ? null : count, fresh, count, after);
-            } else {
-                List<Shown> shown = roster.shown(remoteNames);
-                SharedFrame whole = SharedFrame.broadcast(Frames.presence(name, online, shown));
-                offerAllLocked(null, listed == null ? whole : changeLocked(shown, online), fresh, whole, after);
-                listed = new HashSet<>(shown);
-            }
-            lastOnline = online;
-            fresh.clear();
+            local = membership.localChange();
+            Membership.Round round = membership.presence(name);
+            offerAllLocked(null, round.others(), round.joined(), round.fresh(), after);
         }
         after.settle();
         if (local != null) shared.backend().presence(this, local);
     }
 
-    /** Who came and went since the last list, or null when nothing did. */
-    @GuardedBy("this")
-    private SharedFrame changeLocked(List<Shown> shown, int online) {
-        Set<Shown> before = listed;
-        List<Shown> joined = shown.stream().filter(s -> !before.contains(s)).toList();
-        Set<Shown> now = new HashSet<>(shown);
-        List<Shown> left = before.stream().filter(s -> !now.contains(s)).sorted(Roster.SHOWN_ORDER).toList();
-        if (joined.isEmpty() && left.isEmpty() && online == lastOnline) return null;
-        return SharedFrame.broadcast(Frames.presenceChange(name, online, joined, left));
-    }
-
     /** Marks an empty room retired, so it can be forgotten; false if someone is here or waiting. */
     synchronized boolean retireIfEmpty() {
-        if (members.length == 0 && waiting.isEmpty() && claims.isEmpty() && phase != Phase.RETIRED) {
+        if (membership.isEmpty() && waiting.isEmpty() && phase != Phase.RETIRED) {
             phase = Phase.RETIRED;
-            dropHistoryLocked();
+            history.drop();
         }
         return phase == Phase.RETIRED;
     }
 
+    /** The members here now, read without the lock: a whole array, copied on write and published through a volatile field. */
+    @SuppressWarnings("GuardedBy")
     Member[] members() {
-        return members;
+        return membership.members();
     }
 
     /** True once the room was forgotten or closed: a backend stops following it. */
