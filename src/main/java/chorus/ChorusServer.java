@@ -96,6 +96,7 @@ public final class ChorusServer {
                 // Capped (MAX_THREADS); a reconnect storm still grows the pool to its cap, and by
                 // default it gives back one idle thread a minute, so it stayed grown for hours.
                 if (server.getThreadPool() instanceof QueuedThreadPool pool) {
+                    pool.setName("chorus-jetty"); // entry points on it assert so (tasks.Threads)
                     pool.setMaxThreads(config.maxThreads());
                     pool.setIdleTimeout(30_000);
                     pool.setMaxEvictCount(32);

@@ -4,6 +4,7 @@ import chorus.protocol.Frames;
 import chorus.protocol.Lookalikes;
 import chorus.protocol.MessageId;
 import chorus.protocol.Shown;
+import chorus.tasks.Threads;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -457,6 +458,7 @@ public final class Room {
 
     /** On the timer's thread: one round of presence for everyone here, then this instance's names to the backend if they changed. */
     private void sendPresence() {
+        assert Threads.TIMER.current() : Thread.currentThread().getName();
         Settlements after = new Settlements();
         List<Shown> local;
         synchronized (this) {

@@ -5,6 +5,7 @@ import chorus.hub.Message;
 import chorus.hub.Room;
 import chorus.protocol.MessageId;
 import chorus.tasks.TaskFailures;
+import chorus.tasks.Threads;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.lettuce.core.ScriptOutputType;
@@ -350,7 +351,9 @@ final class Feeds {
      * "not subscribed", with live messages held: the next resubscription reads the stream from the
      * last offset handed over, so nothing is lost or doubled, and live delivery resumes after it.
      */
+    /** Every step of a feed, on the feeds' thread: one room's channel is handled in order. */
     private void onFeed(Feed feed, Runnable step) {
+        assert Threads.FEED.current() : Thread.currentThread().getName();
         try {
             step.run();
         } catch (RuntimeException e) {

@@ -8,6 +8,7 @@ import chorus.hub.Hub;
 import chorus.auth.Identity;
 import chorus.auth.TokenRefused;
 import chorus.protocol.MessageId;
+import chorus.tasks.Threads;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import chorus.protocol.Command;
@@ -84,8 +85,10 @@ final class ChatEndpoint implements FrameHandler {
         this.text = limits.assembler(join.json());
     }
 
+    /** On a Jetty thread, as every frame after it. */
     @Override
     public void onOpen(CoreSession session, Callback callback) {
+        assert Threads.JETTY.current() : Thread.currentThread().getName();
         this.session = session;
         client = outbound.open(session, sessionId, join.json(), lease.address);
         callback.succeeded();
@@ -120,6 +123,7 @@ final class ChatEndpoint implements FrameHandler {
 
     @Override
     public void onFrame(Frame frame, Callback callback) {
+        assert Threads.JETTY.current() : Thread.currentThread().getName();
         client.heard();
         byte opCode = frame.getOpCode();
         if (opCode == OpCode.CLOSE) { // the core answers it; QuietClose holds the answer until our write in flight ends

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * join every second for three seconds. Prints presence frames and bytes per member per second.
  */
 class PresenceCostTest {
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "chorus-timer")); // as the server names it: presence asserts it
     private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, timer, new SimpleMeterRegistry());
 
     @AfterEach

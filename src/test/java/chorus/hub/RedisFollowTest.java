@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /** Rooms and the Redis backend, on a real redis-server. */
 class RedisFollowTest {
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "chorus-timer")); // as the server names it: presence asserts it
     private RedisServer redis;
     private RedisBackend backend;
     private Rooms shared;

@@ -97,7 +97,7 @@ class RetiredRoomTest {
         }
     }
 
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "chorus-timer")); // as the server names it: presence asserts it
 
     @AfterEach
     void stop() {

@@ -1,0 +1,33 @@
+package chorus.hub;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chorus.protocol.Pace;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.Test;
+
+/** Entry points assert their thread (tasks.Threads), and in the tests the assertions are on: a wrong thread trips one. */
+class ThreadsTest {
+    private static boolean presenceArrives(String timerName) throws InterruptedException {
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, timerName));
+        try {
+            Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, timer,
+                    new SimpleMeterRegistry());
+            FakeMember ann = FakeMember.json("ann");
+            Joins.join(hub, ann, "threads", null);
+            Thread.sleep(400); // a presence round is 100 ms away
+            return ann.received.stream().anyMatch(frame -> frame.startsWith("{\"type\":\"presence\""));
+        } finally {
+            timer.shutdownNow();
+        }
+    }
+
+    @Test
+    void presenceRunsOnTheTimerAndOnNoOtherThread() throws Exception {
+        assertTrue(presenceArrives("chorus-timer"));
+        assertFalse(presenceArrives("some-other-thread"), "the assertion did not trip");
+    }
+}
