@@ -56,7 +56,7 @@ class PresenceCostTest {
             (i < size * 9 / 10 ? stay : churning).add(m);
             Joins.join(hub, m, room, null);
         }
-        Thread.sleep(2500); // the room's own arrival settles
+        Thread.sleep(1500); // the room's own arrival settles (a round is at most 2 s away; its first lists are not counted)
         int[] seen = stay.stream().mapToInt(m -> m.received.size()).toArray();
         long start = System.nanoTime();
         for (int second = 0; second < 3; second++) {
@@ -70,7 +70,7 @@ class PresenceCostTest {
             }
             churning = next;
         }
-        Thread.sleep(2000); // the last window goes out
+        Thread.sleep(1200); // the last round goes out (the window is 0.6 s at this size)
         double seconds = (System.nanoTime() - start) / 1e9;
         long[] during = presence(stay, seen);
         Cost cost = new Cost(during[0] / (double) stay.size() / seconds, during[1] / (double) stay.size() / seconds, during[2]);

@@ -216,7 +216,7 @@ class DetailsTest extends ChromiumTest {
         assertThat(page.locator("#online")).hasText("Not connected");
         // Delays grow, but never beyond a few seconds.
         int before = line.attempts.size();
-        while (line.attempts.size() < before + 6) page.waitForTimeout(50);
+        while (line.attempts.size() < before + 4) page.waitForTimeout(50);
         for (int i = before + 1; i < line.attempts.size(); i++) {
             long gapMs = (line.attempts.get(i) - line.attempts.get(i - 1)) / 1_000_000;
             assertTrue(gapMs <= 3_500, "waited " + gapMs + " ms between attempts");
@@ -235,7 +235,7 @@ class DetailsTest extends ChromiumTest {
         // The same when the tab comes back into view.
         line.cut();
         assertThat(page.locator("#state")).hasText("reconnecting…");
-        while (line.attempts.size() < seen + 5) page.waitForTimeout(50);
+        while (line.attempts.size() < seen + 3) page.waitForTimeout(50);
         int now = line.attempts.size();
         while (line.attempts.size() == now) page.waitForTimeout(10);
         line.restore();

@@ -11,12 +11,52 @@ import chorus.support.Jwts;
 import chorus.support.Pages;
 import chorus.support.TestServer;
 import com.microsoft.playwright.Page;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The page follows many rooms on one socket (#30), in real Chromium. */
 class RoomsTest extends ChromiumTest {
+    /** #30 item 5: a page of an origin the server does not allow hears why, instead of reconnecting for ever. */
+    @Test
+    void aLibraryOnAPageOfAnOriginNotAllowedStopsAndSaysWhy() throws Exception {
+        server = new TestServer(Map.of());
+        String chorus = "127.0.0.1:" + server.port();
+        HttpServer app = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        app.createContext("/", exchange -> {
+            byte[] body = ("""
+                    <!doctype html><meta charset="utf-8"><title>widget</title>
+                    <script type="module">
+                      import { Chorus } from "http://%s/chorus-client.js";
+                      const chorus = new Chorus({ url: "ws://%s/ws" });
+                      chorus.on("state", ({ state, reason, message }) => {
+                        document.body.dataset.state = state;
+                        document.body.dataset.reason = reason ?? "";
+                        document.body.dataset.message = message ?? "";
+                      });
+                      chorus.room("lobby");
+                      chorus.connect();
+                    </script>""").formatted(chorus, chorus).getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        app.start();
+        try {
+            Page page = browser.newPage();
+            page.navigate("http://127.0.0.1:" + app.getAddress().getPort() + "/");
+            assertThat(page.locator("body")).hasAttribute("data-state", "stopped");
+            assertThat(page.locator("body")).hasAttribute("data-reason", "refused");
+            assertThat(page.locator("body")).hasAttribute("data-message", java.util.regex.Pattern.compile("origin not allowed"));
+        } finally {
+            app.stop(0);
+        }
+    }
+
     @Test
     void aRoomThatReceivedMessagesWhileAnotherWasOpenShowsAnUnreadCountAndEverythingIsOnOneSocket() {
         server = new TestServer(Map.of());
