@@ -52,7 +52,7 @@ public final class Hub {
                 Timer.builder("chorus.broadcast.latency")
                         .description("time to queue one message to every member of its room on this instance")
                         .publishPercentileHistogram().register(registry));
-        Gauge.builder("chorus.members", members, AtomicInteger::get).description("sockets that are members of a room")
+        Gauge.builder("chorus.members", members, AtomicInteger::get).description("room memberships here: a socket in several rooms counts in each")
                 .register(registry);
         Gauge.builder("chorus.rooms", rooms, Map::size).description("rooms held here, empty ones kept for their history included")
                 .register(registry);
@@ -218,7 +218,7 @@ public final class Hub {
         shared.backend().stop();
     }
 
-    /** Members of a room on this instance: /health's "connections", meaning "receiving". */
+    /** Room memberships on this instance (a socket in several rooms counts in each). */
     public int size() {
         return members.get();
     }

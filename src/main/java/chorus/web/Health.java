@@ -26,7 +26,7 @@ public final class Health {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", status);
         if (status.equals("degraded")) body.put("reason", problem);
-        body.put("connections", hub.size());
+        body.put("connections", sockets.size()); // sockets, however many rooms each is in
         body.put("uptimeSeconds", (System.currentTimeMillis() - startedMillis) / 1000);
         ctx.status(status.equals("ok") ? 200 : 503).json(body);
     }
