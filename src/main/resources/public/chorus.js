@@ -237,13 +237,21 @@ function showPresence() {
 // ---- pending messages: this room's outbox, at the bottom of the log ----
 const excerpt = (text) => (text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
+// What a pending line says; it is drawn again only when that changes (a long outbox would
+// otherwise be redrawn, and the page laid out again, for every message confirmed).
+const pendingStatus = (entry) => (entry.refused ? `refused ${entry.refused.code}`
+  : chorus.state === "open" ? "sending" : chorus.state === "stopped" ? "stopped" : "waiting");
+
 function showPending(entry) {
   let item = pendingItems.get(entry.ref);
+  const shown = pendingStatus(entry);
+  if (item?.dataset.status === shown) return;
   if (!item) {
     item = document.createElement("li");
     log.appendChild(item);
     pendingItems.set(entry.ref, item);
   }
+  item.dataset.status = shown;
   item.className = entry.refused ? "refused own" : "pending";
   fillMessage(item, chorus.name || "you", new Date(entry.at), entry.text, true);
   const status = document.createElement("p");
@@ -251,6 +259,10 @@ function showPending(entry) {
   if (entry.refused) refusedStatus(status, entry);
   else status.textContent = chorus.state === "open" ? "Sending…" : chorus.state === "stopped" ? "Not sent" : "Waiting for the connection…";
   item.append(status);
+}
+
+function showAllPending(entries) {
+  entries.forEach(showPending);
   follow();
 }
 
@@ -283,7 +295,7 @@ function showOutbox({ entries, confirmed: done }) {
     item.remove();
     pendingItems.delete(ref);
   }
-  entries.forEach(showPending);
+  showAllPending(entries);
 }
 
 // Shown as sent now; the message that follows fills the line in where it stands.
@@ -348,7 +360,7 @@ function showState({ state, reason, message }) {
   $("rejoin").hidden = !stop;
   if (stop) notify(stop(message), true); // it stays: it explains the state
   showPresence();
-  view?.room.pending().forEach(showPending);
+  if (view) showAllPending(view.room.pending());
 }
 
 chorus.on("state", showState);
@@ -536,7 +548,7 @@ function enterRoom(first) {
   showPresence();
   showTyping();
   showRooms();
-  view.room.pending().forEach(showPending);
+  showAllPending(view.room.pending());
 }
 
 // ---- the message box ----
