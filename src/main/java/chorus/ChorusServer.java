@@ -10,7 +10,14 @@ import chorus.hub.CloseCodes;
 import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
+import chorus.config.Hooks;
+import chorus.hub.Activity;
 import chorus.tasks.QuietLog;
+import chorus.webhooks.Events;
+import chorus.webhooks.PublishHook;
+import chorus.webhooks.Signer;
+import chorus.webhooks.WebhookActivity;
+import chorus.webhooks.Webhooks;
 import chorus.tasks.TaskFailures;
 import chorus.web.Assets;
 import chorus.web.BadRequests;
@@ -52,6 +59,7 @@ public final class ChorusServer {
     private final Upgrade upgrade;
     private final Sockets sockets;
     private final Javalin app;
+    private final Webhooks webhooks; // null: no WEBHOOK_URL
 
     public ChorusServer(Config config) {
         this.config = config;
@@ -63,16 +71,24 @@ public final class ChorusServer {
         Backend backend = config.redisUrl() == null ? new MemoryBackend()
                 : new RedisBackend(config.redisUrl(), config.redisTlsVerify(), config.historySize(), config.redisMaxBytes(), config.redisMaxRefs(), tasks,
                         metrics.registry());
-        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.pace(), config.maxRooms(), config.maxIdleRooms(), timer,
+        Hooks hooks = config.hooks();
+        Events events = new Events(hooks.webhookEvents());
+        this.webhooks = hooks.webhookUrl() == null ? null : new Webhooks(hooks.webhookUrl(), new Signer(hooks.webhookSecret()),
+                hooks.webhookQueueBytes(), hooks.webhookTimeout(), tasks, metrics.registry());
+        Activity activity = webhooks == null ? Activity.NONE : new WebhookActivity(webhooks, events, timer, hooks.offlineGrace());
+        PublishHook publishHook = hooks.publishHookUrl() == null ? null : new PublishHook(hooks.publishHookUrl(),
+                new Signer(hooks.webhookSecret()), hooks.publishHookTimeout(), hooks.allowOnHookFailure(), config.maxMessageBytes(),
                 metrics.registry());
-        this.upgrade = new Upgrade(hub, config, timer, quiet, metrics.registry());
+        this.hub = new Hub(backend, config.historySize(), config.historyBytes(), config.pace(), config.maxRooms(), config.maxIdleRooms(), timer,
+                activity, metrics.registry());
+        this.upgrade = new Upgrade(hub, config, publishHook, timer, quiet, metrics.registry());
         this.sockets = upgrade.sockets();
         this.keepalive = new Keepalive(sockets, timer, config.pingInterval(), config.idleTimeout());
         Health health = new Health(hub, sockets);
         Assets assets = new Assets();
         backend.onOrder(new Operator(hub, upgrade, backend)::carryOut);
         Api api = config.apiToken() == null ? null
-                : new Api(hub, backend, config.apiToken(), config.maxMessageBytes(), metrics.registry());
+                : new Api(hub, backend, webhooks, events, config.apiToken(), config.maxMessageBytes(), metrics.registry());
         // Behind a proxy every peer is the proxy: the cap per address applies to sockets only.
         HttpConnections connections = new HttpConnections(timer, config.headerTimeout(), config.maxHttpConnections(),
                 config.trustProxy() ? 0 : config.maxHttpConnectionsPerAddress(), metrics.registry());
@@ -166,6 +182,7 @@ public final class ChorusServer {
         app.stop();
         upgrade.stop();
         hub.stop();
+        if (webhooks != null) webhooks.stop(); // in memory: what waits is lost (README says so)
         metrics.close();
     }
 }

@@ -12,6 +12,9 @@ import chorus.protocol.Command;
 import chorus.protocol.MessageId;
 import chorus.protocol.Names;
 import chorus.protocol.Refs;
+import chorus.webhooks.Event;
+import chorus.webhooks.Events;
+import chorus.webhooks.Webhooks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.config.JavalinConfig;
@@ -42,8 +45,12 @@ public final class Api {
     private final Backend backend;
     private final Tokens tokens;
     private final int maxTextBytes;
+    private final Webhooks webhooks; // null: no WEBHOOK_URL
+    private final Events events;
 
-    public Api(Hub hub, Backend backend, String token, int maxTextBytes, MeterRegistry registry) {
+    public Api(Hub hub, Backend backend, Webhooks webhooks, Events events, String token, int maxTextBytes, MeterRegistry registry) {
+        this.webhooks = webhooks;
+        this.events = events;
         this.hub = hub;
         this.backend = backend;
         this.tokens = new Tokens(token, "api", registry);
@@ -60,6 +67,7 @@ public final class Api {
         c.routes.delete("/api/rooms/{room}", this::closeRoom);
         c.routes.delete("/api/sessions/{session}", this::disconnect);
         c.routes.delete("/api/users/{user}", this::disconnectUser);
+        c.routes.get("/api/webhooks", this::webhooks);
         c.routes.exception(HttpResponseException.class, (e, ctx) -> {
             if (ctx.path().startsWith("/api/")) ctx.status(e.getStatus()).json(error(e.getMessage(), e.getDetails().get("field")));
             else ctx.status(e.getStatus()).result(e.getMessage());
@@ -242,6 +250,7 @@ public final class Api {
         String room = roomParam(ctx);
         await(backend.deleteHistory(room));
         await(backend.order(Order.closeRoom(room)));
+        emit(events.make("room.closed", room, Events.data("room", room)));
         ctx.status(204);
     }
 
@@ -253,6 +262,7 @@ public final class Api {
         if (await(backend.order(Order.disconnect(session, ban))) == 0) {
             throw new HttpResponseException(404, "no session " + session + " on any instance", Map.of("field", "session"));
         }
+        emit(events.make("session.disconnected", "session:" + session, Events.data("session", session, "banSeconds", ban)));
         ctx.status(202).json(Map.of("session", session, "banSeconds", ban));
     }
 
@@ -265,10 +275,25 @@ public final class Api {
         if (!user.matches("[\\x21-\\x7e]{1,128}")) throw bad("user", "user must be a token's sub: 1-128 visible ASCII characters");
         long ban = number(ctx, "ban", 0, 0, 86_400);
         int closed = await(backend.order(Order.disconnectUser(user, ban)));
+        emit(events.make("user.disconnected", "user:" + user, Events.data("user", user, "sessions", closed, "banSeconds", ban)));
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("user", user);
         body.put("sessions", closed);
         body.put("banSeconds", ban);
         ctx.status(202).json(body);
+    }
+
+    /** GET /api/webhooks → where events go, what waits, the last success and failure, the next try. */
+    private void webhooks(Context ctx) {
+        if (webhooks == null) {
+            ctx.json(Map.of("enabled", false, "reason", "WEBHOOK_URL is not set"));
+            return;
+        }
+        ctx.json(webhooks.status());
+    }
+
+    /** An operator's order, for the app's backend: said once, by the instance that took it. */
+    private void emit(Event event) {
+        if (webhooks != null) webhooks.emit(event);
     }
 }

@@ -50,7 +50,8 @@ public record Config(
         String metricsToken,
         Keys tokenKeys,
         boolean requireToken,
-        int maxTokenBytes) {
+        int maxTokenBytes,
+        Hooks hooks) {
 
     /** The send limits each welcome announces (docs/PROTOCOL.md). */
     public Pace pace() {
@@ -113,7 +114,9 @@ public record Config(
                 token(env, "METRICS_TOKEN"),
                 tokenKeys(env),
                 bool(env, "REQUIRE_TOKEN", false),
-                integer(env, "MAX_TOKEN_BYTES", 4096, 256, 6144)); // below Jetty's 8 KiB of request headers
+                integer(env, "MAX_TOKEN_BYTES", 4096, 256, 6144), // below Jetty's 8 KiB of request headers
+                Hooks.fromEnv(env, chorus.webhooks.Events.TYPES, (name, fallback) -> duration(env, name, fallback),
+                        (name, fallback, min, max) -> integer(env, name, fallback, min, max)));
         if (config.requireToken && config.tokenKeys == null) {
             throw new Invalid("REQUIRE_TOKEN=true needs TOKEN_SECRET or TOKEN_PUBLIC_KEY to verify tokens with");
         }

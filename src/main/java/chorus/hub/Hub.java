@@ -38,7 +38,7 @@ public final class Hub {
     private final int maxRooms;
 
     public Hub(Backend backend, int historySize, long historyBytes, Pace pace, int maxRooms, int maxIdleRooms,
-            ScheduledExecutorService timer, MeterRegistry registry) {
+            ScheduledExecutorService timer, Activity activity, MeterRegistry registry) {
         this.maxRooms = maxRooms;
         this.maxIdleRooms = maxIdleRooms;
         this.received = Counter.builder("chorus.messages.received").description("messages accepted and broadcast")
@@ -51,7 +51,7 @@ public final class Hub {
                 slowDropped,
                 Timer.builder("chorus.broadcast.latency")
                         .description("time to queue one message to every member of its room on this instance")
-                        .publishPercentileHistogram().register(registry));
+                        .publishPercentileHistogram().register(registry), activity);
         Gauge.builder("chorus.members", members, AtomicInteger::get).description("room memberships here: a socket in several rooms counts in each")
                 .register(registry);
         Gauge.builder("chorus.rooms", rooms, Map::size).description("rooms held here, empty ones kept for their history included")
@@ -139,7 +139,9 @@ public final class Hub {
     /** Orders a message through the backend; completes with its id. */
     public CompletionStage<Published> publish(Room room, Draft draft) {
         received.increment();
-        return shared.backend().publish(room, draft);
+        return shared.backend().publish(room, draft).whenComplete((published, failure) -> {
+            if (failure == null && !published.duplicate()) shared.activity().published(room, draft, published);
+        });
     }
 
     /** Relays that a member is typing to its room everywhere: never stored, never replayed. */

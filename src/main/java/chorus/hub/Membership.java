@@ -22,6 +22,13 @@ final class Membership {
      */
     static final int MAX_LISTED = 1_000;
 
+    /** Who came and went here since the last time asked (people, not sockets), and how many were here before and after. */
+    record People(List<Shown> came, List<Shown> went, int before, int after) {
+        boolean isEmpty() {
+            return came.isEmpty() && went.isEmpty();
+        }
+    }
+
     /** One round of presence: what most members get (null: nothing), and what those who joined since the last get. */
     record Round(SharedFrame others, SharedFrame fresh, Set<Member> joined) {
     }
@@ -34,6 +41,7 @@ final class Membership {
     private int lastOnline = -1;
     private final Set<Member> fresh = new HashSet<>(); // joined since the last presence: owed the whole list
     private boolean localChanged; // the backend hears of this instance's names only when they changed
+    private Map<String, Shown> announced = Map.of(); // the people here as the last People told
 
     Member[] members() {
         return members;
@@ -133,6 +141,16 @@ final class Membership {
         List<Shown> went = before.stream().filter(s -> !now.contains(s)).sorted(Roster.SHOWN_ORDER).toList();
         if (came.isEmpty() && went.isEmpty() && online == lastOnline) return null;
         return SharedFrame.broadcast(Frames.presenceChange(room, online, came, went));
+    }
+
+    /** Who came and went since the last time asked. */
+    People people() {
+        Map<String, Shown> now = roster.people();
+        List<Shown> came = now.entrySet().stream().filter(e -> !announced.containsKey(e.getKey())).map(Map.Entry::getValue).toList();
+        List<Shown> went = announced.entrySet().stream().filter(e -> !now.containsKey(e.getKey())).map(Map.Entry::getValue).toList();
+        People people = new People(came, went, announced.size(), now.size());
+        announced = now;
+        return people;
     }
 
     /** Everyone goes (the room is closed): the members who were here. */

@@ -331,9 +331,11 @@ public final class Room {
      */
     int close(int code, String reason) {
         List<Member> closing = new ArrayList<>();
+        Membership.People people;
         synchronized (this) {
             phase = Phase.RETIRED;
             List<Member> were = membership.clear();
+            people = membership.people(); // everyone went
             shared.members().addAndGet(-were.size());
             closing.addAll(were);
             for (Joiner joiner : waiting) closing.add(joiner.member());
@@ -341,6 +343,7 @@ public final class Room {
             history.drop();
         }
         for (Member member : closing) member.putOut(code, reason);
+        if (!people.isEmpty()) shared.activity().people(this, people.came(), people.went(), people.before(), people.after());
         return closing.size();
     }
 
@@ -461,14 +464,18 @@ public final class Room {
         assert Threads.TIMER.current() : Thread.currentThread().getName();
         Settlements after = new Settlements();
         List<Shown> local;
+        Membership.People people;
         synchronized (this) {
             presencePending = false;
             local = membership.localChange();
             Membership.Round round = membership.presence(name);
             offerAllLocked(null, round.others(), round.joined(), round.fresh(), after);
+            people = membership.people();
         }
         after.settle();
         if (local != null) shared.backend().presence(this, local);
+        // Coalesced like presence: a reload within the window is neither a leave nor a join.
+        if (!people.isEmpty()) shared.activity().people(this, people.came(), people.went(), people.before(), people.after());
     }
 
     /** Marks an empty room retired, so it can be forgotten; false if someone is here or waiting. */

@@ -11,5 +11,5 @@ import java.util.concurrent.atomic.AtomicInteger;
  * queue of rooms that went empty, and the meters. Rooms only add to these; none calls back.
  */
 record Rooms(Backend backend, int historySize, Pace pace, HistoryBudget budget, ScheduledExecutorService timer, AtomicInteger members,
-        EmptyRooms emptied, Counter delivered, Counter slowDropped, Timer fanOut) {
+        EmptyRooms emptied, Counter delivered, Counter slowDropped, Timer fanOut, Activity activity) {
 }

@@ -42,6 +42,13 @@ final class Roster {
         return persons.containsKey(person);
     }
 
+    /** The people here, each with one of the names it shows. */
+    Map<String, Shown> people() {
+        Map<String, Shown> people = new HashMap<>();
+        for (Shown shown : entries.keySet()) people.putIfAbsent(shown.person(), shown);
+        return people;
+    }
+
     /** How many people: those here, and those elsewhere who are not here. */
     int people(List<Shown> elsewhere) {
         Set<String> others = new HashSet<>();

@@ -18,7 +18,9 @@ public enum ErrorCode {
     /** MAX_ROOMS_PER_CONNECTION reached: leave one first. */
     TOO_MANY_ROOMS("too-many-rooms"),
     /** The token does not let this user into the room (a private room it does not name). */
-    FORBIDDEN("forbidden");
+    FORBIDDEN("forbidden"),
+    /** The app's publish hook did not accept the message (its reason is the error's message); nobody else saw it. */
+    REJECTED("rejected");
 
     private final String wire;
 

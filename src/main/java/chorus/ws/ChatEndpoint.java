@@ -9,7 +9,10 @@ import chorus.auth.Identity;
 import chorus.auth.TokenRefused;
 import chorus.protocol.MessageId;
 import chorus.tasks.Threads;
+import chorus.webhooks.PublishHook;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ConcurrentHashMap;
 import chorus.protocol.Command;
 import chorus.protocol.ErrorCode;
@@ -44,6 +47,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ChatEndpoint implements FrameHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ChatEndpoint.class);
+    private static final int MAX_AT_HOOK = 16;
 
     private final Hub hub;
     private final Outbound outbound;
@@ -58,6 +62,10 @@ final class ChatEndpoint implements FrameHandler {
     private final String sessionId;
     private final Claim claim; // the name it holds in the URL's room, from the upgrade until the socket opens
     private final Identity identity; // null for an anonymous client
+    private final PublishHook publishHook; // null: none
+    // Sends wait for the publish hook one after another, so a socket's messages keep their order.
+    private CompletableFuture<?> hooked = CompletableFuture.completedFuture(null); // Jetty's thread, one frame at a time
+    private final AtomicInteger atHook = new AtomicInteger(); // sends waiting for the hook or behind one that is
     private final ScheduledExecutorService timer;
     // Written by Jetty's thread and by rooms putting a subscription out; read by both.
     private final Map<String, Subscription> rooms = new ConcurrentHashMap<>();
@@ -67,7 +75,8 @@ final class ChatEndpoint implements FrameHandler {
     private Connection client;
 
     ChatEndpoint(Hub hub, Outbound outbound, Sockets.Lease lease, JoinRequest join, String sessionId, Claim claim, Identity identity,
-            ScheduledExecutorService timer, Limits limits, Admission admission, Refusals refusals) {
+            ScheduledExecutorService timer, Limits limits, Admission admission, PublishHook publishHook, Refusals refusals) {
+        this.publishHook = publishHook;
         this.hub = hub;
         this.sessionId = sessionId;
         this.claim = claim;
@@ -263,12 +272,32 @@ final class ChatEndpoint implements FrameHandler {
     private void publish(Command.Send send) {
         Subscription from = subscription(send.room(), send.ref());
         if (from == null) return;
-        String room = from.room();
         String ref = send.ref();
         // Two namespaces: a session id is public (every message carries it), so a client id
         // equal to someone's session must not claim that session's refs.
         String sender = join.client() != null ? "client:" + join.client() : "session:" + client.session();
         Draft draft = new Draft(from.name(), from.user(), client.session(), send.text(), sender, ref, send.age());
+        if (publishHook == null) {
+            publish(from, draft);
+            return;
+        }
+        // Past a few waiting, the hook is the bottleneck: refused like a rate limit, resent later.
+        if (atHook.incrementAndGet() > MAX_AT_HOOK) {
+            atHook.decrementAndGet();
+            refuseMessage(ErrorCode.RATE_LIMITED, "too many messages waiting to be checked; slow down", from.room(), ref);
+            return;
+        }
+        hooked = hooked.thenCompose(ignored -> publishHook.check(from.room(), draft, join.client())).thenAccept(verdict -> {
+            atHook.decrementAndGet();
+            if (!verdict.allowed()) refuseMessage(ErrorCode.REJECTED, verdict.reason(), from.room(), ref);
+            else publish(from, verdict.text().equals(draft.text()) ? draft
+                    : new Draft(draft.from(), draft.user(), draft.session(), verdict.text(), draft.sender(), draft.ref(), draft.age()));
+        });
+    }
+
+    private void publish(Subscription from, Draft draft) {
+        String room = from.room();
+        String ref = draft.ref();
         hub.publish(from.claim().room(), draft).whenComplete((published, failure) -> {
             if (failure == null) {
                 if (ref != null) client.send(Frames.sent(room, ref, published.id().toString(), published.duplicate()));

@@ -7,6 +7,7 @@ import chorus.config.Config;
 import chorus.hub.Claim;
 import chorus.hub.Hub;
 import chorus.hub.Person;
+import chorus.webhooks.PublishHook;
 import chorus.tasks.QuietLog;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -47,11 +48,13 @@ public final class Upgrade implements WebSocketNegotiator {
     private final ScheduledExecutorService timer;
     private final Counter lookupsRefused;
     private final Admission admission;
+    private final PublishHook publishHook; // null: none
 
     /** Past its address's budget of name lookups, what a /check or an upgrade refused for a taken name gets instead. */
     private static final String TOO_MANY_LOOKUPS = "too many name checks from your address; try again in a minute";
 
-    public Upgrade(Hub hub, Config config, ScheduledExecutorService timer, QuietLog log, MeterRegistry registry) {
+    public Upgrade(Hub hub, Config config, PublishHook publishHook, ScheduledExecutorService timer, QuietLog log, MeterRegistry registry) {
+        this.publishHook = publishHook;
         this.hub = hub;
         this.trustProxy = config.trustProxy();
         this.origins = new OriginPolicy(config.allowedOrigins());
@@ -130,7 +133,7 @@ public final class Upgrade implements WebSocketNegotiator {
                     lease.end();
                     hub.release(claim);
                 });
-                return new ChatEndpoint(hub, outbound, lease, join, session, claim, identity, timer, limits, admission, refusals);
+                return new ChatEndpoint(hub, outbound, lease, join, session, claim, identity, timer, limits, admission, publishHook, refusals);
             } catch (JoinRequest.BadRequest e) {
                 status = 400;
                 reason = e.getMessage();

@@ -42,7 +42,7 @@ public class HistoryBudgetLincheckTest {
     private static final long LIMIT = 3 * COST;
 
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, LIMIT, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, TIMER, registry);
+    private final Hub hub = new Hub(new MemoryBackend(), 100, LIMIT, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, TIMER, Activity.NONE, registry);
     private final Room[] rooms = {hub.loaded("r0").toCompletableFuture().join(), hub.loaded("r1").toCompletableFuture().join()};
     private final AtomicInteger[] sent = {new AtomicInteger(), new AtomicInteger()};
 

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class HistoryBudgetTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "chorus-timer")); // as the server names it: presence asserts it
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 64 * 1024, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, timer, registry);
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 64 * 1024, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, timer, Activity.NONE, registry);
 
     @AfterEach
     void stop() {

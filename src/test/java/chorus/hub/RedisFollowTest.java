@@ -29,7 +29,7 @@ class RedisFollowTest {
         SimpleMeterRegistry meters = new SimpleMeterRegistry();
         backend = new RedisBackend(redis.url(), false, 100, 20 << 20, 5_000, new TaskFailures(meters), meters);
         shared = new Rooms(backend, 100, new Pace(16_384, 20, 40, 100, 200), new HistoryBudget(1 << 20, meters), timer, new AtomicInteger(), new EmptyRooms(),
-                meters.counter("d"), meters.counter("s"), meters.timer("f"));
+                meters.counter("d"), meters.counter("s"), meters.timer("f"), Activity.NONE);
     }
 
     @AfterEach

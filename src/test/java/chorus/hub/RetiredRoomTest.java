@@ -107,7 +107,7 @@ class RetiredRoomTest {
     @Test
     void aRoomThatRetiresAsSomeoneJoinsIsNoLongerFollowed() throws Exception {
         Following backend = new Following();
-        Hub hub = new Hub(backend, 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 100, 1_000, timer, new SimpleMeterRegistry());
+        Hub hub = new Hub(backend, 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 100, 1_000, timer, Activity.NONE, new SimpleMeterRegistry());
         FakeMember first = new FakeMember("first", false, null);
         Room old = Joins.join(hub, first, "r", null);
         hub.leave(old, first);

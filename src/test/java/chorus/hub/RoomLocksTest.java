@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 class RoomLocksTest {
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "chorus-timer")); // as the server names it: presence asserts it
     private static final int IDLE_ROOMS = 1_000;
-    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, IDLE_ROOMS, timer, new SimpleMeterRegistry());
+    private final Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, IDLE_ROOMS, timer, Activity.NONE, new SimpleMeterRegistry());
 
     @AfterEach
     void stop() {

@@ -14,7 +14,7 @@ class ThreadsTest {
     private static boolean presenceArrives(String timerName) throws InterruptedException {
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, timerName));
         try {
-            Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, timer,
+            Hub hub = new Hub(new MemoryBackend(), 100, 1 << 20, new Pace(16_384, 20, 40, 100, 200), 5_000, 1_000, timer, Activity.NONE,
                     new SimpleMeterRegistry());
             FakeMember ann = FakeMember.json("ann");
             Joins.join(hub, ann, "threads", null);

@@ -1,0 +1,153 @@
+package chorus.webhooks;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Events waiting for delivery, in memory: a line per key (a room, a person), delivered in order,
+ * the head of a line delivered (or retried) before the next; every line within one byte bound,
+ * past which the oldest event not in flight is dropped and counted. One lock, held briefly, and
+ * no I/O under it.
+ */
+final class Queue {
+    /** The head of a line, handed out for delivery: its attempt (0 the first). */
+    record Delivery(String key, Event event, int attempt) {
+    }
+
+    private record Queued(Event event, long seq) {
+    }
+
+    private static final class Line {
+        final ArrayDeque<Queued> events = new ArrayDeque<>();
+        boolean busy; // its head is in flight
+        long notBefore; // when its head may be tried again (ms)
+        int attempts; // failed tries of its head
+    }
+
+    private final long maxBytes;
+    @GuardedBy("this") private final Map<String, Line> lines = new LinkedHashMap<>();
+    @GuardedBy("this") private long bytes;
+    @GuardedBy("this") private int size;
+    @GuardedBy("this") private long seq;
+    @GuardedBy("this") private long dropped; // in all
+    @GuardedBy("this") private long unreported; // dropped since a delivery last said so
+    @GuardedBy("this") private int busy;
+
+    Queue(long maxBytes) {
+        this.maxBytes = maxBytes;
+    }
+
+    /** Queues an event at the back of its line; the oldest waiting ones go if the bound is passed. */
+    synchronized void offer(Event event) {
+        lines.computeIfAbsent(event.key(), k -> new Line()).events.addLast(new Queued(event, ++seq));
+        bytes += event.bytes();
+        size++;
+        while (bytes > maxBytes && dropOldest()) {
+            dropped++;
+            unreported++;
+        }
+    }
+
+    /** The oldest event not in flight: a line's head, or the one after a head in flight. */
+    @GuardedBy("this")
+    private boolean dropOldest() {
+        Line oldestLine = null;
+        Queued oldest = null;
+        for (Line line : lines.values()) {
+            Iterator<Queued> it = line.events.iterator();
+            if (line.busy && it.hasNext()) it.next();
+            if (!it.hasNext()) continue;
+            Queued candidate = it.next();
+            if (oldest == null || candidate.seq() < oldest.seq()) {
+                oldest = candidate;
+                oldestLine = line;
+            }
+        }
+        if (oldest == null) return false;
+        boolean head = oldestLine.events.peekFirst() == oldest;
+        oldestLine.events.remove(oldest);
+        if (head) {
+            oldestLine.attempts = 0; // a head being retried went: the next starts afresh
+            oldestLine.notBefore = 0;
+        }
+        bytes -= oldest.event().bytes();
+        size--;
+        lines.values().removeIf(line -> line.events.isEmpty() && !line.busy);
+        return true;
+    }
+
+    /** Heads that may go now, marked in flight, while fewer than max are. */
+    synchronized List<Delivery> take(long now, int max) {
+        List<Delivery> due = new ArrayList<>();
+        for (Map.Entry<String, Line> entry : lines.entrySet()) {
+            if (busy >= max) break;
+            Line line = entry.getValue();
+            if (line.busy || line.events.isEmpty() || line.notBefore > now) continue;
+            line.busy = true;
+            busy++;
+            due.add(new Delivery(entry.getKey(), line.events.peekFirst().event(), line.attempts));
+        }
+        return due;
+    }
+
+    /** When the next head not in flight may go (ms), or Long.MAX_VALUE when none waits. */
+    synchronized long nextDue() {
+        long next = Long.MAX_VALUE;
+        for (Line line : lines.values()) if (!line.busy && !line.events.isEmpty()) next = Math.min(next, line.notBefore);
+        return next;
+    }
+
+    /** The head of a line was delivered (or given up): the next may go. */
+    synchronized void done(Delivery delivery) {
+        Line line = lines.get(delivery.key());
+        if (line == null) return;
+        line.busy = false;
+        busy--;
+        line.attempts = 0;
+        line.notBefore = 0;
+        Queued head = line.events.peekFirst();
+        if (head != null && head.event() == delivery.event()) {
+            line.events.pollFirst();
+            bytes -= head.event().bytes();
+            size--;
+        }
+        if (line.events.isEmpty()) lines.remove(delivery.key());
+    }
+
+    /** The head of a line failed: tried again from this time (ms). */
+    synchronized void failed(Delivery delivery, long retryAt) {
+        Line line = lines.get(delivery.key());
+        if (line == null) return;
+        line.busy = false;
+        busy--;
+        if (line.events.peekFirst() == null || line.events.peekFirst().event() != delivery.event()) return; // dropped meanwhile
+        line.attempts++;
+        line.notBefore = retryAt;
+    }
+
+    /** Drops were reported to the receiver in a delivery it took. */
+    synchronized void reported(long count) {
+        unreported = Math.max(0, unreported - count);
+    }
+
+    synchronized long unreported() {
+        return unreported;
+    }
+
+    synchronized long dropped() {
+        return dropped;
+    }
+
+    synchronized int size() {
+        return size;
+    }
+
+    synchronized long bytes() {
+        return bytes;
+    }
+}

@@ -1,0 +1,56 @@
+package chorus.webhooks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The webhook queue's bound (#31): 10 000 events against a dead receiver stay within it, newest kept, order kept. */
+class QueueTest {
+    private final Events events = new Events(Set.of("message.created"));
+
+    private Event event(String room, int i) {
+        return events.make("message.created", room, Map.of("room", room, "text", i + " " + "x".repeat(900)));
+    }
+
+    @Test
+    void tenThousandEventsAgainstADeadReceiverStayWithinTheBoundAndTheOldestGoFirst() {
+        Queue queue = new Queue(64 << 10);
+        List<Queue.Delivery> first = null;
+        for (int i = 0; i < 10_000; i++) {
+            queue.offer(event("r" + (i % 3), i));
+            if (i == 2) first = queue.take(0, 8); // their heads are in flight, against a receiver that never answers
+            assertTrue(queue.bytes() <= 64 << 10, "over the bound at " + i + ": " + queue.bytes());
+        }
+        assertEquals(10_000 - queue.size(), queue.dropped());
+        assertEquals(queue.dropped(), queue.unreported());
+        // The heads in flight stayed; after them, each line holds its newest events, in order.
+        for (Queue.Delivery inFlight : first) {
+            queue.done(inFlight);
+            List<Queue.Delivery> next = queue.take(0, 8).stream().filter(d -> d.key().equals(inFlight.key())).toList();
+            assertEquals(1, next.size());
+            assertTrue(new String(next.get(0).event().body()).contains("\"text\":\"99"), "the newest are kept");
+        }
+    }
+
+    @Test
+    void aHeadRetriedIsTheSameEventUntilItIsTaken() {
+        Queue queue = new Queue(1 << 20);
+        Event a = event("room", 1);
+        queue.offer(a);
+        queue.offer(event("room", 2));
+        Queue.Delivery try1 = queue.take(0, 8).get(0);
+        assertEquals(List.of(), queue.take(0, 8), "one at a time per room");
+        queue.failed(try1, 1_000);
+        assertEquals(List.of(), queue.take(999, 8), "not before its time");
+        Queue.Delivery try2 = queue.take(1_000, 8).get(0);
+        assertSame(a, try2.event());
+        assertEquals(1, try2.attempt());
+        queue.done(try2);
+        assertTrue(new String(queue.take(1_000, 8).get(0).event().body()).contains("\"text\":\"2"));
+    }
+}
