@@ -47,7 +47,8 @@ public final class PublishHook {
         this.timeout = timeout;
         this.allowOnFailure = allowOnFailure;
         this.maxTextBytes = maxTextBytes;
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        // HTTP/1.1: an http:// request offering the h2c upgrade is dropped by servers that take no upgrades (Node's).
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
         this.latency = Timer.builder("chorus.publish.hook.latency").description("the publish hook's round trip")
                 .publishPercentileHistogram().register(registry);
         this.failures = Counter.builder("chorus.publish.hook.failures")

@@ -56,7 +56,8 @@ public final class Webhooks {
         this.signer = signer;
         this.timeout = timeout;
         this.queue = new Queue(maxBytes);
-        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+        // HTTP/1.1: an http:// request offering the h2c upgrade is dropped by servers that take no upgrades (Node's).
+        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
         this.thread = tasks.thread("chorus-webhooks", "webhooks");
         this.delivered = Counter.builder("chorus.webhook.deliveries").tag("outcome", "delivered")
                 .description("webhook deliveries the receiver took (2xx)").register(registry);

@@ -204,6 +204,41 @@ class WebhooksTest {
     }
 
     @Test
+    void theDocsReceiverRunsAsWrittenStoresMessagesAndSaysWhoHasUnreadOnOffline() throws Exception {
+        File script = new File("src/test/js/receiver.mjs");
+        java.nio.file.Files.writeString(script.toPath(), chorus.support.Docs.example("WEBHOOKS.md", "example:receiver"));
+        script.deleteOnExit();
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        ProcessBuilder run = new ProcessBuilder("node", "receiver.mjs").directory(new File("src/test/js")).redirectErrorStream(true);
+        run.environment().putAll(Map.of("WEBHOOK_SECRET", SECRET, "PORT", Integer.toString(port)));
+        Process node = run.start();
+        java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        Thread reader = new Thread(() -> new java.io.BufferedReader(new java.io.InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8))
+                .lines().forEach(lines::add), "receiver-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            assertEquals("listening", lines.poll(10, TimeUnit.SECONDS));
+            server("WEBHOOK_URL", "http://127.0.0.1:" + port + "/chorus-events", "OFFLINE_GRACE", "1s");
+            JsonClient ann = join("room=docs&name=ann");
+            JsonClient bob = join("room=docs&name=bob&person=browser-bob-01");
+            ann.awaitPresence(p -> p.get("online").asInt() == 2); // the round that says bob came (a person there for less is no join)
+            ann.send("one for bob");
+            ann.send("two for bob");
+            bob.messages(2);
+            bob.close();
+            assertEquals("notify person:browser-bob-01: you have 2 unread messages", lines.poll(10, TimeUnit.SECONDS),
+                    "the receiver said: " + lines + "; " + ApiClient.call(server, "GET", "/api/webhooks", null, ApiClient.TOKEN).body());
+        } finally {
+            node.destroy();
+            node.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void thePublishHookRejectsAWordAndReplacesAText() throws Exception {
         server("PUBLISH_HOOK_URL", receiver.url(), "WEBHOOK_URL", "");
         receiver.answer(r -> {
