@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -77,7 +78,16 @@ public final class Webhooks {
     public void emit(Event event) {
         if (event == null || gone) return;
         queue.offer(event);
-        thread.execute(this::pump);
+        wakeUp();
+    }
+
+    /** The pump runs on the webhooks' thread; once it stopped (the server is going), what waits stays unsent. */
+    private void wakeUp() {
+        try {
+            thread.execute(this::pump);
+        } catch (RejectedExecutionException stopping) {
+            // in memory, what waits is lost with the process (docs/WEBHOOKS.md)
+        }
     }
 
     /** On the webhooks' thread: every head that may go now goes; then a wake-up for the next one due. */
@@ -128,7 +138,7 @@ public final class Webhooks {
                     queue.failed(delivery, System.currentTimeMillis() + wait - ThreadLocalRandom.current().nextLong(wait / 5 + 1));
                 }
             }
-            thread.execute(this::pump);
+            wakeUp();
         });
     }
 

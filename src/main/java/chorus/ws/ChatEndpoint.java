@@ -287,12 +287,17 @@ final class ChatEndpoint implements FrameHandler {
             refuseMessage(ErrorCode.RATE_LIMITED, "too many messages waiting to be checked; slow down", from.room(), ref);
             return;
         }
-        hooked = hooked.thenCompose(ignored -> publishHook.check(from.room(), draft, join.client())).thenAccept(verdict -> {
-            atHook.decrementAndGet();
-            if (!verdict.allowed()) refuseMessage(ErrorCode.REJECTED, verdict.reason(), from.room(), ref);
-            else publish(from, verdict.text().equals(draft.text()) ? draft
-                    : new Draft(draft.from(), draft.user(), draft.session(), verdict.text(), draft.sender(), draft.ref(), draft.age()));
-        });
+        // A step that failed must not stop the ones behind it: the chain goes on whatever came before.
+        hooked = hooked.exceptionally(failure -> null).thenCompose(ignored -> publishHook.check(from.room(), draft, join.client()))
+                .thenAccept(verdict -> {
+                    try {
+                        if (!verdict.allowed()) refuseMessage(ErrorCode.REJECTED, verdict.reason(), from.room(), ref);
+                        else publish(from, verdict.text().equals(draft.text()) ? draft
+                                : new Draft(draft.from(), draft.user(), draft.session(), verdict.text(), draft.sender(), draft.ref(), draft.age()));
+                    } finally {
+                        atHook.decrementAndGet();
+                    }
+                });
     }
 
     private void publish(Subscription from, Draft draft) {
