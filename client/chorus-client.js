@@ -483,7 +483,9 @@ export class Chorus {
         if (room && resuming.get(room.name)) room[INTERNAL]("reset", frame);
         break;
       case "left":
-        if (!room) break;
+        // Without a code it answers a leave of ours: the room was let go of then, and may be
+        // followed again since (its join is on the way).
+        if (!room || frame.code === undefined) break;
         this.#joined.delete(room.name);
         this.#rooms.delete(room.name); // put out (a closed room): not joined again by itself
         room[INTERNAL]("left", frame);

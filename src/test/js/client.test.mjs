@@ -153,6 +153,23 @@ test("a room left with a message in flight loses and doubles nothing, and its wa
   ear.close();
 });
 
+test("a room left and followed again at once gets its message through (the answer to the leave is not a put-out)", async () => {
+  const name = freshRoom("again");
+  const ear = await listen(name);
+  const chorus = new Chorus({ url: URL, name: "ann", storage: memoryStorage() });
+  const room = chorus.room(name);
+  chorus.connect();
+  await until(() => room.online !== null, "the welcome");
+  room.leave();
+  const again = chorus.room(name);
+  await again.send("after coming back");
+  await until(() => ear.heard.length === 1, "the message");
+  assert.deepEqual(ear.heard, ["after coming back"]);
+  assert.ok(chorus.rooms.includes(again), "still followed");
+  chorus.close();
+  ear.close();
+});
+
 test("an outbox filled while the server could not be reached is sent, once and in order, after a reload", async () => {
   const name = freshRoom("reload");
   const ear = await listen(name);
