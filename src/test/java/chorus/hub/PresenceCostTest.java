@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -56,7 +57,12 @@ class PresenceCostTest {
             (i < size * 9 / 10 ? stay : churning).add(m);
             Joins.join(hub, m, room, null);
         }
-        Thread.sleep(1500); // the room's own arrival settles (a round is at most 2 s away; its first lists are not counted)
+        // The room's own arrival settles: every member has had its first list (not counted), however loaded the machine.
+        long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < settle && !stay.stream().allMatch(m -> m.received.stream().anyMatch(f -> f.contains("\"members\":")))) {
+            Thread.sleep(50);
+        }
+        Thread.sleep(700); // and the round after it, which may still carry the last arrivals as changes
         int[] seen = stay.stream().mapToInt(m -> m.received.size()).toArray();
         long start = System.nanoTime();
         for (int second = 0; second < 3; second++) {
