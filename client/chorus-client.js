@@ -171,6 +171,7 @@ export class Chorus {
   #waiters = new Map(); // ref → { resolve, reject, timer }, for sends made since this page loaded
   #rooms = new Map(); // name → Room, in the order joined
   #joined = new Set(); // the rooms welcomed on the current socket
+  #resuming = new Map(); // room → whether its join on the current socket resumes
   #name;
   #shownName = null; // the name the server shows
   #fallbackName = null; // the name shown before a rename in flight
@@ -417,7 +418,8 @@ export class Chorus {
     this.#socket = socket;
     this.#joined.clear();
     this.#openedAt = Date.now();
-    const resuming = new Map([[first.name, first.lastId !== null]]); // a first join has nothing to be missing from
+    // A first join has nothing to be missing from: a reset is shown only to a room that resumes.
+    this.#resuming = new Map([[first.name, first.lastId !== null]]);
     let opened = false;
     socket.onopen = () => { opened = true; };
     socket.onmessage = (event) => {
@@ -426,7 +428,7 @@ export class Chorus {
       if (!frame) return;
       this.#lastHeard = Date.now();
       this.#pingSent = 0; // anything heard answers what a ping asks
-      this.#handle(frame, resuming);
+      this.#handle(frame);
     };
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
@@ -434,10 +436,7 @@ export class Chorus {
       this.#inFlight = null;
       this.#closed(event, opened, url, token);
     };
-    this.#resuming = resuming;
   }
-
-  #resuming = new Map(); // room → whether its join on the current socket resumes
 
   // Each room after the URL's joins on the welcomed socket, resuming after its last message.
   #join(room) {
@@ -454,7 +453,7 @@ export class Chorus {
     }
   }
 
-  #handle(frame, resuming) {
+  #handle(frame) {
     const room = frame.room === undefined ? null : this.#rooms.get(frame.room);
     switch (frame.type) {
       case "welcome":
@@ -480,7 +479,7 @@ export class Chorus {
         room?.[INTERNAL](frame.type, frame);
         break;
       case "reset":
-        if (room && resuming.get(room.name)) room[INTERNAL]("reset", frame);
+        if (room && this.#resuming.get(room.name)) room[INTERNAL]("reset", frame);
         break;
       case "left":
         // Without a code it answers a leave of ours: the room was let go of then, and may be

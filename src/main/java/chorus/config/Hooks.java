@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
@@ -44,7 +45,7 @@ public record Hooks(URI webhookUrl, String webhookSecret, Set<String> webhookEve
                 }
             }
         }
-        String policy = env.getOrDefault("PUBLISH_HOOK_ON_FAILURE", "allow").strip().toLowerCase();
+        String policy = env.getOrDefault("PUBLISH_HOOK_ON_FAILURE", "allow").strip().toLowerCase(Locale.ROOT);
         if (!policy.equals("allow") && !policy.equals("reject")) {
             throw new Config.Invalid("PUBLISH_HOOK_ON_FAILURE must be allow or reject, got '" + policy + "'");
         }

@@ -343,7 +343,7 @@ public final class Room {
             history.drop();
         }
         for (Member member : closing) member.putOut(code, reason);
-        if (!people.isEmpty()) shared.activity().people(this, people.came(), people.went(), people.before(), people.after());
+        tell(people);
         return closing.size();
     }
 
@@ -474,7 +474,11 @@ public final class Room {
         }
         after.settle();
         if (local != null) shared.backend().presence(this, local);
-        // Coalesced like presence: a reload within the window is neither a leave nor a join.
+        tell(people); // coalesced like presence: a reload within the window is neither a leave nor a join
+    }
+
+    /** Who came and went, for the app's backend; with no lock held. */
+    private void tell(Membership.People people) {
         if (!people.isEmpty()) shared.activity().people(this, people.came(), people.went(), people.before(), people.after());
     }
 

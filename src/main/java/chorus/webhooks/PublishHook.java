@@ -59,13 +59,7 @@ public final class PublishHook {
     public CompletableFuture<Verdict> check(String room, Draft draft, String client) {
         Event event = events.make("message.publishing", room, data("room", room, "text", draft.text(), "from", draft.from(),
                 "user", draft.user(), "session", draft.session(), "client", client, "ref", draft.ref()));
-        long timestamp = System.currentTimeMillis() / 1000;
-        HttpRequest request = HttpRequest.newBuilder(url).timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("webhook-id", event.id())
-                .header("webhook-timestamp", Long.toString(timestamp))
-                .header("webhook-signature", signer.sign(event.id(), timestamp, event.body()))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(event.body())).build();
+        HttpRequest request = signer.request(url, timeout, event).build();
         long start = System.nanoTime();
         return http.sendAsync(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8))
                 .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)

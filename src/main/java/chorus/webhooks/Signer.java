@@ -1,6 +1,9 @@
 package chorus.webhooks;
 
+import java.net.URI;
+import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
 import javax.crypto.Mac;
@@ -32,6 +35,17 @@ public final class Signer {
         }
         if (bytes.length < 24) throw new BadSecret("must hold at least 24 random bytes after whsec_");
         this.key = new SecretKeySpec(bytes, "HmacSHA256");
+    }
+
+    /** A POST of the event to url, signed now: the headers every Standard Webhooks verifier reads. */
+    public HttpRequest.Builder request(URI url, Duration timeout, Event event) {
+        long timestamp = System.currentTimeMillis() / 1000;
+        return HttpRequest.newBuilder(url).timeout(timeout)
+                .header("Content-Type", "application/json")
+                .header("webhook-id", event.id())
+                .header("webhook-timestamp", Long.toString(timestamp))
+                .header("webhook-signature", sign(event.id(), timestamp, event.body()))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(event.body()));
     }
 
     /** The webhook-signature header's value for this delivery. */

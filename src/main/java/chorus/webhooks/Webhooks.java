@@ -104,14 +104,8 @@ public final class Webhooks {
 
     private void send(Queue.Delivery delivery) {
         Event event = delivery.event();
-        long timestamp = System.currentTimeMillis() / 1000;
         long dropped = queue.unreported();
-        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(timeout)
-                .header("Content-Type", "application/json")
-                .header("webhook-id", event.id())
-                .header("webhook-timestamp", Long.toString(timestamp))
-                .header("webhook-signature", signer.sign(event.id(), timestamp, event.body()))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(event.body()));
+        HttpRequest.Builder request = signer.request(url, timeout, event);
         // Events dropped past the bound are said on the next delivery, until one is taken.
         if (dropped > 0) request.header("chorus-dropped", Long.toString(dropped));
         long start = System.nanoTime();
