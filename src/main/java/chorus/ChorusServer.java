@@ -14,6 +14,8 @@ import chorus.config.Hooks;
 import chorus.hub.Activity;
 import chorus.tasks.QuietLog;
 import chorus.webhooks.Events;
+import chorus.webhooks.MemoryLedger;
+import chorus.webhooks.Queue;
 import chorus.webhooks.PublishHook;
 import chorus.webhooks.Signer;
 import chorus.webhooks.WebhookActivity;
@@ -74,8 +76,9 @@ public final class ChorusServer {
         Hooks hooks = config.hooks();
         Events events = new Events(hooks.webhookEvents());
         this.webhooks = hooks.webhookUrl() == null ? null : new Webhooks(hooks.webhookUrl(), new Signer(hooks.webhookSecret()),
-                hooks.webhookQueueBytes(), hooks.webhookTimeout(), tasks, metrics.registry());
-        Activity activity = webhooks == null ? Activity.NONE : new WebhookActivity(webhooks, events, timer, hooks.offlineGrace());
+                new Queue(hooks.webhookQueueBytes()), hooks.webhookTimeout(), tasks, metrics.registry());
+        Activity activity = webhooks == null ? Activity.NONE
+                : new WebhookActivity(webhooks, events, new MemoryLedger(events, webhooks, timer), hooks.offlineGrace());
         PublishHook publishHook = hooks.publishHookUrl() == null ? null : new PublishHook(hooks.publishHookUrl(),
                 new Signer(hooks.webhookSecret()), hooks.publishHookTimeout(), hooks.allowOnHookFailure(), config.maxMessageBytes(),
                 metrics.registry());

@@ -28,12 +28,22 @@ public final class Events {
 
     /** The event, or null when it is not wanted; data's values are strings, numbers, booleans or null (left out). */
     public Event make(String type, String key, Map<String, Object> data) {
+        return make(type, key, data, Instant.now());
+    }
+
+    /** The change as an event that happens now, or null when it is not wanted. */
+    public Event make(Change change) {
+        return make(change.type(), change.key(), change.data(), Instant.now());
+    }
+
+    /** The event as it happens at a time (a departure made before its grace is over), or null when it is not wanted. */
+    public Event make(String type, String key, Map<String, Object> data, Instant at) {
         if (!wanted.contains(type)) return null;
         ByteArrayOutputStream out = new ByteArrayOutputStream(160);
         try (JsonGenerator g = JSON.createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("type", type);
-            g.writeStringField("timestamp", Instant.now().toString());
+            g.writeStringField("timestamp", at.toString());
             g.writeObjectFieldStart("data");
             for (Map.Entry<String, Object> field : data.entrySet()) {
                 Object value = field.getValue();

@@ -7,24 +7,22 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * Events waiting for delivery, in memory: a line per key (a room, a person), delivered in order,
  * the head of a line delivered (or retried) before the next; every line within one byte bound,
  * past which the oldest event not in flight is dropped and counted. One lock, held briefly, and
- * no I/O under it.
+ * no I/O under it. With Redis, the events an instance delivers wait here once read from the
+ * shared stream.
  */
-final class Queue {
-    /** The head of a line, handed out for delivery: its attempt (0 the first). */
-    record Delivery(String key, Event event, int attempt) {
-    }
-
+public final class Queue implements Outbox {
     private record Queued(Event event, long seq) {
     }
 
     private static final class Line {
         final ArrayDeque<Queued> events = new ArrayDeque<>();
-        boolean busy; // its head is in flight
+        Delivery inFlight; // its head, out for delivery
         long notBefore; // when its head may be tried again (ms)
         int attempts; // failed tries of its head
     }
@@ -38,12 +36,18 @@ final class Queue {
     @GuardedBy("this") private long unreported; // dropped since a delivery last said so
     @GuardedBy("this") private int busy;
 
-    Queue(long maxBytes) {
+    public Queue(long maxBytes) {
         this.maxBytes = maxBytes;
     }
 
+    @Override
+    public void start(ScheduledExecutorService thread, Runnable wake) {
+        // nothing to fetch: events are here as soon as they are added
+    }
+
     /** Queues an event at the back of its line; the oldest waiting ones go if the bound is passed. */
-    synchronized void offer(Event event) {
+    @Override
+    public synchronized void add(Event event) {
         lines.computeIfAbsent(event.key(), k -> new Line()).events.addLast(new Queued(event, ++seq));
         bytes += event.bytes();
         size++;
@@ -60,7 +64,7 @@ final class Queue {
         Queued oldest = null;
         for (Line line : lines.values()) {
             Iterator<Queued> it = line.events.iterator();
-            if (line.busy && it.hasNext()) it.next();
+            if (line.inFlight != null && it.hasNext()) it.next();
             if (!it.hasNext()) continue;
             Queued candidate = it.next();
             if (oldest == null || candidate.seq() < oldest.seq()) {
@@ -77,36 +81,38 @@ final class Queue {
         }
         bytes -= oldest.event().bytes();
         size--;
-        lines.values().removeIf(line -> line.events.isEmpty() && !line.busy);
+        lines.values().removeIf(line -> line.events.isEmpty() && line.inFlight == null);
         return true;
     }
 
-    /** Heads that may go now, marked in flight, while fewer than max are. */
-    synchronized List<Delivery> take(long now, int max) {
+    @Override
+    public synchronized List<Delivery> take(long now, int max) {
         List<Delivery> due = new ArrayList<>();
         for (Map.Entry<String, Line> entry : lines.entrySet()) {
             if (busy >= max) break;
             Line line = entry.getValue();
-            if (line.busy || line.events.isEmpty() || line.notBefore > now) continue;
-            line.busy = true;
+            if (line.inFlight != null || line.events.isEmpty() || line.notBefore > now) continue;
+            line.inFlight = new Delivery(entry.getKey(), line.events.peekFirst().event(), line.attempts);
             busy++;
-            due.add(new Delivery(entry.getKey(), line.events.peekFirst().event(), line.attempts));
+            due.add(line.inFlight);
         }
         return due;
     }
 
-    /** When the next head not in flight may go (ms), or Long.MAX_VALUE when none waits. */
-    synchronized long nextDue() {
+    @Override
+    public synchronized long nextDue() {
         long next = Long.MAX_VALUE;
-        for (Line line : lines.values()) if (!line.busy && !line.events.isEmpty()) next = Math.min(next, line.notBefore);
+        for (Line line : lines.values()) if (line.inFlight == null && !line.events.isEmpty()) next = Math.min(next, line.notBefore);
         return next;
     }
 
     /** The head of a line was delivered (or given up): the next may go. */
-    synchronized void done(Delivery delivery) {
+    @Override
+    public synchronized void done(Delivery delivery, long reported) {
+        unreported = Math.max(0, unreported - reported);
         Line line = lines.get(delivery.key());
-        if (line == null) return;
-        line.busy = false;
+        if (line == null || line.inFlight != delivery) return; // cleared meanwhile
+        line.inFlight = null;
         busy--;
         line.attempts = 0;
         line.notBefore = 0;
@@ -119,35 +125,47 @@ final class Queue {
         if (line.events.isEmpty()) lines.remove(delivery.key());
     }
 
-    /** The head of a line failed: tried again from this time (ms). */
-    synchronized void failed(Delivery delivery, long retryAt) {
+    @Override
+    public synchronized void failed(Delivery delivery, long retryAt) {
         Line line = lines.get(delivery.key());
-        if (line == null) return;
-        line.busy = false;
+        if (line == null || line.inFlight != delivery) return; // cleared meanwhile
+        line.inFlight = null;
         busy--;
         if (line.events.peekFirst() == null || line.events.peekFirst().event() != delivery.event()) return; // dropped meanwhile
         line.attempts++;
         line.notBefore = retryAt;
     }
 
-    /** Drops were reported to the receiver in a delivery it took. */
-    synchronized void reported(long count) {
-        unreported = Math.max(0, unreported - count);
-    }
-
-    synchronized long unreported() {
+    @Override
+    public synchronized long unreported() {
         return unreported;
     }
 
-    synchronized long dropped() {
+    @Override
+    public synchronized long dropped() {
         return dropped;
     }
 
-    synchronized int size() {
+    @Override
+    public synchronized long size() {
         return size;
     }
 
-    synchronized long bytes() {
+    @Override
+    public synchronized long bytes() {
         return bytes;
+    }
+
+    @Override
+    public String mode() {
+        return "memory: this instance delivers what it saw; what waits is lost with the process";
+    }
+
+    /** Forgets every event, in flight or not (not counted as dropped: another instance now delivers them). */
+    public synchronized void clear() {
+        lines.clear();
+        bytes = 0;
+        size = 0;
+        busy = 0;
     }
 }

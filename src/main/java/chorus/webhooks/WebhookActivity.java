@@ -10,31 +10,28 @@ import chorus.protocol.Shown;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The hub's activity as webhook events: message.created; member.joined and member.left (people,
- * not sockets, coalesced like presence); room.occupied and room.vacated; user.online, and
- * user.offline only once a person has been in no room for OFFLINE_GRACE, so a reload or a
- * reconnect is not an offline. These count the people of this instance (docs/WEBHOOKS.md).
+ * The hub's activity as webhook events: message.created; and through the {@link Ledger}, counted
+ * over every instance, room.occupied and room.vacated, member.joined and member.left (people, not
+ * sockets, coalesced like presence), user.online, and user.offline only once a person has been in
+ * no room anywhere for OFFLINE_GRACE, so a reload, a reconnect or a deploy is not an offline.
  */
 public final class WebhookActivity implements Activity {
     private final Webhooks webhooks;
     private final Events events;
-    private final ScheduledExecutorService timer;
-    private final long graceMs;
+    private final Ledger ledger;
+    private final Duration grace;
     @GuardedBy("this") private final Map<String, Integer> rooms = new HashMap<>(); // person → rooms it is in here
-    @GuardedBy("this") private final Map<String, ScheduledFuture<?>> leaving = new HashMap<>(); // person → its offline, once the grace is over
 
-    public WebhookActivity(Webhooks webhooks, Events events, ScheduledExecutorService timer, Duration grace) {
+    public WebhookActivity(Webhooks webhooks, Events events, Ledger ledger, Duration grace) {
         this.webhooks = webhooks;
         this.events = events;
-        this.timer = timer;
-        this.graceMs = grace.toMillis();
+        this.ledger = ledger;
+        this.grace = grace;
     }
 
     @Override
@@ -44,40 +41,49 @@ public final class WebhookActivity implements Activity {
                 "text", draft.text(), "from", draft.from(), "user", draft.user(), "session", draft.session(), "client", client)));
     }
 
+    /** In the order a receiver expects: occupied, joined, left, vacated; then online and offline. Held and let go in call order. */
     @Override
     public synchronized void people(Room room, List<Shown> came, List<Shown> went, int before, int after) {
         String name = room.name();
-        if (before == 0 && after > 0) webhooks.emit(events.make("room.occupied", name, data("room", name, "people", after)));
-        for (Shown person : came) webhooks.emit(events.make("member.joined", name, member(name, person)));
-        for (Shown person : went) webhooks.emit(events.make("member.left", name, member(name, person)));
-        if (before > 0 && after == 0) webhooks.emit(events.make("room.vacated", name, data("room", name)));
-        for (Shown person : came) {
-            if (rooms.merge(person.person(), 1, Integer::sum) > 1) continue;
-            ScheduledFuture<?> offline = leaving.remove(person.person());
-            if (offline != null) offline.cancel(false); // back within the grace: never offline
-            else webhooks.emit(events.make("user.online", person.person(), who(person)));
+        Map<String, Shown> arrived = byPerson(came);
+        Map<String, Shown> departed = byPerson(went);
+        for (String renamed : List.copyOf(arrived.keySet())) { // a new name is no new member
+            if (departed.remove(renamed) != null) arrived.remove(renamed);
         }
-        for (Shown person : went) {
+        String here = "room\0" + name;
+        Change vacated = new Change("room.vacated", name, data("room", name));
+        if (before == 0 && after > 0) ledger.hold(here, new Change("room.occupied", name, data("room", name)), vacated, Duration.ZERO);
+        for (Shown person : arrived.values()) {
+            ledger.hold(member(name, person), change("member.joined", name, person), change("member.left", name, person), Duration.ZERO);
+        }
+        for (Shown person : departed.values()) ledger.release(member(name, person), change("member.left", name, person), Duration.ZERO);
+        if (before > 0 && after == 0) ledger.release(here, vacated, Duration.ZERO);
+        for (Shown person : arrived.values()) {
+            if (rooms.merge(person.person(), 1, Integer::sum) > 1) continue;
+            ledger.hold("person\0" + person.person(), change("user.online", person.person(), person),
+                    change("user.offline", person.person(), person), grace);
+        }
+        for (Shown person : departed.values()) {
             if (rooms.merge(person.person(), -1, Integer::sum) > 0) continue;
             rooms.remove(person.person());
-            leaving.put(person.person(), timer.schedule(() -> offline(person), graceMs, TimeUnit.MILLISECONDS));
+            ledger.release("person\0" + person.person(), change("user.offline", person.person(), person), grace);
         }
     }
 
-    /** The grace is over: still in no room, the person is offline. */
-    private synchronized void offline(Shown person) {
-        if (leaving.remove(person.person()) == null || rooms.containsKey(person.person())) return;
-        webhooks.emit(events.make("user.offline", person.person(), who(person)));
+    private static Map<String, Shown> byPerson(List<Shown> people) {
+        Map<String, Shown> byPerson = new LinkedHashMap<>();
+        for (Shown person : people) byPerson.put(person.person(), person);
+        return byPerson;
     }
 
-    private static Map<String, Object> member(String room, Shown person) {
-        Map<String, Object> data = data("room", room);
-        data.putAll(who(person));
-        return data;
+    private static String member(String room, Shown person) {
+        return "member\0" + room + "\0" + person.person();
     }
 
-    /** A person: its key (user:, person:, client: or session:), its verified user id if any, and a name it shows. */
-    private static Map<String, Object> who(Shown person) {
-        return data("person", person.person(), "user", person.user(), "name", person.name());
+    /** An event about a person, in its room's line (member.*) or its own: who it is, its verified user id if any, a name it shows. */
+    private static Change change(String type, String key, Shown person) {
+        Map<String, Object> data = type.startsWith("member.") ? data("room", key) : data();
+        data.putAll(data("person", person.person(), "user", person.user(), "name", person.name()));
+        return new Change(type, key, data);
     }
 }

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * Delivers events to WEBHOOK_URL, signed as Standard Webhooks says: at least once (the same
  * webhook-id on every try), in order per room (or person), retried on anything but a 2xx with
  * growing delays for about a day ({@link #RETRY_MS}, a fifth of each random), stopped for good by a
- * 410. Never in chat's way: emitting only queues, in memory and within WEBHOOK_QUEUE_BYTES; the
- * requests go out from this class's own thread and the HTTP client's, a few at a time.
+ * 410. Never in chat's way: emitting only queues, within WEBHOOK_QUEUE_BYTES, in the {@link Outbox}
+ * (in memory, or shared in Redis); the requests go out from this class's own thread and the HTTP
+ * client's, a few at a time.
  */
 public final class Webhooks {
     /** After each failed try of an event, the wait before the next; after the last, it is given up. About 25 hours in all. */
@@ -36,7 +37,7 @@ public final class Webhooks {
     private final URI url;
     private final Signer signer;
     private final Duration timeout;
-    private final Queue queue;
+    private final Outbox queue;
     private final HttpClient http;
     private final ScheduledExecutorService thread;
     private final Counter delivered;
@@ -52,11 +53,11 @@ public final class Webhooks {
     private record Outcome(Instant at, String result) {
     }
 
-    public Webhooks(URI url, Signer signer, long maxBytes, Duration timeout, TaskFailures tasks, MeterRegistry registry) {
+    public Webhooks(URI url, Signer signer, Outbox outbox, Duration timeout, TaskFailures tasks, MeterRegistry registry) {
         this.url = url;
         this.signer = signer;
         this.timeout = timeout;
-        this.queue = new Queue(maxBytes);
+        this.queue = outbox;
         // HTTP/1.1: an http:// request offering the h2c upgrade is dropped by servers that take no upgrades (Node's).
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(timeout).build();
         this.thread = tasks.thread("chorus-webhooks", "webhooks");
@@ -67,17 +68,18 @@ public final class Webhooks {
         this.givenUp = Counter.builder("chorus.webhook.given.up").description("webhook events given up after their last retry")
                 .register(registry);
         this.latency = Timer.builder("chorus.webhook.latency").description("a webhook request's round trip").register(registry);
-        Gauge.builder("chorus.webhook.queue.bytes", queue, Queue::bytes).description("bytes of events waiting (WEBHOOK_QUEUE_BYTES bounds it)")
+        Gauge.builder("chorus.webhook.queue.bytes", queue, Outbox::bytes).description("bytes of events waiting (WEBHOOK_QUEUE_BYTES bounds it)")
                 .register(registry);
-        Gauge.builder("chorus.webhook.queue.events", queue, Queue::size).description("events waiting for delivery").register(registry);
-        Gauge.builder("chorus.webhook.dropped", queue, Queue::dropped).description("events dropped, oldest first, past WEBHOOK_QUEUE_BYTES")
+        Gauge.builder("chorus.webhook.queue.events", queue, Outbox::size).description("events waiting for delivery").register(registry);
+        Gauge.builder("chorus.webhook.dropped", queue, Outbox::dropped).description("events dropped, oldest first, past WEBHOOK_QUEUE_BYTES")
                 .register(registry);
+        queue.start(thread, this::wakeUp);
     }
 
     /** Queues an event (null: one not wanted) for delivery; never waits. Any thread. */
     public void emit(Event event) {
         if (event == null || gone) return;
-        queue.offer(event);
+        queue.add(event);
         wakeUp();
     }
 
@@ -86,7 +88,7 @@ public final class Webhooks {
         try {
             thread.execute(this::pump);
         } catch (RejectedExecutionException stopping) {
-            // in memory, what waits is lost with the process (docs/WEBHOOKS.md)
+            // what waits in memory is lost with the process, what waits in Redis another instance delivers
         }
     }
 
@@ -94,7 +96,7 @@ public final class Webhooks {
     private void pump() {
         if (gone) return;
         long now = System.currentTimeMillis();
-        for (Queue.Delivery delivery : queue.take(now, MAX_IN_FLIGHT)) send(delivery);
+        for (Outbox.Delivery delivery : queue.take(now, MAX_IN_FLIGHT)) send(delivery);
         long next = queue.nextDue();
         if (next != Long.MAX_VALUE && next > now) {
             ScheduledFuture<?> previous = wake.getAndSet(thread.schedule(this::pump, next - now, TimeUnit.MILLISECONDS));
@@ -102,7 +104,7 @@ public final class Webhooks {
         }
     }
 
-    private void send(Queue.Delivery delivery) {
+    private void send(Outbox.Delivery delivery) {
         Event event = delivery.event();
         long dropped = queue.unreported();
         HttpRequest.Builder request = signer.request(url, timeout, event);
@@ -114,8 +116,7 @@ public final class Webhooks {
             int status = failure == null ? response.statusCode() : 0;
             if (status >= 200 && status < 300) {
                 delivered.increment();
-                queue.reported(dropped);
-                queue.done(delivery);
+                queue.done(delivery, dropped);
                 lastSuccess.set(new Outcome(Instant.now(), Integer.toString(status)));
             } else if (status == 410) {
                 gone = true; // the receiver says this endpoint is gone: nothing more is sent
@@ -125,7 +126,7 @@ public final class Webhooks {
                 lastFailure.set(new Outcome(Instant.now(), result));
                 if (delivery.attempt() >= RETRY_MS.length) {
                     givenUp.increment();
-                    queue.done(delivery);
+                    queue.done(delivery, 0);
                 } else {
                     failed.increment();
                     long wait = RETRY_MS[delivery.attempt()];
@@ -141,6 +142,7 @@ public final class Webhooks {
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("url", url.toString());
         status.put("enabled", !gone);
+        status.put("queue", queue.mode());
         status.put("queued", queue.size());
         status.put("queuedBytes", queue.bytes());
         status.put("dropped", queue.dropped());

@@ -20,18 +20,18 @@ class QueueTest {
     @Test
     void tenThousandEventsAgainstADeadReceiverStayWithinTheBoundAndTheOldestGoFirst() {
         Queue queue = new Queue(64 << 10);
-        List<Queue.Delivery> first = null;
+        List<Outbox.Delivery> first = null;
         for (int i = 0; i < 10_000; i++) {
-            queue.offer(event("r" + (i % 3), i));
+            queue.add(event("r" + (i % 3), i));
             if (i == 2) first = queue.take(0, 8); // their heads are in flight, against a receiver that never answers
             assertTrue(queue.bytes() <= 64 << 10, "over the bound at " + i + ": " + queue.bytes());
         }
         assertEquals(10_000 - queue.size(), queue.dropped());
         assertEquals(queue.dropped(), queue.unreported());
         // The heads in flight stayed; after them, each line holds its newest events, in order.
-        for (Queue.Delivery inFlight : first) {
-            queue.done(inFlight);
-            List<Queue.Delivery> next = queue.take(0, 8).stream().filter(d -> d.key().equals(inFlight.key())).toList();
+        for (Outbox.Delivery inFlight : first) {
+            queue.done(inFlight, 0);
+            List<Outbox.Delivery> next = queue.take(0, 8).stream().filter(d -> d.key().equals(inFlight.key())).toList();
             assertEquals(1, next.size());
             assertTrue(new String(next.get(0).event().body()).contains("\"text\":\"99"), "the newest are kept");
         }
@@ -41,16 +41,16 @@ class QueueTest {
     void aHeadRetriedIsTheSameEventUntilItIsTaken() {
         Queue queue = new Queue(1 << 20);
         Event a = event("room", 1);
-        queue.offer(a);
-        queue.offer(event("room", 2));
-        Queue.Delivery try1 = queue.take(0, 8).get(0);
+        queue.add(a);
+        queue.add(event("room", 2));
+        Outbox.Delivery try1 = queue.take(0, 8).get(0);
         assertEquals(List.of(), queue.take(0, 8), "one at a time per room");
         queue.failed(try1, 1_000);
         assertEquals(List.of(), queue.take(999, 8), "not before its time");
-        Queue.Delivery try2 = queue.take(1_000, 8).get(0);
+        Outbox.Delivery try2 = queue.take(1_000, 8).get(0);
         assertSame(a, try2.event());
         assertEquals(1, try2.attempt());
-        queue.done(try2);
+        queue.done(try2, 0);
         assertTrue(new String(queue.take(1_000, 8).get(0).event().body()).contains("\"text\":\"2"));
     }
 }
