@@ -10,6 +10,7 @@ import chorus.hub.CloseCodes;
 import chorus.hub.MemoryBackend;
 import chorus.metrics.Metrics;
 import chorus.redis.RedisBackend;
+import chorus.redis.SharedOutbox;
 import chorus.config.Hooks;
 import chorus.hub.Activity;
 import chorus.tasks.QuietLog;
@@ -75,10 +76,13 @@ public final class ChorusServer {
                         metrics.registry());
         Hooks hooks = config.hooks();
         Events events = new Events(hooks.webhookEvents());
+        // With Redis, events wait in Redis and people are counted there, for every instance.
+        SharedOutbox shared = hooks.webhookUrl() != null && backend instanceof RedisBackend redis
+                ? redis.webhooks(events, hooks.webhookQueueBytes()) : null;
         this.webhooks = hooks.webhookUrl() == null ? null : new Webhooks(hooks.webhookUrl(), new Signer(hooks.webhookSecret()),
-                new Queue(hooks.webhookQueueBytes()), hooks.webhookTimeout(), tasks, metrics.registry());
-        Activity activity = webhooks == null ? Activity.NONE
-                : new WebhookActivity(webhooks, events, new MemoryLedger(events, webhooks, timer), hooks.offlineGrace());
+                shared != null ? shared : new Queue(hooks.webhookQueueBytes()), hooks.webhookTimeout(), tasks, metrics.registry());
+        Activity activity = webhooks == null ? Activity.NONE : new WebhookActivity(webhooks, events,
+                shared != null ? shared : new MemoryLedger(events, webhooks, timer), hooks.offlineGrace());
         PublishHook publishHook = hooks.publishHookUrl() == null ? null : new PublishHook(hooks.publishHookUrl(),
                 new Signer(hooks.webhookSecret()), hooks.publishHookTimeout(), hooks.allowOnHookFailure(), config.maxMessageBytes(),
                 metrics.registry());
@@ -184,8 +188,8 @@ public final class ChorusServer {
         timer.shutdownNow();
         app.stop();
         upgrade.stop();
+        if (webhooks != null) webhooks.stop(); // before the backend: with Redis it lets go of who was here
         hub.stop();
-        if (webhooks != null) webhooks.stop(); // in memory: what waits is lost (README says so)
         metrics.close();
     }
 }

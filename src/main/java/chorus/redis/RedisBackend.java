@@ -44,6 +44,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToIntFunction;
 import chorus.tasks.TaskFailures;
+import chorus.webhooks.Events;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -388,6 +389,11 @@ public final class RedisBackend implements Backend {
     @Override
     public void presence(Room room, List<Shown> localNames) {
         presence.publish(room, localNames);
+    }
+
+    /** Webhooks shared by every instance on this Redis: events wait in a stream, and who is where is counted here. */
+    public SharedOutbox webhooks(Events events, long maxBytes) {
+        return new SharedOutbox(() -> commands, events, maxBytes);
     }
 
     @Override

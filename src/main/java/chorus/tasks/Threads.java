@@ -11,7 +11,9 @@ public enum Threads {
     /** The timer: presence rounds, expiries, sweeps. */
     TIMER("chorus-timer"),
     /** The Redis feeds: every room's channel, in order. */
-    FEED("chorus-redis-feeds");
+    FEED("chorus-redis-feeds"),
+    /** The webhooks' thread: deliveries, and with Redis the shared outbox's beat and reads. */
+    WEBHOOKS("chorus-webhooks");
 
     private final String prefix;
 

@@ -58,7 +58,7 @@ public final class Events {
         } catch (IOException e) {
             throw new UncheckedIOException(e); // writing to memory does not fail
         }
-        return new Event(newId(), type, key, out.toByteArray());
+        return new Event(newId(), type, key, out.toByteArray(), null);
     }
 
     /** Alternating names and values, in order. */

@@ -42,4 +42,7 @@ public interface Outbox {
 
     /** Where events wait and who delivers them, for GET /api/webhooks. */
     String mode();
+
+    /** The server is stopping; on the deliverer's thread, before it stops. */
+    void stop();
 }

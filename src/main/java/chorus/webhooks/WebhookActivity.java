@@ -37,8 +37,9 @@ public final class WebhookActivity implements Activity {
     @Override
     public void published(Room room, Draft draft, Published published) {
         String client = draft.sender() != null && draft.sender().startsWith("client:") ? draft.sender().substring("client:".length()) : null;
-        webhooks.emit(events.make("message.created", room.name(), data("room", room.name(), "id", published.id().toString(),
-                "text", draft.text(), "from", draft.from(), "user", draft.user(), "session", draft.session(), "client", client)));
+        Event event = events.make("message.created", room.name(), data("room", room.name(), "id", published.id().toString(),
+                "text", draft.text(), "from", draft.from(), "user", draft.user(), "session", draft.session(), "client", client));
+        if (event != null) webhooks.emit(event.inOrder(published.id()));
     }
 
     /** In the order a receiver expects: occupied, joined, left, vacated; then online and offline. Held and let go in call order. */

@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.LoggerFactory;
 
 /**
  * Delivers events to WEBHOOK_URL, signed as Standard Webhooks says: at least once (the same
@@ -163,6 +164,11 @@ public final class Webhooks {
     }
 
     public void stop() {
+        try {
+            thread.submit(queue::stop).get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LoggerFactory.getLogger(Webhooks.class).debug("the outbox did not stop in time: {}", e.toString());
+        }
         thread.shutdownNow();
     }
 }

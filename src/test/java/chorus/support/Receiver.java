@@ -45,6 +45,8 @@ public final class Receiver implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpServer server;
     public final List<Request> requests = new CopyOnWriteArrayList<>();
+    /** The requests it answered with a 2xx, in the order it answered. */
+    public final List<Request> taken = new CopyOnWriteArrayList<>();
     private volatile Function<Request, Answer> answer = r -> Answer.status(204);
 
     public Receiver() {
@@ -70,6 +72,7 @@ public final class Receiver implements AutoCloseable {
             exchange.sendResponseHeaders(reply.status(), body.length == 0 ? -1 : body.length);
             if (body.length > 0) exchange.getResponseBody().write(body);
             exchange.close();
+            if (reply.status() / 100 == 2) taken.add(request);
         });
         server.start();
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import chorus.protocol.MessageId;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,5 +53,48 @@ class QueueTest {
         assertEquals(1, try2.attempt());
         queue.done(try2, 0);
         assertTrue(new String(queue.take(1_000, 8).get(0).event().body()).contains("\"text\":\"2"));
+    }
+
+    private Event message(long offset) {
+        return event("room", (int) offset).inOrder(new MessageId(7, offset));
+    }
+
+    /** The texts the queue hands out for one line, taking each as soon as it may go, at this time. */
+    private static List<String> drain(Queue queue, long now) {
+        List<String> texts = new java.util.ArrayList<>();
+        for (List<Outbox.Delivery> due = queue.take(now, 8); !due.isEmpty(); due = queue.take(now, 8)) {
+            for (Outbox.Delivery d : due) {
+                String body = new String(d.event().body());
+                texts.add(body.substring(body.indexOf("\"text\":\"") + 8, body.indexOf(' ', body.indexOf("\"text\":\""))));
+                queue.done(d, 0);
+            }
+        }
+        return texts;
+    }
+
+    @Test
+    void aRoomsMessagesGoInTheirOrderWhicheverWasQueuedFirst() {
+        Queue queue = new Queue(1 << 20);
+        long now = System.currentTimeMillis();
+        queue.add(message(1));
+        assertEquals(List.of("1"), drain(queue, now));
+        queue.add(message(3)); // sent after 2, queued before it (another socket, another instance)
+        assertEquals(List.of(), drain(queue, now), "3 waits for 2");
+        queue.add(message(2));
+        assertEquals(List.of("2", "3"), drain(queue, now));
+    }
+
+    @Test
+    void aMessageWaitsForAMissingOneOnlySoLong() {
+        Queue queue = new Queue(1 << 20);
+        long now = System.currentTimeMillis();
+        queue.add(message(1));
+        queue.add(message(3));
+        queue.add(message(4));
+        assertEquals(List.of("1"), drain(queue, now));
+        assertTrue(queue.nextDue() <= now + Queue.GAP_MS + 1000, "a wake-up for when the wait is over");
+        assertEquals(List.of("3", "4"), drain(queue, now + Queue.GAP_MS + 1000), "2 never came: the rest go");
+        queue.add(message(2));
+        assertEquals(List.of("2"), drain(queue, now + Queue.GAP_MS + 1000), "late, but not lost");
     }
 }
