@@ -78,7 +78,7 @@ public final class ChorusServer {
         Events events = new Events(hooks.webhookEvents());
         // With Redis, events wait in Redis and people are counted there, for every instance.
         SharedOutbox shared = hooks.webhookUrl() != null && backend instanceof RedisBackend redis
-                ? redis.webhooks(events, hooks.webhookQueueBytes()) : null;
+                ? redis.webhooks(events, hooks.webhookQueueBytes(), metrics.registry()) : null;
         this.webhooks = hooks.webhookUrl() == null ? null : new Webhooks(hooks.webhookUrl(), new Signer(hooks.webhookSecret()),
                 shared != null ? shared : new Queue(hooks.webhookQueueBytes()), hooks.webhookTimeout(), tasks, metrics.registry());
         Activity activity = webhooks == null ? Activity.NONE : new WebhookActivity(webhooks, events,

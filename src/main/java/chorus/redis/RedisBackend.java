@@ -392,8 +392,8 @@ public final class RedisBackend implements Backend {
     }
 
     /** Webhooks shared by every instance on this Redis: events wait in a stream, and who is where is counted here. */
-    public SharedOutbox webhooks(Events events, long maxBytes) {
-        return new SharedOutbox(() -> commands, events, maxBytes);
+    public SharedOutbox webhooks(Events events, long maxBytes, MeterRegistry registry) {
+        return new SharedOutbox(() -> commands, events, maxBytes, registry);
     }
 
     @Override

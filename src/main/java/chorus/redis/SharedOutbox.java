@@ -12,6 +12,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.lettuce.core.ScriptOutputType;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -59,6 +61,7 @@ public final class SharedOutbox implements Outbox, Ledger {
     private final String instance = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
     private final Supplier<Commands> connection;
     private final Events events;
+    private final Counter lost;
     private final long maxBytes;
     private final Queue window = new Queue(Long.MAX_VALUE); // read from the stream; the reads keep it small
     private final Map<String, Entry> entries = new ConcurrentHashMap<>(); // event id → its entry, for those in the window
@@ -80,10 +83,12 @@ public final class SharedOutbox implements Outbox, Ledger {
     private record Held(Change arrival, Change departure, Duration grace) {
     }
 
-    SharedOutbox(Supplier<Commands> connection, Events events, long maxBytes) {
+    SharedOutbox(Supplier<Commands> connection, Events events, long maxBytes, MeterRegistry registry) {
         this.connection = connection;
         this.events = events;
         this.maxBytes = maxBytes;
+        this.lost = Counter.builder("chorus.webhook.lost").description("webhook events Redis did not take (unreachable, or out of memory)")
+                .register(registry);
     }
 
     @Override
@@ -119,7 +124,7 @@ public final class SharedOutbox implements Outbox, Ledger {
     @Override
     public void add(Event event) {
         run(SharedScripts.EMIT, instance, fields(event)).whenComplete((done, failure) -> {
-            if (failure != null) LOG.debug("a webhook event was not queued in Redis: {}", failure.toString());
+            if (failure != null) lost.increment();
         });
     }
 

@@ -18,13 +18,17 @@ import java.util.Map;
  * The hub's activity as webhook events: message.created; and through the {@link Ledger}, counted
  * over every instance, room.occupied and room.vacated, member.joined and member.left (people, not
  * sockets, coalesced like presence), user.online, and user.offline only once a person has been in
- * no room anywhere for OFFLINE_GRACE, so a reload, a reconnect or a deploy is not an offline.
+ * no room anywhere for OFFLINE_GRACE, so a reload, a reconnect or a deploy is not an offline; a
+ * member leaving and a room emptying wait {@link #LEAVE_GRACE} (at most), long enough for a
+ * client to reconnect after a deploy.
  */
 public final class WebhookActivity implements Activity {
     private final Webhooks webhooks;
     private final Events events;
     private final Ledger ledger;
+    static final Duration LEAVE_GRACE = Duration.ofSeconds(5);
     private final Duration grace;
+    private final Duration leaveGrace;
     @GuardedBy("this") private final Map<String, Integer> rooms = new HashMap<>(); // person → rooms it is in here
 
     public WebhookActivity(Webhooks webhooks, Events events, Ledger ledger, Duration grace) {
@@ -32,6 +36,7 @@ public final class WebhookActivity implements Activity {
         this.events = events;
         this.ledger = ledger;
         this.grace = grace;
+        this.leaveGrace = grace.compareTo(LEAVE_GRACE) < 0 ? grace : LEAVE_GRACE;
     }
 
     @Override
@@ -53,12 +58,12 @@ public final class WebhookActivity implements Activity {
         }
         String here = "room\0" + name;
         Change vacated = new Change("room.vacated", name, data("room", name));
-        if (before == 0 && after > 0) ledger.hold(here, new Change("room.occupied", name, data("room", name)), vacated, Duration.ZERO);
+        if (before == 0 && after > 0) ledger.hold(here, new Change("room.occupied", name, data("room", name)), vacated, leaveGrace);
         for (Shown person : arrived.values()) {
-            ledger.hold(member(name, person), change("member.joined", name, person), change("member.left", name, person), Duration.ZERO);
+            ledger.hold(member(name, person), change("member.joined", name, person), change("member.left", name, person), leaveGrace);
         }
-        for (Shown person : departed.values()) ledger.release(member(name, person), change("member.left", name, person), Duration.ZERO);
-        if (before > 0 && after == 0) ledger.release(here, vacated, Duration.ZERO);
+        for (Shown person : departed.values()) ledger.release(member(name, person), change("member.left", name, person), leaveGrace);
+        if (before > 0 && after == 0) ledger.release(here, vacated, leaveGrace);
         for (Shown person : arrived.values()) {
             if (rooms.merge(person.person(), 1, Integer::sum) > 1) continue;
             ledger.hold("person\0" + person.person(), change("user.online", person.person(), person),

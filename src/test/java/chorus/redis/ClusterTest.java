@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.support.JsonClient;
+import chorus.support.Receiver;
 import chorus.support.RedisCluster;
 import chorus.support.TestServer;
 import chorus.support.WsClient;
@@ -54,6 +55,30 @@ class ClusterTest {
         Map<String, String> env = new HashMap<>(Map.of("REDIS_URL", cluster.url(), "API_TOKEN", TOKEN, "TRUST_PROXY", "true"));
         for (int i = 0; i < more.length; i += 2) env.put(more[i], more[i + 1]);
         return env;
+    }
+
+    /** Webhooks on a cluster: their keys share one shard; rooms on every shard are counted once over two instances. */
+    @Test
+    @Order(0)
+    void webhooksAreSharedOverTheShards() throws Exception {
+        try (Receiver receiver = new Receiver();
+                TestServer a = new TestServer(env("WEBHOOK_URL", receiver.url(), "WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+                TestServer b = new TestServer(env("WEBHOOK_URL", receiver.url(), "WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))) {
+            for (String room : ROOMS) {
+                try (JsonClient ann = JsonClient.connect(a, "room=w" + room + "&name=ann&person=browser-ann-1");
+                        JsonClient annElsewhere = JsonClient.connect(b, "room=w" + room + "&name=ann&person=browser-ann-1")) {
+                    annElsewhere.awaitPresence(p -> p.get("online").asInt() == 1);
+                    ann.send("hello " + room);
+                    annElsewhere.next("message");
+                }
+            }
+            receiver.await("message.created", ROOMS.size(), java.time.Duration.ofSeconds(10));
+            receiver.await("room.occupied", ROOMS.size(), java.time.Duration.ofSeconds(10));
+            Thread.sleep(500);
+            assertEquals(ROOMS.size(), receiver.ofType("message.created").size(), "each message once");
+            assertEquals(ROOMS.size(), receiver.ofType("room.occupied").size(), "each room occupied once, over two instances");
+            assertEquals(1, receiver.ofType("user.online").size(), "one person, in two tabs on two instances");
+        }
     }
 
     @Test

@@ -145,6 +145,8 @@ class SharedWebhooksTest {
         Thread.sleep(6000); // past the grace
         assertEquals(0, receiver.ofType("user.offline").size(), "a deploy is no offline");
         assertEquals(1, receiver.ofType("user.online").size(), "nor a second online");
+        for (String type : List.of("member.left", "room.vacated")) assertEquals(0, receiver.ofType(type).size(), "a deploy is no " + type);
+        assertEquals(1, receiver.ofType("member.joined").size(), "nor a second join");
         assertTrue(status(fresh).get("queue").asText().contains("this instance delivers"), status(fresh).toString());
         ann.close();
     }
