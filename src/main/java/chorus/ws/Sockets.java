@@ -118,7 +118,7 @@ public final class Sockets {
         return sum;
     }
 
-    /** The most any one socket ever had queued; never above the configured bound. */
+    /** The most any one socket ever had queued: the configured bound, or up to twice it while our own writer lagged. */
     public long peakQueuedBytes() {
         long peak = retiredPeakBytes.get();
         for (Connection connection : open) peak = Math.max(peak, connection.peakBytes());

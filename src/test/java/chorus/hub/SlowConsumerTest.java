@@ -49,7 +49,9 @@ class SlowConsumerTest {
             assertEquals(1, hub.slowClientsDropped(), "exactly the stalled client is dropped");
             assertEquals(healthy.size(), hub.size());
             long peak = server.server().sockets().peakQueuedBytes();
-            assertTrue(peak <= QUEUE_BYTES, "queued " + peak + " bytes for one client, bound " + QUEUE_BYTES);
+            // The bound, or twice it while our own writer lags behind a sender (Connection's LAG_ALLOWANCE): under a
+            // loaded machine the writer's turn may come late, and the sender takes it then.
+            assertTrue(peak <= 2L * QUEUE_BYTES, "queued " + peak + " bytes for one client, bound " + QUEUE_BYTES + " (twice while we lag)");
             assertTrue(peak > QUEUE_BYTES - 2 * MESSAGE_BYTES, "the stalled client never filled its queue: " + peak);
 
             // The stalled reader finally reads: what was already in flight, then the end of its connection
