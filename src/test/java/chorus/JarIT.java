@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The packaged jar, started exactly as the Procfile says, as Heroku would start it. Each test
- * starts its own; PresenceIT is the one that waits out a dead instance's presence.
+ * starts its own. (Killed instances are tested from the compiled classes: redis.KilledInstanceTest.)
  */
 class JarIT {
     private ProcfileServer jar;

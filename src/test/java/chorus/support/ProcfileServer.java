@@ -13,19 +13,37 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
-/** The packaged jar, started exactly as the Procfile says, as Heroku would start it, on a free port. */
+/**
+ * The server in a process of its own, on a free port, so that a test can SIGKILL it: the packaged
+ * jar started exactly as the Procfile says, as Heroku would start it, or (before the jar is built)
+ * the compiled classes the tests run with.
+ */
 public final class ProcfileServer implements AutoCloseable {
     private final Process process;
     private final int port;
 
     public ProcfileServer(Map<String, String> env) throws Exception {
+        this(procfile(), env);
+    }
+
+    /** The server from the test run's own classpath: no jar needed, so it runs among the unit tests. */
+    public static ProcfileServer fromClasses(Map<String, String> env) throws Exception {
+        String java = System.getProperty("java.home") + "/bin/java";
+        return new ProcfileServer("'" + java + "' $JAVA_OPTS -cp '" + System.getProperty("java.class.path") + "' chorus.Main", env);
+    }
+
+    private static String procfile() throws IOException {
         String procfile = Files.readString(Path.of("Procfile")).strip();
         assertTrue(procfile.startsWith("web: "), "Procfile has no web process: " + procfile);
+        return procfile.substring("web: ".length());
+    }
+
+    private ProcfileServer(String command, Map<String, String> env) throws Exception {
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
         // exec, so that SIGTERM reaches the JVM as it does on a dyno.
-        ProcessBuilder builder = new ProcessBuilder("bash", "-c", "exec " + procfile.substring("web: ".length()))
+        ProcessBuilder builder = new ProcessBuilder("bash", "-c", "exec " + command)
                 .redirectErrorStream(true)
                 .redirectOutput(log().toFile());
         builder.environment().put("PORT", String.valueOf(port));

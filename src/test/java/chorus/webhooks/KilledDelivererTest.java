@@ -1,4 +1,4 @@
-package chorus;
+package chorus.webhooks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,17 +20,16 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The jar that delivers webhooks, SIGKILLed with events in its hands: another instance delivers them (#31). */
-class WebhooksIT {
-    private static final String SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/** The instance that delivers webhooks, in a process of its own, SIGKILLed with events in its hands: another instance delivers them (#31). */
+class KilledDelivererTest {
 
     @Test
     void anInstanceKilledWithEventsPendingHasThemDeliveredByAnother() throws Exception {
         try (Receiver receiver = new Receiver(); RedisServer redis = new RedisServer()) {
             receiver.answer(r -> Receiver.Answer.status(500)); // the events stay pending in the deliverer's hands
-            Map<String, String> env = Map.of("REDIS_URL", redis.url(), "WEBHOOK_URL", receiver.url(), "WEBHOOK_SECRET", SECRET,
+            Map<String, String> env = Map.of("REDIS_URL", redis.url(), "WEBHOOK_URL", receiver.url(), "WEBHOOK_SECRET", WebhooksTest.SECRET,
                     "WEBHOOK_EVENTS", "message.created", "API_TOKEN", ApiClient.TOKEN);
-            try (ProcfileServer jar = new ProcfileServer(env)) {
+            try (ProcfileServer jar = ProcfileServer.fromClasses(env)) {
                 awaitQueue(jar.port(), "this instance delivers"); // the first instance up takes the lease
                 try (TestServer other = new TestServer(env); JsonClient ann = JsonClient.connect(other, "room=kill&name=ann")) {
                     List<String> sent = new ArrayList<>();

@@ -1,4 +1,4 @@
-package chorus;
+package chorus.redis;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,13 +12,13 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The packaged jar killed outright, beside another instance: its members leave presence in time. */
-class PresenceIT {
+/** An instance in a process of its own killed outright, beside another instance: its members leave presence in time. */
+class KilledInstanceTest {
     @Test
     void anInstanceKilledWithSigkillLeavesPresenceInTime() throws Exception {
         try (RedisServer redis = new RedisServer();
                 TestServer a = new TestServer(Map.of("REDIS_URL", redis.url()));
-                ProcfileServer jar = new ProcfileServer(Map.of("REDIS_URL", redis.url()))) {
+                ProcfileServer jar = ProcfileServer.fromClasses(Map.of("REDIS_URL", redis.url()))) {
             try (JsonClient ann = JsonClient.connect(a, "room=p&name=ann");
                     WsClient bob = WsClient.connect(URI.create(jar.ws() + "?room=p&name=bob"), Map.of(), "chorus.v1")) {
                 ann.awaitPresence(p -> p.get("online").asInt() == 2);
