@@ -95,8 +95,8 @@ export interface Sent {
 export type State = "connecting" | "open" | "reconnecting" | "stopped";
 
 /**
- * Why the client is not open: for "reconnecting", "offline", "no-answer", "token", "unavailable",
- * "busy", "unreachable" or null; for "stopped", "closed", "room-closed", "disconnected",
+ * Why the client is not open: for "reconnecting", "restarting", "offline", "no-answer", "token",
+ * "unavailable", "busy", "unreachable" or null; for "stopped", "closed", "room-closed", "disconnected",
  * "expired", "refused" or "banned".
  */
 export interface StateChange {

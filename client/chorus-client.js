@@ -183,6 +183,7 @@ export class Chorus {
   #socket = null;
   #attempt = 0;
   #retryTimer = null;
+  #comeBackAt = 0; // when a server that said goodbye asked to be reconnected to (ms)
   #inFlight = null; // the ref sent on this socket and not yet answered: one at a time keeps the order
   #frames = 0; // the pacing bucket
   #filledAt = 0;
@@ -474,6 +475,9 @@ export class Chorus {
       case "sent":
         this.#confirmed(frame);
         break;
+      case "goodbye": // the server is going: come back when it says, not with everyone else at once
+        this.#comeBackAt = Date.now() + Math.max(0, Math.min(60000, Number(frame.reconnectIn) || 0));
+        break;
       case "presence":
       case "typing":
         room?.[INTERNAL](frame.type, frame);
@@ -526,7 +530,14 @@ export class Chorus {
 
   #closed(event, opened, url, token) {
     const stop = STOPS[event.code];
-    if (stop) {
+    const comeBackAt = this.#comeBackAt;
+    this.#comeBackAt = 0;
+    if (comeBackAt && !stop) { // a deploy: the moment the server gave, and afresh if that try fails
+      this.#attempt = 0;
+      this.#setState("reconnecting", "restarting");
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = setTimeout(() => this.#connect(), Math.max(0, comeBackAt - Date.now()));
+    } else if (stop) {
       this.#setState("stopped", stop, event.reason);
     } else if (event.code === ROOM_CLOSED) { // the socket's only room was closed: the others follow without it
       const closed = this.#rooms.values().next().value;

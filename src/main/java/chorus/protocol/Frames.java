@@ -131,6 +131,11 @@ public final class Frames {
         });
     }
 
+    /** The server is going (a deploy): come back after this many milliseconds, each socket its own share of a window. */
+    public static ByteBuffer goodbye(long reconnectInMs) {
+        return encode("goodbye", g -> g.writeNumberField("reconnectIn", reconnectInMs));
+    }
+
     private static final ByteBuffer PONG = encode("pong", g -> { });
 
     /** The answer to a client's ping; one shared buffer, since it never changes. */

@@ -255,6 +255,12 @@ final class Connection {
         closeWhenQuiet(() -> wire.close(code, reason));
     }
 
+    /** A last frame, then the close frame once it is written (a socket that does not take it is closed anyway, as too slow). */
+    void goodbye(ByteBuffer frame, int code, String reason) {
+        send(frame);
+        closeAfterQueued(() -> wire.close(code, reason));
+    }
+
     /** Nothing more is queued, and the closing runs once the write in flight (if any) has ended. */
     private void closeWhenQuiet(Runnable closing) {
         Runnable now;

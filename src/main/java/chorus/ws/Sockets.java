@@ -1,9 +1,11 @@
 package chorus.ws;
 
+import chorus.protocol.Frames;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -101,10 +103,26 @@ public final class Sockets {
         return reserved.get();
     }
 
-    /** Stops new sockets and closes every open one with 1001, so pages reconnect elsewhere. */
+    /**
+     * Returns spread over at least this long, or longer for many sockets: at most {@link #RETURNS_PER_SECOND} a
+     * second from this instance's clients, so the instances they come back to are not hit all at once.
+     */
+    static final long MIN_RETURN_WINDOW_MS = 1_000;
+    static final long MAX_RETURN_WINDOW_MS = 10_000;
+    static final int RETURNS_PER_SECOND = 1_000;
+
+    /**
+     * Stops new sockets and closes every open one with 1001, so pages reconnect elsewhere; each
+     * chorus.v1 socket is first told when to come back ({@code goodbye}), its own moment in a
+     * window that grows with how many there are, rather than all at once.
+     */
     public void drain(int code, String reason) {
         draining = true;
-        for (Connection connection : open) connection.close(code, reason);
+        long window = Math.min(MAX_RETURN_WINDOW_MS, Math.max(MIN_RETURN_WINDOW_MS, 1_000L * reserved.get() / RETURNS_PER_SECOND));
+        for (Connection connection : open) {
+            if (connection.json()) connection.goodbye(Frames.goodbye(ThreadLocalRandom.current().nextLong(window)), code, reason);
+            else connection.close(code, reason);
+        }
     }
 
     public boolean isDraining() {

@@ -207,9 +207,13 @@ public final class Suite {
                         "MAX_CONNECTIONS_PER_ADDRESS", "100000", "RATE_LIMIT_PER_ADDRESS", "1000000",
                         "MAX_HTTP_CONNECTIONS_PER_ADDRESS", "100000"))); // every dialer is 127.0.0.1
         // Known references run side by side (bench/reference has the first two).
+        // The -json ones do the chat's JSON work (parse the send, one message frame for all, a sent for the sender):
+        // the references for --subprotocol chorus.v1.
         Map<String, String> known = Map.of(
                 "node-ws", "node bench/reference/ws-server.js",
                 "bun", "bench/reference/node_modules/.bin/bun bench/reference/bun-server.js",
+                "node-ws-json", "node bench/reference/ws-json-server.js",
+                "bun-json", "bench/reference/node_modules/.bin/bun bench/reference/bun-json-server.js",
                 "javalin-naive", "java -cp " + System.getProperty("java.class.path") + " chorus.bench.NaiveJavalin");
         for (String name : a.getOrDefault("references", "").split(",")) {
             if (name.isBlank()) continue;
