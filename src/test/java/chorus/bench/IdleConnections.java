@@ -24,6 +24,13 @@ final class IdleConnections implements AutoCloseable {
     int failures;
     double openedPerSecond;
 
+    /** {@code URL COUNT PARALLEL}: the connection rate alone, against a server already running (for profiling). */
+    public static void main(String[] args) throws Exception {
+        try (IdleConnections idle = open(URI.create(args[0]), Integer.parseInt(args[1]), Integer.parseInt(args[2]))) {
+            System.out.printf("%d opened at %.0f/s, %d failed%n", idle.size(), idle.openedPerSecond, idle.failures);
+        }
+    }
+
     static IdleConnections open(URI url, int count, int parallel) throws InterruptedException {
         IdleConnections idle = new IdleConnections();
         ExecutorService dialers = Executors.newFixedThreadPool(parallel);
