@@ -47,7 +47,7 @@ class DeployTest {
                 BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
                 Writer in = new java.io.OutputStreamWriter(node.getOutputStream(), StandardCharsets.UTF_8);
                 assertEquals("ready", out.readLine());
-                Thread.sleep(1000); // steady traffic first
+                Thread.sleep(500); // steady traffic first
                 List<Long> backWithin = new ArrayList<>();
                 for (int step = 0; step < 3; step++) {
                     TestServer fresh = started(env, router);
@@ -60,7 +60,7 @@ class DeployTest {
                     running.add(fresh);
                     while (sockets(running) < CLIENTS && System.nanoTime() - sigterm < TimeUnit.SECONDS.toNanos(30)) Thread.sleep(20);
                     backWithin.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sigterm));
-                    Thread.sleep(1000);
+                    Thread.sleep(500);
                 }
                 in.write("stop\n");
                 in.flush();

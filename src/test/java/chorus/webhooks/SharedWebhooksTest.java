@@ -64,7 +64,7 @@ class SharedWebhooksTest {
     void twoInstancesDeliverEachEventOnceByOneOfThemInOrderPerRoom() throws Exception {
         TestServer a = instance("WEBHOOK_EVENTS", "message.created");
         TestServer b = instance("WEBHOOK_EVENTS", "message.created");
-        long until = System.nanoTime() + Duration.ofSeconds(3).toNanos(); // failing a while: the events wait in Redis
+        long until = System.nanoTime() + Duration.ofMillis(1500).toNanos(); // failing a while: the events wait in Redis
         receiver.answer(r -> Receiver.Answer.status(System.nanoTime() < until ? 500 : 204));
         JsonClient ann = join(a, "room=r1&name=ann");
         ann.join("r2", null);
@@ -117,7 +117,7 @@ class SharedWebhooksTest {
         two.awaitPresence(p -> p.get("online").asInt() == 1);
         receiver.await("user.online", 1, Duration.ofSeconds(5));
         one.close();
-        Thread.sleep(2500); // past the grace: the other tab is still in
+        Thread.sleep(2000); // past the grace (1 s, and the presence round's gathering): the other tab is still in
         assertEquals(0, receiver.ofType("user.offline").size(), "one tab of two closed");
         assertEquals(0, receiver.ofType("room.vacated").size());
         assertEquals(0, receiver.ofType("member.left").size());
@@ -125,7 +125,7 @@ class SharedWebhooksTest {
         List<Receiver.Request> offline = receiver.await("user.offline", 1, Duration.ofSeconds(8));
         assertEquals("person:browser-zoe-1", offline.get(0).json().get("data").get("person").asText());
         receiver.await("room.vacated", 1, Duration.ofSeconds(5));
-        Thread.sleep(1500);
+        Thread.sleep(1000);
         for (String type : List.of("user.online", "user.offline", "room.occupied", "room.vacated", "member.joined", "member.left")) {
             assertEquals(1, receiver.ofType(type).size(), type + " once, for two tabs on two instances");
         }
@@ -133,8 +133,8 @@ class SharedWebhooksTest {
 
     @Test
     void aDeployInsideTheGraceIsNoOfflineAndTheOtherInstanceDeliversOn() throws Exception {
-        TestServer old = instance("OFFLINE_GRACE", "5s");
-        TestServer fresh = instance("OFFLINE_GRACE", "5s");
+        TestServer old = instance("OFFLINE_GRACE", "2s");
+        TestServer fresh = instance("OFFLINE_GRACE", "2s");
         JsonClient ann = join(old, "room=deploy&name=ann&person=browser-ann-1");
         receiver.await("user.online", 1, Duration.ofSeconds(5));
         old.close(); // what SIGTERM does: the sockets are closed, then the instance stops
@@ -142,7 +142,7 @@ class SharedWebhooksTest {
         JsonClient again = join(fresh, "room=deploy&name=ann&person=browser-ann-1"); // the client reconnects to the new instance
         again.send("back");
         receiver.await("message.created", 1, Duration.ofSeconds(10));
-        Thread.sleep(6000); // past the grace
+        Thread.sleep(3000); // past the grace
         assertEquals(0, receiver.ofType("user.offline").size(), "a deploy is no offline");
         assertEquals(1, receiver.ofType("user.online").size(), "nor a second online");
         for (String type : List.of("member.left", "room.vacated")) assertEquals(0, receiver.ofType(type).size(), "a deploy is no " + type);
