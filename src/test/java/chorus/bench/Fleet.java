@@ -157,7 +157,9 @@ final class Fleet implements AutoCloseable {
             if (wait > 0) LockSupport.parkNanos(wait);
             Subscriber publisher = subscribers.get((int) (n % publishers));
             String message = Subscriber.message(due, size);
-            String text = subprotocol == null ? message : "{\"type\":\"send\",\"text\":\"" + message + "\"}";
+            String text = subprotocol == null ? message
+                    : subprotocol.equals(Subscriber.SOCKET_IO) ? "42[\"send\",{\"text\":\"" + message + "\"}]"
+                    : "{\"type\":\"send\",\"text\":\"" + message + "\"}";
             if (!publisher.closed) {
                 try {
                     publisher.send(0x1, text.getBytes(StandardCharsets.UTF_8));

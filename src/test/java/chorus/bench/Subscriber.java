@@ -16,6 +16,10 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class Subscriber {
     static final byte[] TAG = "L|".getBytes(StandardCharsets.US_ASCII);
+    /** Not a subprotocol: the client speaks Engine.IO 4 packets (Socket.IO's), joining the default namespace. */
+    static final String SOCKET_IO = "socket.io";
+    private static final byte[] SOCKET_IO_CONNECT = "40".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SOCKET_IO_PONG = "3".getBytes(StandardCharsets.US_ASCII);
 
     final SocketChannel channel;
     private final ByteBuffer in = ByteBuffer.allocate(64 * 1024);
@@ -31,7 +35,8 @@ final class Subscriber {
         String path = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
         String request = "GET " + path + " HTTP/1.1\r\nHost: " + url.getHost() + ":" + url.getPort()
                 + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                + "Sec-WebSocket-Version: 13\r\n" + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
+                + "Sec-WebSocket-Version: 13\r\n"
+                + (subprotocol == null || subprotocol.equals(SOCKET_IO) ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
                 + "\r\n";
         channel.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII)));
         Subscriber s = new Subscriber(channel);
@@ -45,6 +50,7 @@ final class Subscriber {
         if (!head.startsWith("HTTP/1.1 101")) throw new IOException("refused: " + head.lines().findFirst().orElse(""));
         s.in.flip().position(end + 4);
         s.in.compact();
+        if (SOCKET_IO.equals(subprotocol)) s.send(0x1, SOCKET_IO_CONNECT);
         channel.configureBlocking(false);
         return s;
     }
@@ -90,7 +96,9 @@ final class Subscriber {
             }
             if (in.remaining() < header + len) break;
             int payload = start + header;
-            if (opcode == 0x1) {
+            if (opcode == 0x1 && len == 1 && a[payload] == '2') { // Engine.IO's ping
+                send(0x1, SOCKET_IO_PONG);
+            } else if (opcode == 0x1) {
                 long due = due(a, payload, payload + len);
                 if (due >= 0) sink.delivered(due, now);
             } else if (opcode == 0x9) {

@@ -18,8 +18,14 @@ import java.util.Map;
  * <pre>bin/bench suite --references node-ws,bun,javalin-naive [--json target/bench.json]</pre>
  */
 public final class Suite {
-    /** A server under test: its name, its command, and its environment (PORT is added). */
-    record Server(String name, String command, Map<String, String> env) {
+    /**
+     * A server under test: its name, its command, its environment (PORT is added), and the
+     * protocol its clients speak (null: the suite's --subprotocol; {@link Subscriber#SOCKET_IO}: Engine.IO packets).
+     */
+    record Server(String name, String command, Map<String, String> env, String protocol) {
+        Server(String name, String command, Map<String, String> env) {
+            this(name, command, env, null);
+        }
     }
 
     /** One ramp step, with the CPU the server and the load generator used (% of one core). */
@@ -65,9 +71,13 @@ public final class Suite {
         return r.p99Ms() <= 100 && r.deliveredShare() >= 0.95 && r.subscribersClosed() == 0;
     }
 
+    private String protocol(Server server) {
+        return server.protocol() != null ? server.protocol() : subprotocol;
+    }
+
     private Step step(Server server, double rate) throws Exception {
         try (ServerProcess process = ServerProcess.start(server.command(), server.env());
-                Fleet fleet = Fleet.connect(process.url(), subscribers, subprotocol)) {
+                Fleet fleet = Fleet.connect(process.url(), subscribers, protocol(server))) {
             if (!warmup.isZero()) fleet.run(rate, publishers(rate), Duration.ZERO, warmup, 64);
             double server0 = process.cpuSeconds(), generator0 = generatorCpuSeconds();
             long t0 = System.nanoTime();
@@ -103,7 +113,7 @@ public final class Suite {
         Fleet.Result fixed;
         double cpuPerDelivery, generatorPerDelivery;
         try (ServerProcess process = ServerProcess.start(server.command(), server.env());
-                Fleet fleet = Fleet.connect(process.url(), subscribers, subprotocol)) {
+                Fleet fleet = Fleet.connect(process.url(), subscribers, protocol(server))) {
             fleet.run(fixedRate, publishers(fixedRate), Duration.ZERO, warmup, 64);
             double cpuBefore = process.cpuSeconds(), generatorBefore = generatorCpuSeconds();
             fixed = fleet.run(fixedRate, publishers(fixedRate), Duration.ZERO, window, 64);
@@ -214,11 +224,12 @@ public final class Suite {
                 "bun", "bench/reference/node_modules/.bin/bun bench/reference/bun-server.js",
                 "node-ws-json", "node bench/reference/ws-json-server.js",
                 "bun-json", "bench/reference/node_modules/.bin/bun bench/reference/bun-json-server.js",
-                "javalin-naive", "java -cp " + System.getProperty("java.class.path") + " chorus.bench.NaiveJavalin");
+                "javalin-naive", "java -cp " + System.getProperty("java.class.path") + " chorus.bench.NaiveJavalin",
+                "socketio", "node bench/reference/socketio-server.js");
         for (String name : a.getOrDefault("references", "").split(",")) {
             if (name.isBlank()) continue;
             if (!known.containsKey(name)) throw new IllegalArgumentException("unknown reference " + name + "; known: " + known.keySet());
-            servers.add(new Server(name, known.get(name), Map.of()));
+            servers.add(new Server(name, known.get(name), Map.of(), name.equals("socketio") ? Subscriber.SOCKET_IO : null));
         }
         if (a.containsKey("reference")) {
             servers.add(new Server(a.getOrDefault("reference-name", "reference"), a.get("reference"), Map.of()));
