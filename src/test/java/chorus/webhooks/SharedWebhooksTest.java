@@ -1,7 +1,6 @@
 package chorus.webhooks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chorus.support.ApiClient;
@@ -154,23 +153,11 @@ class SharedWebhooksTest {
     @Test
     void pastTheByteBoundInRedisTheOldestGoCountedAndTheNextDeliverySaysHowMany() throws Exception {
         TestServer a = instance("WEBHOOK_EVENTS", "message.created", "WEBHOOK_QUEUE_BYTES", "65536");
-        receiver.answer(r -> Receiver.Answer.status(503));
-        JsonClient ann = join(a, "room=full&name=ann");
-        String text = "x".repeat(1000);
-        for (int i = 0; i < 300; i++) ann.send(text);
-        ann.messages(300);
+        WebhooksTest.overflow(receiver, join(a, "room=full&name=ann"));
         Thread.sleep(1500); // a beat reads the figures
         JsonNode status = status(a);
         assertTrue(status.get("queuedBytes").asLong() <= 65536, status.toString());
         assertTrue(status.get("dropped").asLong() > 200, status.toString());
-        long back = System.nanoTime();
-        receiver.answer(r -> Receiver.Answer.status(204));
-        Receiver.Request next = null;
-        for (int i = 0; i < 100 && next == null; i++) {
-            Thread.sleep(100);
-            next = receiver.requests.stream().filter(r -> r.atNanos() > back && r.header("chorus-dropped") != null).findFirst().orElse(null);
-        }
-        assertNotNull(next, "no delivery said how many were dropped");
-        assertEquals(status.get("dropped").asLong(), Long.parseLong(next.header("chorus-dropped")));
+        WebhooksTest.assertTheNextDeliverySaysDropped(receiver, status.get("dropped").asLong());
     }
 }
