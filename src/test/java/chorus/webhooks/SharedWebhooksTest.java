@@ -13,10 +13,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -79,17 +77,7 @@ class SharedWebhooksTest {
             sent.add(room + "-" + i);
             bob.next("message"); // each taken before the next is sent: one order in each room
         }
-        List<Receiver.Request> taken = awaitTaken(sent.size(), Duration.ofSeconds(20));
-        Set<String> ids = new LinkedHashSet<>();
-        Map<String, List<String>> perRoom = new HashMap<>();
-        for (Receiver.Request r : taken) {
-            assertTrue(ids.add(r.header("webhook-id")), "taken twice: " + r.header("webhook-id"));
-            JsonNode data = r.json().get("data");
-            perRoom.computeIfAbsent(data.get("room").asText(), k -> new ArrayList<>()).add(data.get("text").asText());
-        }
-        for (String room : List.of("r1", "r2")) {
-            assertEquals(sent.stream().filter(t -> t.startsWith(room)).toList(), perRoom.get(room), "in order in " + room);
-        }
+        WebhooksTest.assertOnceByIdInOrderPerRoom(awaitTaken(sent.size(), Duration.ofSeconds(20)), sent);
         String modes = status(a).get("queue").asText() + " | " + status(b).get("queue").asText();
         assertEquals(1, modes.split("this instance delivers", -1).length - 1, "one deliverer: " + modes);
     }

@@ -114,17 +114,7 @@ class WebhooksTest {
             Thread.sleep(100);
             taken = receiver.ofType("message.created").stream().filter(r -> r.atNanos() >= until).toList();
         } while (taken.size() < sent.size() && System.nanoTime() < deadline);
-        Set<String> ids = new LinkedHashSet<>();
-        Map<String, List<String>> perRoom = new HashMap<>();
-        for (Receiver.Request r : taken) {
-            assertTrue(ids.add(r.header("webhook-id")), "taken twice: " + r.header("webhook-id"));
-            JsonNode data = r.json().get("data");
-            perRoom.computeIfAbsent(data.get("room").asText(), k -> new ArrayList<>()).add(data.get("text").asText());
-        }
-        assertEquals(sent.size(), ids.size(), "every event, once: " + perRoom);
-        for (String room : List.of("r1", "r2")) {
-            assertEquals(sent.stream().filter(t -> t.startsWith(room)).toList(), perRoom.get(room), "in order in " + room);
-        }
+        Set<String> ids = assertOnceByIdInOrderPerRoom(taken, sent);
         // Every try of one event carried the same id.
         Set<String> tried = new LinkedHashSet<>();
         receiver.ofType("message.created").forEach(r -> tried.add(r.header("webhook-id")));
@@ -200,6 +190,25 @@ class WebhooksTest {
         assertNotNull(status.get("lastFailure").get("result"), status.toString());
         assertTrue(ApiClient.call(server, "GET", "/metrics", null, ApiClient.TOKEN).body().contains("chorus_webhook_dropped"));
         assertTheNextDeliverySaysDropped(receiver, status.get("dropped").asLong());
+    }
+
+    /**
+     * The message.created taken are each of the texts sent once (by webhook-id), each room's in the
+     * order sent (a text begins with its room's name); their ids.
+     */
+    static Set<String> assertOnceByIdInOrderPerRoom(List<Receiver.Request> taken, List<String> sent) {
+        Set<String> ids = new LinkedHashSet<>();
+        Map<String, List<String>> perRoom = new HashMap<>();
+        for (Receiver.Request r : taken) {
+            assertTrue(ids.add(r.header("webhook-id")), "taken twice: " + r.header("webhook-id"));
+            JsonNode data = r.json().get("data");
+            perRoom.computeIfAbsent(data.get("room").asText(), k -> new ArrayList<>()).add(data.get("text").asText());
+        }
+        assertEquals(sent.size(), ids.size(), "every event, once: " + perRoom);
+        for (String room : perRoom.keySet()) {
+            assertEquals(sent.stream().filter(t -> t.startsWith(room + "-")).toList(), perRoom.get(room), "in order in " + room);
+        }
+        return ids;
     }
 
     /** 300 message.created of 1 KB each, against a receiver that answers 503: far past a 64 KiB bound. */
