@@ -225,10 +225,12 @@ class DetailsTest extends ChromiumTest {
         int seen = line.attempts.size();
         while (line.attempts.size() == seen) page.waitForTimeout(10);
         line.restore();
+        int tried = line.attempts.size();
         long online = System.nanoTime();
         page.evaluate("window.dispatchEvent(new Event('online'))");
         connected(page);
-        assertTrue((System.nanoTime() - online) / 1_000_000 < 1_200, "did not try at once when back online");
+        // The try itself is what must come at once; finishing the connection may take longer on a loaded machine.
+        assertTrue((line.attempts.get(tried) - online) / 1_000_000 < 1_200, "did not try at once when back online");
         assertThat(page.locator("#send")).hasText("Send");
         assertThat(page.locator("#online li.you")).hasText("ann (you)");
 
@@ -239,9 +241,10 @@ class DetailsTest extends ChromiumTest {
         int now = line.attempts.size();
         while (line.attempts.size() == now) page.waitForTimeout(10);
         line.restore();
+        tried = line.attempts.size();
         long visible = System.nanoTime();
         page.evaluate("document.dispatchEvent(new Event('visibilitychange'))");
         connected(page);
-        assertTrue((System.nanoTime() - visible) / 1_000_000 < 1_200, "did not try at once when visible again");
+        assertTrue((line.attempts.get(tried) - visible) / 1_000_000 < 1_200, "did not try at once when visible again");
     }
 }
