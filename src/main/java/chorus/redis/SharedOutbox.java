@@ -57,8 +57,12 @@ public final class SharedOutbox implements Outbox, Ledger {
     private static final long WINDOW_BYTES = 1 << 20; // and about this many bytes
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final TypeReference<Map<String, Object>> DEPARTURE = new TypeReference<>() { };
+    private static final String DEPARTURES = PREFIX + "departures"; // how each thing held says it left
+    private static final String ALIVE = PREFIX + "alive";
+    private static final String DELIVERER = PREFIX + "deliverer";
 
     private final String instance = Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36);
+    private final String[] keys = keys(instance); // every script's keys, this instance's set last
     private final Supplier<Commands> connection;
     private final Events events;
     private final Counter lost;
@@ -68,6 +72,7 @@ public final class SharedOutbox implements Outbox, Ledger {
     @GuardedBy("this") private final Map<String, Held> held = new LinkedHashMap<>(); // what this instance holds
     @GuardedBy("this") private boolean unsure; // a hold or a release may have failed: compare with Redis at the next beat
     private volatile boolean delivering;
+    // The shared stream's figures as the last beat read them; done() lowers unreported between beats (a hint, not a count).
     private volatile long size;
     private volatile long bytes;
     private volatile long dropped;
@@ -99,10 +104,14 @@ public final class SharedOutbox implements Outbox, Ledger {
         thread.scheduleWithFixedDelay(this::fill, FILL_MS, FILL_MS, TimeUnit.MILLISECONDS);
     }
 
+    /** The keys every script takes, in SharedScripts' order; the last is what the instance holds. */
     private static String[] keys(String instance) {
         return new String[] {PREFIX + "events", PREFIX + "bytes", PREFIX + "dropped", PREFIX + "unreported", PREFIX + "count",
-                PREFIX + "departures", PREFIX + "parting", PREFIX + "leaving", PREFIX + "alive", PREFIX + "deliverer",
-                PREFIX + "held:" + instance};
+                DEPARTURES, PREFIX + "parting", PREFIX + "leaving", ALIVE, DELIVERER, held(instance)};
+    }
+
+    private static String held(String instance) {
+        return PREFIX + "held:" + instance;
     }
 
     /** The six arguments a script takes for an event; empty for none. */
@@ -112,18 +121,19 @@ public final class SharedOutbox implements Outbox, Ledger {
                 event.order() == null ? "" : event.order().toString());
     }
 
-    private CompletionStage<Object> run(String script, String instance, List<String> args) {
+    /** A script with every key, for this instance or (owner's set last) another. */
+    private CompletionStage<Object> run(String script, String[] scriptKeys, List<String> args) {
         Commands c = connection.get();
         if (c == null || !c.isOpen()) return RedisBackend.notConnected();
         List<String> argv = new ArrayList<>(args.size() + 1);
         argv.add(Long.toString(maxBytes));
         argv.addAll(args);
-        return c.async().eval(script, ScriptOutputType.MULTI, keys(instance), argv.toArray(String[]::new));
+        return c.async().eval(script, ScriptOutputType.MULTI, scriptKeys, argv.toArray(String[]::new));
     }
 
     @Override
     public void add(Event event) {
-        run(SharedScripts.EMIT, instance, fields(event)).whenComplete((done, failure) -> {
+        run(SharedScripts.EMIT, keys, fields(event)).whenComplete((done, failure) -> {
             if (failure != null) lost.increment();
         });
     }
@@ -144,7 +154,7 @@ public final class SharedOutbox implements Outbox, Ledger {
         }
         List<String> args = new ArrayList<>(List.of(instance, Long.toString(System.currentTimeMillis()), what, said));
         args.addAll(fields(events.make(arrival)));
-        run(SharedScripts.HOLD, instance, args).whenComplete((done, failure) -> {
+        run(SharedScripts.HOLD, keys, args).whenComplete((done, failure) -> {
             if (failure != null) unsure();
         });
     }
@@ -152,14 +162,14 @@ public final class SharedOutbox implements Outbox, Ledger {
     @Override
     public synchronized void release(String what, Change departure, Duration grace) {
         held.remove(what);
-        sendRelease(instance, what, departure.type(), departure.key(), departure.data(), grace.toMillis());
+        sendRelease(keys, what, departure, grace.toMillis());
     }
 
-    /** Lets go of a thing for an instance (this one, or one that died): its departure is made for when its grace is over. */
-    private void sendRelease(String owner, String what, String type, String key, Map<String, Object> data, long graceMs) {
+    /** Lets go of a thing for an instance (its keys: this one, or one that died): its departure is made for when its grace is over. */
+    private void sendRelease(String[] owner, String what, Change departure, long graceMs) {
         long now = System.currentTimeMillis();
         List<String> args = new ArrayList<>(List.of(instance, Long.toString(now), what, Long.toString(now + graceMs)));
-        args.addAll(fields(events.make(type, key, data, Instant.ofEpochMilli(now + graceMs))));
+        args.addAll(fields(events.make(departure.type(), departure.key(), departure.data(), Instant.ofEpochMilli(now + graceMs))));
         run(SharedScripts.RELEASE, owner, args).whenComplete((done, failure) -> {
             if (failure != null) unsure();
         });
@@ -177,7 +187,7 @@ public final class SharedOutbox implements Outbox, Ledger {
         assert Threads.WEBHOOKS.current();
         Commands c = connection.get();
         if (c == null || !c.isOpen()) return;
-        List<Object> answer = c.sync().eval(SharedScripts.BEAT, ScriptOutputType.MULTI, keys(instance), Long.toString(maxBytes), instance,
+        List<Object> answer = c.sync().eval(SharedScripts.BEAT, ScriptOutputType.MULTI, keys, Long.toString(maxBytes), instance,
                 Long.toString(System.currentTimeMillis()), Long.toString(LEASE_MS), Long.toString(DEAD_MS));
         boolean deliverer = (Long) answer.get(0) == 1;
         boolean known = (Long) answer.get(1) == 1;
@@ -207,7 +217,7 @@ public final class SharedOutbox implements Outbox, Ledger {
 
     /** Makes Redis hold for this instance exactly what it holds: after a hold or release failed, or its holds were let go. */
     private void compare(Commands c, boolean all) {
-        Set<String> there = all ? Set.of() : new HashSet<>(c.sync().smembers(keys(instance)[10]));
+        Set<String> there = all ? Set.of() : new HashSet<>(c.sync().smembers(held(instance)));
         Map<String, Held> mine;
         synchronized (this) {
             mine = new LinkedHashMap<>(held);
@@ -215,30 +225,31 @@ public final class SharedOutbox implements Outbox, Ledger {
         mine.forEach((what, h) -> {
             if (!there.contains(what)) sendHold(what, h.arrival(), h.departure(), h.grace());
         });
-        for (String what : there) if (!mine.containsKey(what)) release(c, instance, what);
+        for (String what : there) if (!mine.containsKey(what)) releaseAsSaid(c, keys, what);
     }
 
     /** An instance stopped beating: whatever it held, it holds no more. */
     private void letGo(Commands c, String dead) {
         LOG.info("instance {} stopped beating: letting go of what it held", dead);
-        for (String what : c.sync().smembers(keys(dead)[10])) release(c, dead, what);
-        c.sync().zrem(keys(dead)[8], dead);
+        String[] owner = keys(dead);
+        for (String what : c.sync().smembers(held(dead))) releaseAsSaid(c, owner, what);
+        c.sync().zrem(ALIVE, dead);
     }
 
-    /** Lets go of a thing for an instance, departing as it said when it came to hold it. */
-    private void release(Commands c, String owner, String what) {
-        String said = c.sync().hget(keys(owner)[5], what);
+    /** Lets go of a thing for an instance (its keys), departing as it said when it came to hold it. */
+    private void releaseAsSaid(Commands c, String[] owner, String what) {
+        String said = c.sync().hget(DEPARTURES, what);
         try {
             Map<String, Object> departure = said == null ? Map.of() : JSON.readValue(said, DEPARTURE);
             Object data = departure.get("data");
             @SuppressWarnings("unchecked")
             Map<String, Object> fields = data instanceof Map<?, ?> map ? (Map<String, Object>) map : Map.of();
             Object grace = departure.get("grace");
-            sendRelease(owner, what, String.valueOf(departure.get("type")), String.valueOf(departure.get("key")), fields,
+            sendRelease(owner, what, new Change(String.valueOf(departure.get("type")), String.valueOf(departure.get("key")), fields),
                     grace instanceof Number n ? n.longValue() : 0);
         } catch (Exception e) {
             LOG.debug("not a departure ({}): let go without one", e.toString());
-            sendRelease(owner, what, "", "", Map.of(), 0);
+            sendRelease(owner, what, new Change("", "", Map.of()), 0);
         }
     }
 
@@ -248,7 +259,7 @@ public final class SharedOutbox implements Outbox, Ledger {
         if (!delivering || window.size() >= WINDOW_EVENTS || window.bytes() >= WINDOW_BYTES) return;
         Commands c = connection.get();
         if (c == null || !c.isOpen()) return;
-        List<Object> answer = c.sync().eval(SharedScripts.TAKE, ScriptOutputType.MULTI, keys(instance), Long.toString(maxBytes), instance,
+        List<Object> answer = c.sync().eval(SharedScripts.TAKE, ScriptOutputType.MULTI, keys, Long.toString(maxBytes), instance,
                 from, Integer.toString(READ));
         from = (String) answer.get(0);
         for (int i = 1; i + 6 < answer.size(); i += 7) {
@@ -280,7 +291,7 @@ public final class SharedOutbox implements Outbox, Ledger {
         window.done(delivery, 0);
         Entry entry = entries.remove(delivery.event().id());
         if (entry == null) return; // the window was cleared: the next deliverer has it
-        run(SharedScripts.DONE, instance, List.of(entry.id(), Long.toString(entry.size()), Long.toString(reported)));
+        run(SharedScripts.DONE, keys, List.of(entry.id(), Long.toString(entry.size()), Long.toString(reported)));
         unreported = Math.max(0, unreported - reported);
     }
 
@@ -323,11 +334,9 @@ public final class SharedOutbox implements Outbox, Ledger {
             mine = new LinkedHashMap<>(held);
             held.clear();
         }
-        mine.forEach((what, h) -> sendRelease(instance, what, h.departure().type(), h.departure().key(), h.departure().data(),
-                h.grace().toMillis()));
-        String[] keys = keys(instance);
+        mine.forEach((what, h) -> sendRelease(keys, what, h.departure(), h.grace().toMillis()));
         c.sync().eval("if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end", ScriptOutputType.STATUS,
-                new String[] {keys[9]}, instance); // after the releases, on the same connection: they are in when it answers
+                new String[] {DELIVERER}, instance); // after the releases, on the same connection: they are in when it answers
     }
 
     @Override

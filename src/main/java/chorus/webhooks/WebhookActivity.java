@@ -26,7 +26,7 @@ public final class WebhookActivity implements Activity {
     private final Webhooks webhooks;
     private final Events events;
     private final Ledger ledger;
-    static final Duration LEAVE_GRACE = Duration.ofSeconds(5);
+    private static final Duration LEAVE_GRACE = Duration.ofSeconds(5);
     private final Duration grace;
     private final Duration leaveGrace;
     @GuardedBy("this") private final Map<String, Integer> rooms = new HashMap<>(); // person → rooms it is in here

@@ -118,7 +118,7 @@ public final class Sockets {
      */
     public void drain(int code, String reason) {
         draining = true;
-        long window = Math.min(MAX_RETURN_WINDOW_MS, Math.max(MIN_RETURN_WINDOW_MS, 1_000L * reserved.get() / RETURNS_PER_SECOND));
+        long window = Math.min(MAX_RETURN_WINDOW_MS, Math.max(MIN_RETURN_WINDOW_MS, 1_000L * size() / RETURNS_PER_SECOND));
         for (Connection connection : open) {
             if (connection.json()) connection.goodbye(Frames.goodbye(ThreadLocalRandom.current().nextLong(window)), code, reason);
             else connection.close(code, reason);

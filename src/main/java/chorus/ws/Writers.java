@@ -38,8 +38,8 @@ final class Writers {
     /** One writer thread and the connections waiting for it, taken in order. */
     static final class Line {
         private static final Logger LOG = LoggerFactory.getLogger(Line.class);
-        static final long LINGER_NANOS = 2_000_000;
-        static final double BUSY_SHARE = 0.25;
+        private static final long LINGER_NANOS = 2_000_000;
+        private static final double BUSY_SHARE = 0.25;
         private static final long LOAD_WINDOW_NANOS = 50_000_000;
         private final ConcurrentLinkedQueue<Connection> waiting = new ConcurrentLinkedQueue<>();
         private volatile Thread thread; // null for a line whose turns a caller takes (tests)
