@@ -13,7 +13,11 @@ const MAX_DELAY_MS = 3000;
 // JSON ping, and a pong that does not come within the deadline means the connection is dead.
 const QUIET_MS = 10000;
 const PONG_DEADLINE_MS = 5000;
-const CONNECT_DEADLINE_MS = 10000;
+const CONNECT_DEADLINE_MS = 10000; // from asking for a socket to its welcome
+// A handshake not answered by then is tried again (the wait doubling with each try, up to the
+// connect deadline): a lost SYN or a server that stopped accepting must not hold a return for
+// 10 s. Once the socket is open the server is at work on it, and the connect deadline applies.
+const HANDSHAKE_DEADLINE_MS = 3000;
 const RETRY_MS = 1000; // after a refusal for rate or a server's passing trouble; doubles up to 8 s
 const SPARE_FRAMES = 2; // of the socket's burst, left for pings, joins and typing
 const MAX_SESSIONS = 100; // own sessions remembered, to know one's own messages
@@ -642,7 +646,9 @@ export class Chorus {
     if (!this.#socket) return;
     const now = Date.now();
     if (this.#state !== "open") { // a connection that hangs before its welcome is tried again
-      if (now - this.#openedAt > CONNECT_DEADLINE_MS) this.#abandon("no-answer");
+      const handshaking = this.#socket.readyState === 0; // CONNECTING
+      const deadline = handshaking ? Math.min(CONNECT_DEADLINE_MS, HANDSHAKE_DEADLINE_MS * 2 ** Math.min(this.#attempt, 2)) : CONNECT_DEADLINE_MS;
+      if (now - this.#openedAt > deadline) this.#abandon("no-answer");
       return;
     }
     if (this.#pingSent && now - this.#pingSent > PONG_DEADLINE_MS) this.#abandon("no-answer");

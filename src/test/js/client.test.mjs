@@ -2,6 +2,7 @@
 // the server's /ws (ClientLibraryTest starts it and runs this file).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import fc from "fast-check";
 import { SignJWT } from "jose";
 import { Chorus, ChorusError } from "../../../client/chorus-client.js";
@@ -196,6 +197,27 @@ test("an outbox filled while the server could not be reached is sent, once and i
   assert.deepEqual(ear.heard, Array.from({ length: 30 }, (_, i) => `typed ${i + 1}`));
   back.close();
   ear.close();
+});
+
+test("a connection whose handshake is never answered is tried again within seconds, not after the whole connect deadline", async () => {
+  // A server that takes the TCP connection and never answers the upgrade: a dyno that stopped
+  // accepting, or a lost response. The first socket goes there, the next ones to the real server.
+  const hole = net.createServer(() => {});
+  await new Promise((resolve) => hole.listen(0, "127.0.0.1", resolve));
+  let made = 0;
+  class FirstHangs extends WebSocket {
+    constructor(url, protocols) {
+      super(made++ === 0 ? `ws://127.0.0.1:${hole.address().port}/ws` : url, protocols);
+    }
+  }
+  const started = Date.now();
+  const { chorus } = follow(freshRoom("hangs"), { WebSocket: FirstHangs });
+  await until(() => chorus.state === "open", "open", 15000);
+  const took = Date.now() - started;
+  assert.equal(made, 2, "one hung try, then one that worked");
+  assert.ok(took < 7000, `open after ${took} ms: the hung handshake held the return for the whole connect deadline`);
+  chorus.close();
+  hole.close();
 });
 
 test("a send with a timeout that the server never answers is withdrawn and rejected as timeout", async () => {
