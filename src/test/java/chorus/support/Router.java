@@ -14,13 +14,17 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A router in front of several instances, as Heroku's is: each new connection goes to the next
  * running instance in turn (one that refuses the connection is skipped), and an instance told to
  * stop gets no new connection from the moment it is taken out. Bytes are piped both ways by two
- * small daemon threads per connection.
+ * small daemon threads per connection. For a while it can also hold some new connections and
+ * never answer them, as a connection sent to an instance that stopped accepting would be.
  */
 public final class Router implements AutoCloseable {
     private final ServerSocket listener;
     private final List<Integer> instances = new CopyOnWriteArrayList<>();
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
+    private final AtomicInteger arrivals = new AtomicInteger();
+    private volatile int hangEvery;
+    private volatile long hangUntil;
 
     public Router() throws IOException {
         listener = new ServerSocket();
@@ -52,8 +56,16 @@ public final class Router implements AutoCloseable {
         }
     }
 
+    /** For the next {@code millis}, every {@code every}-th new connection is held and never answered. */
+    public void hang(int every, long millis) {
+        hangUntil = System.nanoTime() + millis * 1_000_000;
+        hangEvery = every;
+    }
+
     private void route(Socket client) {
         open.add(client);
+        int every = hangEvery;
+        if (every > 0 && System.nanoTime() < hangUntil && arrivals.incrementAndGet() % every == 0) return; // held until the router closes
         for (int tries = 0; tries < Math.max(1, instances.size()); tries++) {
             List<Integer> now = List.copyOf(instances);
             if (now.isEmpty()) break;
