@@ -29,7 +29,7 @@ function cuttable() {
     }
   }
   // Node's WebSocket fires no close event for a socket closed while connecting (the library then
-  // waits out its connect deadline): a socket still connecting is cut as soon as it opens.
+  // waits out its handshake deadline): a socket still connecting is cut as soon as it opens.
   const cutOne = (s) => {
     if (s.readyState === WebSocket.CONNECTING) s.addEventListener("open", () => s.close(4000, "cut"));
     else s.close(4000, "cut");
