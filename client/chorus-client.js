@@ -647,7 +647,7 @@ export class Chorus {
     const now = Date.now();
     if (this.#state !== "open") { // a connection that hangs before its welcome is tried again
       const handshaking = this.#socket.readyState === 0; // CONNECTING
-      const deadline = handshaking ? Math.min(CONNECT_DEADLINE_MS, HANDSHAKE_DEADLINE_MS * 2 ** Math.min(this.#attempt, 2)) : CONNECT_DEADLINE_MS;
+      const deadline = handshaking ? Math.min(CONNECT_DEADLINE_MS, HANDSHAKE_DEADLINE_MS * 2 ** this.#attempt) : CONNECT_DEADLINE_MS;
       if (now - this.#openedAt > deadline) this.#abandon("no-answer");
       return;
     }

@@ -107,9 +107,9 @@ public final class Sockets {
      * Returns spread over at least this long, or longer for many sockets: at most {@link #RETURNS_PER_SECOND} a
      * second from this instance's clients, so the instances they come back to are not hit all at once.
      */
-    static final long MIN_RETURN_WINDOW_MS = 1_000;
-    static final long MAX_RETURN_WINDOW_MS = 10_000;
-    static final int RETURNS_PER_SECOND = 1_000;
+    private static final long MIN_RETURN_WINDOW_MS = 1_000;
+    private static final long MAX_RETURN_WINDOW_MS = 10_000;
+    private static final int RETURNS_PER_SECOND = 1_000;
 
     /**
      * Stops new sockets and closes every open one with 1001, so pages reconnect elsewhere; each

@@ -156,10 +156,7 @@ final class Fleet implements AutoCloseable {
             long wait = due - System.nanoTime();
             if (wait > 0) LockSupport.parkNanos(wait);
             Subscriber publisher = subscribers.get((int) (n % publishers));
-            String message = Subscriber.message(due, size);
-            String text = subprotocol == null ? message
-                    : subprotocol.equals(Subscriber.SOCKET_IO) ? "42[\"send\",{\"text\":\"" + message + "\"}]"
-                    : "{\"type\":\"send\",\"text\":\"" + message + "\"}";
+            String text = Subscriber.send(Subscriber.message(due, size), subprotocol);
             if (!publisher.closed) {
                 try {
                     publisher.send(0x1, text.getBytes(StandardCharsets.UTF_8));

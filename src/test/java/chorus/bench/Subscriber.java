@@ -149,4 +149,11 @@ final class Subscriber {
         while (text.length() < size) text.append('x');
         return text.toString();
     }
+
+    /** A send of that message as the protocol spells it: the text itself, chorus.v1's send frame, or Socket.IO's event. */
+    static String send(String message, String subprotocol) {
+        if (subprotocol == null) return message;
+        if (subprotocol.equals(SOCKET_IO)) return "42[\"send\",{\"text\":\"" + message + "\"}]";
+        return "{\"type\":\"send\",\"text\":\"" + message + "\"}";
+    }
 }
