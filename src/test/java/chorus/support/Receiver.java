@@ -45,7 +45,7 @@ public final class Receiver implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final HttpServer server;
     public final List<Request> requests = new CopyOnWriteArrayList<>();
-    /** The requests it answered with a 2xx, in the order it answered. */
+    /** The requests it answered with a 2xx, in the order it decided to. */
     public final List<Request> taken = new CopyOnWriteArrayList<>();
     private volatile Function<Request, Answer> answer = r -> Answer.status(204);
 
@@ -67,12 +67,14 @@ public final class Receiver implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            // Recorded before the answer goes, as an app stores what it takes before saying so: recorded after, the
+            // next delivery (sent once this answer arrives) could be recorded first on another thread.
+            if (reply.status() / 100 == 2) taken.add(request);
             byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.sendResponseHeaders(reply.status(), body.length == 0 ? -1 : body.length);
             if (body.length > 0) exchange.getResponseBody().write(body);
             exchange.close();
-            if (reply.status() / 100 == 2) taken.add(request);
         });
         server.start();
     }
